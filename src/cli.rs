@@ -1,0 +1,151 @@
+//! The command line, declared with clap derive. Nothing here validates beyond clap;
+//! `config.rs` turns these into one immutable `ScanConfig`.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+/// Find leaked credentials of non-human identities in files and git history.
+#[derive(Debug, Parser)]
+#[command(name = "sprawl", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files on disk (every file but `.git/`, hidden and ignored ones included).
+    Dir(DirArgs),
+    /// Scan standard input.
+    Stdin(StdinArgs),
+    /// List the signatures, or check them.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DirArgs {
+    /// Files or directories to scan.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Skip what .gitignore/.ignore exclude, except files that git tracks.
+    #[arg(long)]
+    pub respect_gitignore: bool,
+    /// Skip paths matching this glob (gitignore syntax; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Do not descend into directories on other file systems.
+    #[arg(long)]
+    pub one_file_system: bool,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long, short = 'L')]
+    pub follow: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StdinArgs {
+    /// Path to report for the scanned bytes.
+    #[arg(long, default_value = "<stdin>")]
+    pub label: String,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+/// Options shared by every scanning command.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Output format (human on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write findings to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: number of cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Skip files larger than this, with a warning (K, M, G suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Scan binary files too (files with a NUL byte in their first 8 KiB are skipped).
+    #[arg(long)]
+    pub binary: bool,
+    /// Print secrets in full. Never use in CI logs.
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Extra rule files or directories of `*.toml` rule files (repeatable).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rule_paths: Vec<PathBuf>,
+    /// Use only the rules given with --rules.
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+    /// Report matches whose checksum fails or that do not decode.
+    #[arg(long)]
+    pub report_invalid: bool,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// No summary line on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Check every rule: compiles, unique id, examples match, negative examples do not.
+    #[arg(long)]
+    pub check: bool,
+    /// Extra rule files or directories to list or check with the builtin ones.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rule_paths: Vec<PathBuf>,
+    /// Print the list as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `100M` → 104857600. Accepts a plain byte count or a K/M/G suffix (powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let mult = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix in {s:?}: use K, M or G")),
+            };
+            (&s[..i], mult)
+        }
+        _ => (s, 1),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("not a size: {s:?}"))?;
+    n.checked_mul(mult).ok_or_else(|| format!("size too large: {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("100M"), Ok(100 << 20));
+        assert_eq!(parse_size("4k"), Ok(4096));
+        assert_eq!(parse_size("12"), Ok(12));
+        assert!(parse_size("1X").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,75 @@
+//! Command-line arguments become one validated, immutable [`ScanConfig`] before anything
+//! runs; nothing below this module sees clap.
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::cli::{ColorChoice, DirArgs, ScanArgs};
+use crate::matcher::{MatchOptions, Matcher};
+use crate::report::Format;
+use crate::rules::RuleSet;
+use crate::scanner::Scanner;
+use crate::source::dir::WalkOptions;
+
+pub struct ScanConfig {
+    pub threads: usize,
+    pub max_file_size: u64,
+    pub binary: bool,
+    pub redact: bool,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub color: bool,
+    pub quiet: bool,
+    pub rules: Arc<RuleSet>,
+    pub match_options: MatchOptions,
+}
+
+impl ScanConfig {
+    pub fn from_args(args: &ScanArgs) -> anyhow::Result<Self> {
+        if args.no_builtin_rules && args.rule_paths.is_empty() {
+            anyhow::bail!("--no-builtin-rules needs at least one --rules PATH");
+        }
+        let rules = Arc::new(RuleSet::load(!args.no_builtin_rules, &args.rule_paths)?);
+        let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+        let threads = match args.threads {
+            Some(0) => anyhow::bail!("--threads must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        Ok(Self {
+            threads,
+            max_file_size: args.max_file_size,
+            binary: args.binary,
+            redact: !args.no_redact,
+            format: args.format.unwrap_or(if to_terminal { Format::Human } else { Format::Jsonl }),
+            output: args.output.clone(),
+            color: match args.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            },
+            quiet: args.quiet,
+            rules,
+            match_options: MatchOptions { keep_invalid: args.report_invalid },
+        })
+    }
+
+    pub fn scanner(&self) -> anyhow::Result<Scanner> {
+        let matcher = Matcher::new(self.rules.clone(), self.match_options).context("building the matcher")?;
+        Ok(Scanner::new(matcher, self.redact, self.binary))
+    }
+
+    pub fn walk_options(&self, args: &DirArgs) -> WalkOptions {
+        WalkOptions {
+            paths: args.paths.clone(),
+            respect_gitignore: args.respect_gitignore,
+            exclude: args.exclude.clone(),
+            follow: args.follow,
+            one_file_system: args.one_file_system,
+            threads: self.threads,
+            max_file_size: self.max_file_size,
+        }
+    }
+}

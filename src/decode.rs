@@ -1,0 +1,98 @@
+//! Secrets that config formats store base64-encoded: Kubernetes `Secret` `data:` values,
+//! docker `auths` `auth` entries and kubeconfig `*-data` fields. Each is decoded and handed
+//! back as `key: value` text for the matcher, with the span of the encoded original.
+use std::sync::LazyLock;
+
+use base64::Engine;
+use regex::bytes::Regex;
+
+/// One decoded value: where the encoded text sits, and text to scan in its place.
+pub struct Embedded {
+    pub start: usize,
+    pub end: usize,
+    pub text: Vec<u8>,
+}
+
+static K8S_SECRET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?m)^\s*"?kind"?\s*:\s*"?Secret"?\s*,?\s*$"#).expect("static regex"));
+/// `  key: base64` lines (YAML) and `"key": "base64"` pairs (JSON).
+static K8S_DATA: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^[ \t]+"?(?P<key>[A-Za-z0-9_.-]{1,128})"?[ \t]*:[ \t]*"?(?P<val>[A-Za-z0-9+/]{8,}={0,2})"?,?[ \t]*\r?$"#)
+        .expect("static regex")
+});
+static DOCKER_AUTH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#""auth"\s*:\s*"(?P<val>[A-Za-z0-9+/]{8,}={0,2})""#).expect("static regex"));
+static KUBECONFIG_DATA: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)(?P<key>client-key-data|client-certificate-data|token-data)\s*:\s*"?(?P<val>[A-Za-z0-9+/]{16,}={0,2})"#)
+        .expect("static regex")
+});
+
+fn b64(v: &[u8]) -> Option<Vec<u8>> {
+    let out = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
+    // Only text is worth rescanning; decoded binary is noise.
+    let printable = out.iter().all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b));
+    (printable && !out.is_empty()).then_some(out)
+}
+
+/// Every encoded secret candidate in `hay`. Cheap when the markers are absent.
+pub fn embedded(hay: &[u8]) -> Vec<Embedded> {
+    let mut out = Vec::new();
+    if memchr::memmem::find(hay, b"Secret").is_some() && K8S_SECRET.is_match(hay) {
+        for c in K8S_DATA.captures_iter(hay) {
+            let val = c.name("val").expect("group val");
+            if let Some(decoded) = b64(val.as_bytes()) {
+                let mut text = c["key"].to_vec();
+                text.extend_from_slice(b": ");
+                text.extend_from_slice(&decoded);
+                out.push(Embedded { start: val.start(), end: val.end(), text });
+            }
+        }
+    }
+    if memchr::memmem::find(hay, b"\"auth\"").is_some() {
+        for c in DOCKER_AUTH.captures_iter(hay) {
+            let val = c.name("val").expect("group val");
+            let Some(decoded) = b64(val.as_bytes()) else { continue };
+            // `user:password`: present the password as one, so generic rules judge it.
+            let Some(colon) = decoded.iter().position(|&b| b == b':') else { continue };
+            let mut text = b"docker_password: ".to_vec();
+            text.extend_from_slice(&decoded[colon + 1..]);
+            out.push(Embedded { start: val.start(), end: val.end(), text });
+        }
+    }
+    if memchr::memmem::find(hay, b"-data").is_some() {
+        for c in KUBECONFIG_DATA.captures_iter(hay) {
+            let val = c.name("val").expect("group val");
+            if let Some(text) = b64(val.as_bytes()) {
+                out.push(Embedded { start: val.start(), end: val.end(), text });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubernetes_secret_data() {
+        let yaml = b"apiVersion: v1\nkind: Secret\ndata:\n  password: aHVudGVyMg==\n";
+        let e = embedded(yaml);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].text, b"password: hunter2");
+        assert_eq!(&yaml[e[0].start..e[0].end], b"aHVudGVyMg==");
+    }
+
+    #[test]
+    fn docker_auth() {
+        let json = br#"{"auths": {"registry.example.com": {"auth": "Ym90OnMzY3IzdA=="}}}"#;
+        let e = embedded(json);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].text, b"docker_password: s3cr3t");
+    }
+
+    #[test]
+    fn nothing_without_markers() {
+        assert!(embedded(b"password: aHVudGVyMg==\n").is_empty());
+    }
+}

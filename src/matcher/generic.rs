@@ -1,0 +1,259 @@
+//! Filters for generic rules (`password = "…"` in any language): what a key/value pair
+//! looks like when the value is *not* a secret. Specific rules never go through here;
+//! their formats are precise enough.
+
+/// Values that are placeholders, not credentials (compared lower-case, as substrings).
+const PLACEHOLDERS: &[&str] = &[
+    "changeme",
+    "change_me",
+    "change-me",
+    "xxxx",
+    "your_",
+    "your-",
+    "yourpass",
+    "yourkey",
+    "yoursecret",
+    "replace",
+    "example",
+    "placeholder",
+    "dummy",
+    "sample",
+    "redacted",
+    "<",
+    ">",
+    "****",
+    "....",
+    "todo",
+    "fixme",
+    "insert",
+    "enter_",
+    "put_your",
+    "secret_here",
+    "here_",
+    "notreal",
+    "not_real",
+    "not-a-real",
+    "fake",
+    "foobar",
+    "lorem",
+    "12345678",
+    "abcdefgh",
+    "qwerty",
+    "undefined",
+    "default",
+    "mypassword",
+    "my_password",
+    "password123",
+];
+
+/// Prefixes and fragments of values that refer to a secret kept elsewhere.
+const REFERENCES: &[&str] = &[
+    "${",
+    "$(",
+    "{{",
+    "{%",
+    "%(",
+    "#{",
+    "os.environ",
+    "os.getenv",
+    "getenv(",
+    "process.env",
+    "env(",
+    "env[",
+    "env.",
+    "secrets.",
+    "vars.",
+    "config.",
+    "settings.",
+    "self.",
+    "this.",
+    "params.",
+    "var.",
+    "local.",
+    "data.",
+    "module.",
+    "args.",
+    "props.",
+    "ctx.",
+    "context.",
+    "keyvault",
+    "vault:",
+    "ssm:",
+    "arn:aws:",
+    "secretsmanager",
+    "file:",
+    "/run/secrets",
+    "@secret",
+    "ref(",
+    "lookup(",
+    "fromsecret",
+];
+
+/// Key names whose values are public or not credentials even though they match
+/// `key`/`token`/`secret`.
+const PUBLIC_KEYS: &[&str] = &[
+    "public",
+    "pubkey",
+    "pub_key",
+    "publishable",
+    "cert",
+    "fingerprint",
+    "thumbprint",
+    "checksum",
+    "hash",
+    "digest",
+    "sha1",
+    "sha256",
+    "sha512",
+    "_sha",
+    "integrity",
+    "_id",
+    "-id",
+    ".id",
+    "uuid",
+    "name",
+    "url",
+    "uri",
+    "path",
+    "file",
+    "length",
+    "size",
+    "type",
+    "format",
+    "prefix",
+    "expir",
+    "ttl",
+    "timeout",
+    "header",
+    "field",
+    "label",
+    "placeholder",
+    "policy",
+    "count",
+];
+
+/// Whether `value`, assigned to `key`, plausibly is a credential.
+pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
+    let Ok(value) = std::str::from_utf8(value) else {
+        return false;
+    };
+    if value.len() < 6 {
+        return false;
+    }
+    let lower = value.to_ascii_lowercase();
+    if let Some(key) = key {
+        let key = String::from_utf8_lossy(key).to_ascii_lowercase();
+        if PUBLIC_KEYS.iter().any(|p| key.contains(p)) {
+            return false;
+        }
+        // `"password": "Password"`, `token: TOKEN`: a label, not a value.
+        let bare = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>();
+        if bare(&key).contains(&bare(&lower)) {
+            return false;
+        }
+    }
+    if value.starts_with('$') || value.starts_with('%') && value.ends_with('%') {
+        return false;
+    }
+    if PLACEHOLDERS.iter().chain(REFERENCES).any(|p| lower.contains(p)) {
+        return false;
+    }
+    if looks_like_call(value) || is_hash_or_id(value) || is_public_material(value) {
+        return false;
+    }
+    // Human-language labels: words and spaces, no digits or symbols.
+    let letters_only = value.chars().all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-' || c == '_');
+    if letters_only && (value.contains(' ') || value.len() < 24) {
+        return false;
+    }
+    // One character repeated or a run like `aaaaaaa1`.
+    let distinct = {
+        let mut seen = [false; 256];
+        value.bytes().filter(|&b| !std::mem::replace(&mut seen[b as usize], true)).count()
+    };
+    distinct >= 4
+}
+
+/// `getPassword()`, `vault.read(…)`, `Secret.fromName(…)`.
+fn looks_like_call(v: &str) -> bool {
+    let Some(open) = v.find('(') else { return false };
+    v.ends_with(')')
+        && v[..open].chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == ':')
+}
+
+/// Git SHAs, sha256/sha512 digests and SRI integrity values, UUIDs.
+fn is_hash_or_id(v: &str) -> bool {
+    let hex = v.bytes().all(|b| b.is_ascii_hexdigit());
+    if hex && matches!(v.len(), 40 | 64 | 128) {
+        return true;
+    }
+    let lower = v.to_ascii_lowercase();
+    if ["sha1-", "sha256-", "sha384-", "sha512-", "sha256:", "sha512:", "md5:"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    {
+        return true;
+    }
+    is_uuid(v)
+}
+
+pub fn is_uuid(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Public keys and certificates are not secrets.
+fn is_public_material(v: &str) -> bool {
+    [
+        "ssh-rsa ",
+        "ssh-ed25519 ",
+        "ecdsa-sha2-",
+        "-----begin public",
+        "-----begin certificate",
+        "-----begin pgp public",
+    ]
+    .iter()
+    .any(|p| v.to_ascii_lowercase().starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plausible;
+
+    #[test]
+    fn rejects_non_secrets() {
+        for (k, v) in [
+            ("password", "Password"),
+            ("password", "changeme"),
+            ("api_key", "<your-api-key>"),
+            ("token", "${GITHUB_TOKEN}"),
+            ("secret", "process.env.SECRET"),
+            ("password", "os.environ['DB_PASSWORD']"),
+            ("token", "{{ secrets.TOKEN }}"),
+            ("secret", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+            ("token", "123e4567-e89b-12d3-a456-426614174000"),
+            ("secret", "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg=="),
+            ("public_key", "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"),
+            ("password", "Enter your password"),
+            ("secret", "aaaaaaaaaaaaaaaa"),
+            ("token", "getToken()"),
+        ] {
+            assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
+        }
+    }
+
+    #[test]
+    fn keeps_secrets() {
+        for (k, v) in [
+            ("password", "Tr0ub4dor&3xq"),
+            ("api_key", "q8Zp2LmN4vR7tY1wX9cB3dF6gH0jK5s"),
+            ("DEPLOY_BOT_TOKEN", "hT9kQ2mZ7xW4pL8vN3rB6yC1"),
+        ] {
+            assert!(plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
+        }
+    }
+}

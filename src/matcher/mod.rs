@@ -1,0 +1,167 @@
+//! The matcher: one Aho-Corasick automaton over every rule keyword finds the few windows
+//! worth a regex; each rule's regex confirms inside its windows; entropy, the generic
+//! filters and offline checksums then decide what is reported.
+pub(crate) mod entropy;
+pub(crate) mod generic;
+
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::rules::{RuleSet, LOOKBEHIND};
+use crate::validate::Validation;
+
+/// A confirmed match in one buffer, before it becomes a [`crate::finding::Finding`].
+#[derive(Debug, Clone)]
+pub struct RawMatch {
+    /// Index into [`RuleSet::rules`].
+    pub rule: usize,
+    /// Byte span of the whole regex match.
+    pub start: usize,
+    pub end: usize,
+    /// Byte span of the `secret` group.
+    pub secret_start: usize,
+    pub secret_end: usize,
+    /// The variable or key name the secret was assigned to (named group `key`), if any.
+    pub key: Option<(usize, usize)>,
+    pub entropy: f64,
+    pub validation: Validation,
+}
+
+/// How strictly matches are judged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MatchOptions {
+    /// Report secrets whose checksum fails or that do not decode (`rules --check` uses it
+    /// so that committed examples need not carry live-looking checksums).
+    pub keep_invalid: bool,
+}
+
+/// The compiled matcher, shared by all threads (`Sync`); per-thread state is [`Scratch`].
+pub struct Matcher {
+    rules: Arc<RuleSet>,
+    automaton: AhoCorasick,
+    /// For each automaton pattern, the rules it triggers.
+    triggers: Vec<Vec<u32>>,
+    options: MatchOptions,
+}
+
+/// Per-thread reusable buffers.
+#[derive(Default)]
+pub struct Scratch {
+    windows: Vec<(u32, usize, usize)>,
+}
+
+impl Matcher {
+    pub fn new(rules: Arc<RuleSet>, options: MatchOptions) -> anyhow::Result<Self> {
+        // Distinct lower-cased keywords, each mapped to every rule whose keyword it
+        // contains: the automaton reports leftmost-longest matches only, so a hit on
+        // `client_secret` must also trigger the rules keyed on `secret`.
+        let mut keywords: Vec<String> = rules
+            .rules
+            .iter()
+            .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
+            .filter(|k| !k.is_empty())
+            .collect();
+        keywords.sort();
+        keywords.dedup();
+        let triggers = keywords
+            .iter()
+            .map(|kw| {
+                rules
+                    .rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| {
+                        r.keywords.iter().any(|k| !k.is_empty() && kw.contains(&k.to_ascii_lowercase()))
+                    })
+                    .map(|(i, _)| i as u32)
+                    .collect()
+            })
+            .collect();
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&keywords)?;
+        Ok(Self { rules, automaton, triggers, options })
+    }
+
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    /// Every match in `hay`, in order of position, passed to `emit`.
+    pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, mut emit: impl FnMut(RawMatch)) {
+        let windows = &mut scratch.windows;
+        windows.clear();
+        for m in self.automaton.find_iter(hay) {
+            for &ri in &self.triggers[m.pattern().as_usize()] {
+                let rule = &self.rules.rules[ri as usize];
+                let start = m.start().saturating_sub(LOOKBEHIND);
+                let end = (m.start() + rule.window).min(hay.len());
+                windows.push((ri, start, end));
+            }
+        }
+        if windows.is_empty() {
+            return;
+        }
+        windows.sort_unstable();
+        let mut merged: Option<(u32, usize, usize)> = None;
+        for &(ri, s, e) in windows.iter() {
+            match &mut merged {
+                Some((mri, _, me)) if *mri == ri && s <= *me => *me = (*me).max(e),
+                _ => {
+                    if let Some(w) = merged.replace((ri, s, e)) {
+                        self.confirm(hay, w, &mut emit);
+                    }
+                }
+            }
+        }
+        if let Some(w) = merged {
+            self.confirm(hay, w, &mut emit);
+        }
+    }
+
+    /// Run one rule's regex inside one window.
+    fn confirm(&self, hay: &[u8], (ri, start, end): (u32, usize, usize), emit: &mut impl FnMut(RawMatch)) {
+        let rule = &self.rules.rules[ri as usize];
+        // Stop at the end of the line past the window so that `\b` and `$` see real
+        // context, but never more than a little further.
+        let end = memchr::memchr(b'\n', &hay[end..(end + 256).min(hay.len())])
+            .map_or((end + 256).min(hay.len()), |i| end + i);
+        let hay = &hay[..end];
+        let mut pos = start;
+        while pos <= hay.len() {
+            let Some(caps) = rule.regex.captures_at(hay, pos) else { break };
+            let whole = caps.get(0).expect("group 0 always participates");
+            pos = if whole.end() > whole.start() { whole.end() } else { whole.end() + 1 };
+            let Some(secret) = caps.get(rule.secret_group) else { continue };
+            let value = secret.as_bytes();
+            if value.is_empty() {
+                continue;
+            }
+            let entropy = entropy::shannon(value);
+            if rule.min_entropy.is_some_and(|min| entropy < min) {
+                continue;
+            }
+            let key = caps.name("key");
+            if rule.generic && !generic::plausible(key.map(|k| k.as_bytes()), value) {
+                continue;
+            }
+            let validation = rule.checksum.map_or(Validation::Unverified, |c| c.validate(value));
+            if !validation.plausible() && !self.options.keep_invalid {
+                continue;
+            }
+            emit(RawMatch {
+                rule: ri as usize,
+                start: whole.start(),
+                end: whole.end(),
+                secret_start: secret.start(),
+                secret_end: secret.end(),
+                key: key.map(|k| (k.start(), k.end())),
+                entropy,
+                validation,
+            });
+        }
+    }
+}

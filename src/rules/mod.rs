@@ -1,0 +1,203 @@
+//! Signatures: loading `signatures/*.toml` (builtin and user-supplied) into a compiled,
+//! immutable [`RuleSet`] shared by every matcher thread.
+mod check;
+pub(crate) mod syntax;
+
+use std::{fmt, path::Path};
+
+use anyhow::{bail, Context};
+use regex::bytes::Regex;
+use serde::Serialize;
+
+pub use check::{check, CheckReport};
+use syntax::{RuleFile, RuleSyntax};
+
+use crate::validate::Checksum;
+
+/// Signature files compiled into the binary by `build.rs`: `(file name, contents)`.
+const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+
+/// How bad a leak of this kind of credential is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "low" => Self::Low,
+            "medium" => Self::Medium,
+            "high" => Self::High,
+            "critical" => Self::Critical,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Bytes searched after a keyword hit when the rule does not say.
+const DEFAULT_WINDOW: usize = 1024;
+/// Bytes searched before a keyword hit: keywords usually start the secret or sit just
+/// before it (`aws_secret_access_key = …`), but some follow it on the same line.
+pub(crate) const LOOKBEHIND: usize = 256;
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub keywords: Vec<String>,
+    pub regex: Regex,
+    /// Index of the `secret` capture group in `regex`.
+    pub secret_group: usize,
+    pub min_entropy: Option<f64>,
+    pub checksum: Option<Checksum>,
+    pub identity: Option<String>,
+    pub severity: Severity,
+    pub window: usize,
+    pub pair_with: Option<String>,
+    pub references: Vec<String>,
+    /// Generic rules (`provider = "generic"`) match any key name and so get the
+    /// placeholder/reference/label filters, and yield to a specific rule on the same bytes.
+    pub generic: bool,
+    /// The syntax it came from, kept for `rules --check`.
+    pub(crate) source: RuleSyntax,
+    /// File the rule was loaded from.
+    pub origin: String,
+}
+
+impl Rule {
+    fn compile(src: RuleSyntax, origin: &str) -> anyhow::Result<Self> {
+        let regex = regex::bytes::RegexBuilder::new(&src.regex)
+            .size_limit(1 << 24)
+            .build()
+            .with_context(|| format!("rule {}: regex does not compile", src.id))?;
+        let Some(secret_group) = regex.capture_names().position(|n| n == Some("secret")) else {
+            bail!("rule {}: regex has no named group `secret`", src.id);
+        };
+        let severity = Severity::parse(&src.severity).with_context(|| {
+            format!("rule {}: severity {:?} is not one of low, medium, high, critical", src.id, src.severity)
+        })?;
+        let checksum = match &src.checksum {
+            None => None,
+            Some(name) => Some(
+                Checksum::from_name(name)
+                    .with_context(|| format!("rule {}: unknown checksum {name:?}", src.id))?,
+            ),
+        };
+        if src.keywords.iter().all(|k| k.trim().is_empty()) {
+            bail!("rule {}: needs at least one non-empty keyword for the prefilter", src.id);
+        }
+        Ok(Self {
+            id: src.id.clone(),
+            name: src.name.clone(),
+            provider: src.provider.clone(),
+            keywords: src.keywords.clone(),
+            regex,
+            secret_group,
+            min_entropy: src.min_entropy,
+            checksum,
+            identity: src.identity.clone(),
+            severity,
+            window: src.window.unwrap_or(DEFAULT_WINDOW),
+            pair_with: src.pair_with.clone(),
+            references: src.references.clone(),
+            generic: src.provider == "generic",
+            source: src,
+            origin: origin.to_string(),
+        })
+    }
+}
+
+/// Every rule in force for a scan, compiled once; scans share it behind an `Arc`.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The builtin signatures plus every `*.toml` in `extra` (files or directories).
+    pub fn load(builtin: bool, extra: &[impl AsRef<Path>]) -> anyhow::Result<Self> {
+        let mut rules = Vec::new();
+        if builtin {
+            for (name, text) in BUILTIN {
+                rules.extend(parse_file(name, text)?);
+            }
+        }
+        for path in extra {
+            for file in toml_files(path.as_ref())? {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read rule file {}", file.display()))?;
+                rules.extend(parse_file(&file.display().to_string(), &text)?);
+            }
+        }
+        let mut seen = std::collections::HashMap::new();
+        for r in &rules {
+            if let Some(prev) = seen.insert(r.id.as_str(), r.origin.as_str()) {
+                bail!("rule id {} is defined twice ({prev} and {})", r.id, r.origin);
+            }
+        }
+        Ok(Self { rules })
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// A version string for the rule set: changes whenever any rule changes, so
+    /// incremental state knows when to rescan.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for r in &self.rules {
+            h.update(format!("{:?}\0", r.source).as_bytes());
+        }
+        hex(&h.finalize()[..8])
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_file(name: &str, text: &str) -> anyhow::Result<Vec<Rule>> {
+    let file: RuleFile = toml::from_str(text).with_context(|| format!("rule file {name} is not valid"))?;
+    file.rule.into_iter().map(|r| Rule::compile(r, name)).collect()
+}
+
+fn toml_files(path: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out: Vec<_> = std::fs::read_dir(path)
+        .with_context(|| format!("cannot read rules directory {}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,46 @@
+//! The on-disk form of a signature file (`signatures/*.toml`): serde structs, nothing else.
+use serde::Deserialize;
+
+/// One `signatures/*.toml` file: a list of `[[rule]]` tables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    #[serde(default)]
+    pub rule: Vec<RuleSyntax>,
+}
+
+/// A rule as written. Validated and compiled into [`super::Rule`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSyntax {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    /// Literals for the prefilter, matched case-insensitively.
+    pub keywords: Vec<String>,
+    /// Regex with a named group `secret`; other named groups feed identity extraction.
+    pub regex: String,
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    /// Named offline validator (see `validate::Checksum`).
+    #[serde(default)]
+    pub checksum: Option<String>,
+    /// Which identity extractor applies.
+    #[serde(default)]
+    pub identity: Option<String>,
+    pub severity: String,
+    /// Bytes of context searched after a keyword hit (default 1024); multi-line secrets
+    /// such as PEM blocks need more.
+    #[serde(default)]
+    pub window: Option<usize>,
+    /// Id of a rule whose match within a few lines completes this credential
+    /// (an AWS secret key next to its key id).
+    #[serde(default)]
+    pub pair_with: Option<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+}

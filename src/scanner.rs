@@ -1,0 +1,244 @@
+//! Turns bytes into findings: runs the matcher over a buffer (or a reader, in bounded
+//! chunks with overlap), decodes embedded base64 secrets, resolves overlaps between
+//! generic and specific rules, pairs multi-part credentials and computes positions.
+use std::io::Read;
+use std::ops::Range;
+
+use crate::decode;
+use crate::finding::{self, Finding, Location, Pair, Secret};
+use crate::matcher::{Matcher, RawMatch, Scratch};
+
+/// Bytes read per chunk of a large file or stream; memory per thread is about this much.
+pub const CHUNK: usize = 8 << 20;
+/// Bytes carried from one chunk into the next: the longest match a rule can make
+/// (PEM blocks run to 12 KiB) must fit, with room for the regex look-behind.
+const OVERLAP: usize = 64 << 10;
+/// Binary sniff: a NUL byte in this many leading bytes marks a binary file (as git does).
+const SNIFF: usize = 8 << 10;
+/// Lines within which a pair (AWS key id and secret key) is recognised.
+const PAIR_LINES: u64 = 5;
+
+/// Per-thread buffers for [`Scanner`].
+#[derive(Default)]
+pub struct ScanScratch {
+    matcher: Scratch,
+    raw: Vec<Hit>,
+    buf: Vec<u8>,
+}
+
+/// A raw match plus where its bytes live (the buffer itself, or a decoded value).
+struct Hit {
+    m: RawMatch,
+    /// Span reported as the location: the secret itself, or the encoded value.
+    span: Range<usize>,
+    /// Secret bytes when they came from a decoded value.
+    decoded: Option<Vec<u8>>,
+    key: Option<String>,
+}
+
+pub struct Scanner {
+    matcher: Matcher,
+    redact: bool,
+    binary: bool,
+}
+
+/// Why a source was not scanned.
+#[derive(Debug)]
+pub enum Skip {
+    Binary,
+}
+
+impl Scanner {
+    pub fn new(matcher: Matcher, redact: bool, binary: bool) -> Self {
+        Self { matcher, redact, binary }
+    }
+
+    /// Scan everything `reader` yields, `CHUNK` bytes at a time.
+    pub fn scan_reader(
+        &self,
+        mut reader: impl Read,
+        path: &str,
+        scratch: &mut ScanScratch,
+        out: &mut Vec<Finding>,
+    ) -> std::io::Result<Result<u64, Skip>> {
+        let mut buf = std::mem::take(&mut scratch.buf);
+        buf.clear();
+        let mut line_base = 1u64;
+        let mut report_from = 0usize;
+        let mut total = 0u64;
+        let result = loop {
+            let want = (CHUNK + OVERLAP).saturating_sub(buf.len());
+            let before = buf.len();
+            if let Err(e) = (&mut reader).take(want as u64).read_to_end(&mut buf) {
+                break Err(e);
+            }
+            let got = buf.len() - before;
+            total += got as u64;
+            if total == got as u64
+                && !self.binary
+                && memchr::memchr(0, &buf[..buf.len().min(SNIFF)]).is_some()
+            {
+                break Ok(Err(Skip::Binary));
+            }
+            let eof = got < want;
+            let report_to = if eof { buf.len() } else { buf.len() - OVERLAP };
+            self.scan_chunk(&buf, path, line_base, report_from..report_to, scratch, out);
+            if eof {
+                break Ok(Ok(total));
+            }
+            // Keep the overlap plus look-behind context for the next chunk.
+            let keep_from = report_to.saturating_sub(4096);
+            line_base += memchr::memchr_iter(b'\n', &buf[..keep_from]).count() as u64;
+            buf.drain(..keep_from);
+            report_from = report_to - keep_from;
+        };
+        scratch.buf = buf;
+        result
+    }
+
+    /// Scan one in-memory buffer whole.
+    pub fn scan_bytes(&self, bytes: &[u8], path: &str, scratch: &mut ScanScratch, out: &mut Vec<Finding>) {
+        self.scan_chunk(bytes, path, 1, 0..bytes.len(), scratch, out);
+    }
+
+    /// Scan `hay`, whose first byte is on line `line_base`, reporting matches whose secret
+    /// starts inside `report`.
+    fn scan_chunk(
+        &self,
+        hay: &[u8],
+        path: &str,
+        line_base: u64,
+        report: Range<usize>,
+        scratch: &mut ScanScratch,
+        out: &mut Vec<Finding>,
+    ) {
+        let hits = &mut scratch.raw;
+        hits.clear();
+        let key_of = |bytes: &[u8], k: Option<(usize, usize)>| {
+            k.map(|(s, e)| String::from_utf8_lossy(&bytes[s..e]).into_owned())
+        };
+        self.matcher.scan(hay, &mut scratch.matcher, |m| {
+            if report.contains(&m.secret_start) {
+                hits.push(Hit {
+                    span: m.secret_start..m.secret_end,
+                    decoded: None,
+                    key: key_of(hay, m.key),
+                    m,
+                });
+            }
+        });
+        for e in decode::embedded(hay) {
+            if !report.contains(&e.start) {
+                continue;
+            }
+            let mut inner = Scratch::default();
+            self.matcher.scan(&e.text, &mut inner, |m| {
+                hits.push(Hit {
+                    span: e.start..e.end,
+                    decoded: Some(e.text[m.secret_start..m.secret_end].to_vec()),
+                    key: key_of(&e.text, m.key),
+                    m,
+                });
+            });
+        }
+        if hits.is_empty() {
+            return;
+        }
+        let rules = &self.matcher.rules().rules;
+        hits.sort_by_key(|h| (h.span.start, h.m.rule));
+        // A generic rule yields to a specific rule that found the same bytes.
+        let specific: Vec<Range<usize>> =
+            hits.iter().filter(|h| !rules[h.m.rule].generic).map(|h| h.span.clone()).collect();
+        hits.retain(|h| {
+            !rules[h.m.rule].generic || !specific.iter().any(|s| s.start < h.span.end && h.span.start < s.end)
+        });
+        hits.dedup_by(|a, b| a.m.rule == b.m.rule && a.span == b.span);
+
+        let first = out.len();
+        let mut lines = LineCounter::new(hay, line_base);
+        for h in hits.iter() {
+            let rule = &rules[h.m.rule];
+            let secret: &[u8] = h.decoded.as_deref().unwrap_or(&hay[h.m.secret_start..h.m.secret_end]);
+            let (line, column) = lines.position(h.span.start);
+            let (end_line, end_column) = lines.position_after(h.span.start, h.span.end);
+            out.push(Finding {
+                rule: rule.id.clone(),
+                provider: rule.provider.clone(),
+                name: rule.name.clone(),
+                severity: rule.severity,
+                secret: Secret {
+                    redacted: finding::redact(secret),
+                    fingerprint: finding::fingerprint(secret),
+                    entropy: (h.m.entropy * 100.0).round() / 100.0,
+                    validation: h.m.validation,
+                    value: (!self.redact).then(|| String::from_utf8_lossy(secret).into_owned()),
+                },
+                location: Location { path: path.to_string(), line, column, end_line, end_column },
+                key: h.key.clone(),
+                encoding: h.decoded.as_ref().map(|_| "base64"),
+                paired_with: None,
+            });
+        }
+        pair(&mut out[first..], |id| rules.iter().find(|r| r.id == id).and_then(|r| r.pair_with.clone()));
+    }
+}
+
+/// Link each finding whose rule names a `pair_with` rule to the nearest such finding.
+fn pair(found: &mut [Finding], pair_rule: impl Fn(&str) -> Option<String>) {
+    for i in 0..found.len() {
+        let Some(other) = pair_rule(&found[i].rule) else { continue };
+        let line = found[i].location.line;
+        let best = found
+            .iter()
+            .filter(|f| f.rule == other && f.location.line.abs_diff(line) <= PAIR_LINES)
+            .min_by_key(|f| f.location.line.abs_diff(line))
+            .map(|f| Pair {
+                rule: f.rule.clone(),
+                redacted: f.secret.redacted.clone(),
+                line: f.location.line,
+            });
+        found[i].paired_with = best;
+    }
+}
+
+/// Converts increasing byte offsets to 1-based (line, column) without rescanning.
+struct LineCounter<'a> {
+    hay: &'a [u8],
+    pos: usize,
+    line: u64,
+    line_start: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(hay: &'a [u8], line_base: u64) -> Self {
+        Self { hay, pos: 0, line: line_base, line_start: 0 }
+    }
+
+    /// Position of `offset`; offsets must not decrease between calls.
+    fn position(&mut self, offset: usize) -> (u64, u64) {
+        for i in memchr::memchr_iter(b'\n', &self.hay[self.pos..offset]) {
+            self.line += 1;
+            self.line_start = self.pos + i + 1;
+        }
+        self.pos = offset;
+        (self.line, column(&self.hay[self.line_start..offset]))
+    }
+
+    /// Position just past the span `start..end` (an exclusive end, as SARIF counts), the span starting at `start` (already
+    /// passed to [`Self::position`]); does not move the counter.
+    fn position_after(&self, start: usize, end: usize) -> (u64, u64) {
+        let span = &self.hay[start..end];
+        match memchr::memrchr(b'\n', span) {
+            None => (self.line, column(&self.hay[self.line_start..end])),
+            Some(i) => {
+                let n = memchr::memchr_iter(b'\n', span).count() as u64;
+                (self.line + n, column(&span[i + 1..]))
+            }
+        }
+    }
+}
+
+/// 1-based column after `prefix`, counting characters (UTF-8 lead bytes), not bytes.
+fn column(prefix: &[u8]) -> u64 {
+    prefix.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64 + 1
+}

@@ -1,0 +1,126 @@
+//! `sprawl dir`: a parallel walk (the `ignore` crate) over every file under the given
+//! paths, `.git/` excluded, hidden and git-ignored files included unless asked otherwise.
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::Context;
+use ignore::{overrides::OverrideBuilder, WalkBuilder, WalkState};
+
+use crate::diag::Stats;
+use crate::finding::Finding;
+use crate::scanner::{ScanScratch, Scanner, Skip};
+
+/// What to walk and how.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    pub paths: Vec<PathBuf>,
+    pub respect_gitignore: bool,
+    pub exclude: Vec<String>,
+    pub follow: bool,
+    pub one_file_system: bool,
+    pub threads: usize,
+    pub max_file_size: u64,
+}
+
+/// Walk and scan; findings are returned unsorted.
+pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Result<Vec<Finding>> {
+    let (first, rest) = opts.paths.split_first().context("no path to scan")?;
+    for p in &opts.paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            anyhow::bail!("{}: no such file or directory", p.display());
+        }
+    }
+    let mut builder = WalkBuilder::new(first);
+    for p in rest {
+        builder.add(p);
+    }
+    let respect = opts.respect_gitignore;
+    builder
+        .hidden(false)
+        .parents(respect)
+        .ignore(respect)
+        .git_ignore(respect)
+        .git_global(respect)
+        .git_exclude(respect)
+        .require_git(false)
+        .follow_links(opts.follow)
+        .same_file_system(opts.one_file_system)
+        .threads(opts.threads)
+        .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
+    if !opts.exclude.is_empty() {
+        // Overrides are whitelists; a leading `!` turns each glob into an exclusion.
+        let mut ov = OverrideBuilder::new(first);
+        for g in &opts.exclude {
+            ov.add(&format!("!{g}")).with_context(|| format!("bad --exclude glob {g:?}"))?;
+        }
+        builder.overrides(ov.build().context("bad --exclude globs")?);
+    }
+    let found = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        let mut scratch = ScanScratch::default();
+        let found = &found;
+        Box::new(move |entry| {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    stats.warn(err.to_string());
+                    return WalkState::Continue;
+                }
+            };
+            let Some(ft) = entry.file_type() else { return WalkState::Continue };
+            if ft.is_dir() || ft.is_symlink() {
+                return WalkState::Continue;
+            }
+            if !ft.is_file() {
+                stats.warn(format!("{}: not a regular file, skipped", entry.path().display()));
+                return WalkState::Continue;
+            }
+            let mut local = Vec::new();
+            scan_file(scanner, entry.path(), opts.max_file_size, stats, &mut scratch, &mut local);
+            if !local.is_empty() {
+                found.lock().expect("no thread panics while holding the lock").extend(local);
+            }
+            WalkState::Continue
+        })
+    });
+    Ok(found.into_inner().expect("walk threads have finished"))
+}
+
+/// Scan one file, turning every problem into a warning.
+fn scan_file(
+    scanner: &Scanner,
+    path: &Path,
+    max: u64,
+    stats: &Stats,
+    scratch: &mut ScanScratch,
+    out: &mut Vec<Finding>,
+) {
+    let shown = display_path(path);
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return stats.warn(format!("{shown}: {e}")),
+    };
+    match file.metadata() {
+        Ok(m) if m.len() > max => {
+            Stats::add(&stats.skipped_large, 1);
+            return stats.warn(format!("{shown}: {} bytes, over --max-file-size {max}, skipped", m.len()));
+        }
+        Ok(_) => {}
+        Err(e) => return stats.warn(format!("{shown}: {e}")),
+    }
+    match scanner.scan_reader(file, &shown, scratch, out) {
+        Ok(Ok(bytes)) => {
+            Stats::add(&stats.scanned, 1);
+            Stats::add(&stats.bytes, bytes);
+        }
+        Ok(Err(Skip::Binary)) => Stats::add(&stats.skipped_binary, 1),
+        Err(e) => stats.warn(format!("{shown}: {e}")),
+    }
+}
+
+/// Paths as the user gave them, without a leading `./`.
+fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
