@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::cli::{ColorChoice, DirArgs, ScanArgs};
-use crate::matcher::{MatchOptions, Matcher};
+use crate::matcher::Matcher;
 use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::scanner::Scanner;
@@ -23,7 +23,7 @@ pub struct ScanConfig {
     pub color: bool,
     pub quiet: bool,
     pub rules: Arc<RuleSet>,
-    pub match_options: MatchOptions,
+    pub report_invalid: bool,
 }
 
 impl ScanConfig {
@@ -52,13 +52,13 @@ impl ScanConfig {
             },
             quiet: args.quiet,
             rules,
-            match_options: MatchOptions { keep_invalid: args.report_invalid },
+            report_invalid: args.report_invalid,
         })
     }
 
     pub fn scanner(&self) -> anyhow::Result<Scanner> {
-        let matcher = Matcher::new(self.rules.clone(), self.match_options).context("building the matcher")?;
-        Ok(Scanner::new(matcher, self.redact, self.binary))
+        let matcher = Matcher::new(self.rules.clone()).context("building the matcher")?;
+        Ok(Scanner::new(matcher, self.redact, self.binary, self.report_invalid))
     }
 
     pub fn walk_options(&self, args: &DirArgs) -> WalkOptions {

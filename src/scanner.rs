@@ -40,6 +40,8 @@ pub struct Scanner {
     matcher: Matcher,
     redact: bool,
     binary: bool,
+    /// Report matches whose checksum fails or that do not decode.
+    report_invalid: bool,
 }
 
 /// Why a source was not scanned.
@@ -49,8 +51,8 @@ pub enum Skip {
 }
 
 impl Scanner {
-    pub fn new(matcher: Matcher, redact: bool, binary: bool) -> Self {
-        Self { matcher, redact, binary }
+    pub fn new(matcher: Matcher, redact: bool, binary: bool, report_invalid: bool) -> Self {
+        Self { matcher, redact, binary, report_invalid }
     }
 
     /// Scan everything `reader` yields, `CHUNK` bytes at a time.
@@ -145,7 +147,8 @@ impl Scanner {
             return;
         }
         let rules = &self.matcher.rules().rules;
-        hits.sort_by_key(|h| (h.span.start, h.m.rule));
+        // Decoded hits sort first so that they win over the raw base64 on the same span.
+        hits.sort_by_key(|h| (h.span.start, h.m.rule, h.decoded.is_none()));
         // A generic rule yields to a specific rule that found the same bytes.
         let specific: Vec<Range<usize>> =
             hits.iter().filter(|h| !rules[h.m.rule].generic).map(|h| h.span.clone()).collect();
@@ -153,6 +156,9 @@ impl Scanner {
             !rules[h.m.rule].generic || !specific.iter().any(|s| s.start < h.span.end && h.span.start < s.end)
         });
         hits.dedup_by(|a, b| a.m.rule == b.m.rule && a.span == b.span);
+        if !self.report_invalid {
+            hits.retain(|h| h.m.validation.plausible());
+        }
 
         let first = out.len();
         let mut lines = LineCounter::new(hay, line_base);

@@ -1,1 +1,11 @@
-//! Integration tests: run the built binary.
+//! Integration tests: each runs the built `sprawl` binary on real files, standard input
+//! or real git repositories built with the `git` CLI.
+//!
+//! - `dir`: `sprawl dir` on the fixture tree and on generated edge cases (exact findings,
+//!   checksummed fakes, ignore handling, binary/large/unreadable input, exit codes, redaction);
+//! - `stdin`: `sprawl stdin`;
+//! - `rules`: `sprawl rules` and `rules --check`.
+mod common;
+mod dir;
+mod rules;
+mod stdin;

@@ -161,9 +161,9 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if looks_like_call(value) || is_hash_or_id(value) || is_public_material(value) {
         return false;
     }
-    // Human-language labels: words and spaces, no digits or symbols.
-    let letters_only = value.chars().all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-' || c == '_');
-    if letters_only && (value.contains(' ') || value.len() < 24) {
+    // Labels and identifiers: words, spaces, dashes and underscores, no digits or symbols
+    // (a random 24-character token has no digit with odds of about 1 in 70).
+    if value.chars().all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-' || c == '_') {
         return false;
     }
     // One character repeated or a run like `aaaaaaa1`.
@@ -174,11 +174,11 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     distinct >= 4
 }
 
-/// `getPassword()`, `vault.read(…)`, `Secret.fromName(…)`.
+/// `getPassword()`, `vault.read(`, `request.headers.get(`: the value is cut at the first
+/// quote, so a call shows as a dotted identifier and an opening parenthesis.
 fn looks_like_call(v: &str) -> bool {
     let Some(open) = v.find('(') else { return false };
-    v.ends_with(')')
-        && v[..open].chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == ':')
+    open > 0 && v[..open].chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == ':')
 }
 
 /// Git SHAs, sha256/sha512 digests and SRI integrity values, UUIDs.

@@ -28,21 +28,12 @@ pub struct RawMatch {
     pub validation: Validation,
 }
 
-/// How strictly matches are judged.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MatchOptions {
-    /// Report secrets whose checksum fails or that do not decode (`rules --check` uses it
-    /// so that committed examples need not carry live-looking checksums).
-    pub keep_invalid: bool,
-}
-
 /// The compiled matcher, shared by all threads (`Sync`); per-thread state is [`Scratch`].
 pub struct Matcher {
     rules: Arc<RuleSet>,
     automaton: AhoCorasick,
     /// For each automaton pattern, the rules it triggers.
     triggers: Vec<Vec<u32>>,
-    options: MatchOptions,
 }
 
 /// Per-thread reusable buffers.
@@ -52,7 +43,7 @@ pub struct Scratch {
 }
 
 impl Matcher {
-    pub fn new(rules: Arc<RuleSet>, options: MatchOptions) -> anyhow::Result<Self> {
+    pub fn new(rules: Arc<RuleSet>) -> anyhow::Result<Self> {
         // Distinct lower-cased keywords, each mapped to every rule whose keyword it
         // contains: the automaton reports leftmost-longest matches only, so a hit on
         // `client_secret` must also trigger the rules keyed on `secret`.
@@ -83,7 +74,7 @@ impl Matcher {
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)?;
-        Ok(Self { rules, automaton, triggers, options })
+        Ok(Self { rules, automaton, triggers })
     }
 
     pub fn rules(&self) -> &Arc<RuleSet> {
@@ -148,10 +139,9 @@ impl Matcher {
             if rule.generic && !generic::plausible(key.map(|k| k.as_bytes()), value) {
                 continue;
             }
+            // Matches that fail their checksum are still emitted: they must keep a generic
+            // rule off the same bytes; the scanner decides whether to report them.
             let validation = rule.checksum.map_or(Validation::Unverified, |c| c.validate(value));
-            if !validation.plausible() && !self.options.keep_invalid {
-                continue;
-            }
             emit(RawMatch {
                 rule: ri as usize,
                 start: whole.start(),

@@ -1,10 +1,11 @@
 //! `sprawl rules --check`: every rule compiles (done at load), has a well-formed unique id,
 //! and every example matches while every negative example does not, through the same
-//! prefilter and confirm path a scan uses.
+//! prefilter and confirm path a scan uses (checksums aside: committed examples never carry a
+//! valid one).
 use std::{collections::BTreeSet, sync::Arc};
 
 use super::RuleSet;
-use crate::matcher::{MatchOptions, Matcher, Scratch};
+use crate::matcher::{Matcher, Scratch};
 
 /// What `rules --check` found.
 #[derive(Debug, Default)]
@@ -24,7 +25,7 @@ fn id_ok(id: &str) -> bool {
 
 /// Check every rule of `set`.
 pub fn check(set: &Arc<RuleSet>) -> anyhow::Result<CheckReport> {
-    let matcher = Matcher::new(set.clone(), MatchOptions { keep_invalid: true })?;
+    let matcher = Matcher::new(set.clone())?;
     let mut scratch = Scratch::default();
     let mut report = CheckReport {
         rules: set.len(),

@@ -1,0 +1,111 @@
+//! Helpers shared by the integration tests: run the built binary, parse its JSON Lines,
+//! build git repositories with fixed identities and dates.
+#![allow(dead_code)] // each test module uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The binary under test.
+pub fn sprawl() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sprawl"));
+    cmd.env_remove("NO_COLOR").stdin(Stdio::null());
+    cmd
+}
+
+/// The result of one run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn from(out: Output) -> Self {
+        Self {
+            code: out.status.code().expect("not killed by a signal"),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        }
+    }
+
+    /// Findings printed as JSON Lines.
+    pub fn findings(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+            .collect()
+    }
+
+    /// `path:line rule` for each finding, in output order.
+    pub fn triples(&self) -> Vec<String> {
+        self.findings().iter().map(triple).collect()
+    }
+}
+
+pub fn triple(f: &Value) -> String {
+    format!(
+        "{}:{} {}",
+        f["location"]["path"].as_str().expect("path"),
+        f["location"]["line"],
+        f["rule"].as_str().expect("rule")
+    )
+}
+
+/// Run sprawl with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    Run::from(sprawl().current_dir(dir).args(args).output().expect("sprawl runs"))
+}
+
+/// Run sprawl with `args` and `input` on standard input.
+pub fn run_stdin(args: &[&str], input: &[u8]) -> Run {
+    use std::io::Write;
+    let mut child = sprawl()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sprawl starts");
+    child.stdin.take().expect("piped").write_all(input).expect("write stdin");
+    Run::from(child.wait_with_output().expect("sprawl finishes"))
+}
+
+/// The repository root (where `testdata/` is).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A checksum-valid fake GitHub classic token, built at test time so that no
+/// valid-looking token is committed.
+pub fn valid_github_token(seed: &str) -> String {
+    let body: String = seed.chars().cycle().filter(|c| c.is_ascii_alphanumeric()).take(30).collect();
+    format!("ghp_{body}{}", sprawl::validate::github_checksum(body.as_bytes()))
+}
+
+/// Run `git` in `dir` with a fixed identity and dates, failing the test on error.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    git_at(dir, args, "2024-01-01T00:00:00Z", "Test Author", "author@example.com")
+}
+
+/// Like [`git`], with an explicit date and author.
+pub fn git_at(dir: &Path, args: &[&str], date: &str, name: &str, email: &str) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
+        .args(args)
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .env("GIT_AUTHOR_NAME", name)
+        .env("GIT_AUTHOR_EMAIL", email)
+        .env("GIT_COMMITTER_NAME", name)
+        .env("GIT_COMMITTER_EMAIL", email)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("git output is UTF-8").trim().to_string()
+}
