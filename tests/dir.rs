@@ -116,12 +116,12 @@ fn exclude_globs() {
 #[test]
 fn binary_files_skipped_unless_asked() {
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "blob.bin", b"\x00\x01\x02DB_PASSWORD=Zx8-Qv2mLp7w\n");
+    write(dir.path(), "blob.bin", b"\x00\x01\x02\nDB_PASSWORD=Zx8-Qv2mLp7w\n");
     let run = run_in(dir.path(), &["dir", "--format", "jsonl"]);
     assert_eq!(run.code, 0);
     assert!(run.stderr.contains("1 binary files skipped"), "{}", run.stderr);
     let run = run_in(dir.path(), &["dir", "--format", "jsonl", "--binary"]);
-    assert_eq!(run.triples(), ["blob.bin:1 generic.password"]);
+    assert_eq!(run.triples(), ["blob.bin:2 generic.password"]);
 }
 
 #[test]
@@ -162,14 +162,14 @@ fn large_files_skipped_over_limit_and_chunked_under_it() {
 fn bad_input_warns_and_goes_on() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "ok.env", "DB_PASSWORD=Zx8-Qv2mLp7w\n");
-    write(dir.path(), "latin1.txt", b"caf\xe9 password=Qw8-Er5tYu2i \xff\xfe\n");
+    write(dir.path(), "latin1.txt", b"caf\xe9\npassword=Qw8-Er5tYu2i\n\xff\xfe\n");
     std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).expect("symlink");
     let fifo = dir.path().join("pipe");
     let status = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
     assert!(status.success());
     let run = run_in(dir.path(), &["dir", "--format", "jsonl", "--follow"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(run.triples(), ["latin1.txt:1 generic.password", "ok.env:1 generic.password"]);
+    assert_eq!(run.triples(), ["latin1.txt:2 generic.password", "ok.env:1 generic.password"]);
     assert!(run.stderr.contains("pipe: not a regular file"), "{}", run.stderr);
     assert!(run.stderr.to_lowercase().contains("loop"), "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"));

@@ -132,6 +132,70 @@ const PUBLIC_KEYS: &[&str] = &[
     "count",
 ];
 
+/// Whether the value sits where a literal credential would: inside matching quotes (or
+/// an XML element), or unquoted as the whole value of a `key = value` / `key: value` line
+/// (.env, YAML, INI, properties). An unquoted value in code (`passwd = &conn->passwd;`,
+/// `token = f(x),`) is an expression, not a literal.
+pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize, end: usize) -> bool {
+    let open = start.checked_sub(1).map(|i| hay[i]);
+    let next = hay.get(end).copied();
+    match open {
+        Some(q @ (b'"' | b'\'' | b'`')) => {
+            next == Some(q) || (next == Some(b'\\') && hay.get(end + 1) == Some(&q))
+        }
+        Some(b'>') => next == Some(b'<'),
+        _ => {
+            let line_start = memchr::memrchr(b'\n', &hay[..key_start]).map_or(0, |i| i + 1);
+            let lead = String::from_utf8_lossy(&hay[line_start..key_start]);
+            let lead = lead.trim_start();
+            let lead_ok = ["", "export ", "- ", "set "].contains(&lead) || lead == "\"" || lead == "'";
+            let sep: Vec<u8> =
+                hay[key_end..start].iter().copied().filter(|b| !b" \t\"'".contains(b)).collect();
+            let line_end = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
+            let rest = String::from_utf8_lossy(&hay[end..line_end]);
+            let rest = rest.trim();
+            lead_ok
+                && (sep == b"=" || sep == b":")
+                && (rest.is_empty() || rest.starts_with('#'))
+                && !is_expression(&hay[start..end])
+                && !next_line_continues(&hay[line_end..])
+        }
+    }
+}
+
+/// `a.b`, `a[0].b`, `self.x`: a member access, the usual unquoted right-hand side in code.
+fn is_expression(v: &[u8]) -> bool {
+    let ident = |p: &[u8]| {
+        let p = p.split(|&b| b == b'[').next().unwrap_or(p);
+        !p.is_empty() && !p[0].is_ascii_digit() && p.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
+    v.contains(&b'.') && v.split(|&b| b == b'.').all(ident)
+}
+
+/// A statement continued on the next line (`+ x`, `&& y`) is code, not a config value.
+fn next_line_continues(after: &[u8]) -> bool {
+    let next = after.get(1..).unwrap_or_default();
+    let line = next.split(|&b| b == b'\n').next().unwrap_or_default();
+    let t = String::from_utf8_lossy(line);
+    let t = t.trim_start();
+    ["+", "-", "*", "&&", "||", "?", ".", "|"].iter().any(|op| t.starts_with(op)) && !t.starts_with("- ")
+        || ["+ ", "- "].iter().any(|op| t.starts_with(op))
+}
+
+/// `server.key`, `certs/ca.pem`: a file name, not the key itself.
+fn looks_like_file(v: &str) -> bool {
+    const EXT: &[&str] = &[
+        "key", "pem", "crt", "cer", "der", "p12", "pfx", "jks", "keystore", "json", "yaml", "yml",
+        "txt", "db", "conf", "cfg", "ini", "env", "cnt", "csr", "pub", "gpg", "asc", "sh", "py",
+        "js", "ts", "rb", "go", "java", "xml", "html", "log", "properties", "toml", "lock", "gz",
+        "zip", "secret", "token", "enc", "bin", "dat",
+    ];
+    let Some((stem, ext)) = v.rsplit_once('.') else { return false };
+    !stem.is_empty()
+        && EXT.contains(&ext.to_ascii_lowercase().as_str())
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || "._-/~".contains(c))
+}
+
 /// Whether `value`, assigned to `key`, plausibly is a credential.
 pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     let Ok(value) = std::str::from_utf8(value) else {
@@ -152,13 +216,16 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
             return false;
         }
     }
-    if value.starts_with('$') || value.starts_with('%') && value.ends_with('%') {
+    if value.starts_with(['$', '&', '*', '@']) || value.contains("->") || value.contains("::") {
+        return false;
+    }
+    if value.starts_with('%') && value.ends_with('%') {
         return false;
     }
     if PLACEHOLDERS.iter().chain(REFERENCES).any(|p| lower.contains(p)) {
         return false;
     }
-    if looks_like_call(value) || is_hash_or_id(value) || is_public_material(value) {
+    if looks_like_call(value) || looks_like_file(value) || is_hash_or_id(value) || is_public_material(value) {
         return false;
     }
     // Labels and identifiers: words, spaces, dashes and underscores, no digits or symbols
@@ -222,7 +289,7 @@ fn is_public_material(v: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::plausible;
+    use super::{plausible, well_delimited};
 
     #[test]
     fn rejects_non_secrets() {
@@ -241,9 +308,30 @@ mod tests {
             ("password", "Enter your password"),
             ("secret", "aaaaaaaaaaaaaaaa"),
             ("token", "getToken()"),
+            ("private_key", "EdelCurlRoot-ca.key"),
+            ("secret", "/etc/app/secrets/db.json"),
         ] {
             assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
+    }
+
+    #[test]
+    fn delimiters() {
+        let ok = |line: &str, key: &str, val: &str| {
+            let k = line.find(key).expect("key in line");
+            let v = line.rfind(val).expect("value in line");
+            well_delimited(line.as_bytes(), k, k + key.len(), v, v + val.len())
+        };
+        assert!(ok("DB_PASSWORD=Tr0ub4dor9", "DB_PASSWORD", "Tr0ub4dor9"));
+        assert!(ok("export TOKEN=abc123XYZ # prod", "TOKEN", "abc123XYZ"));
+        assert!(ok("  password: Xk2pLm9qRz", "password", "Xk2pLm9qRz"));
+        assert!(ok("x = f(password='Vm8yT2nQ4w')", "password", "Vm8yT2nQ4w"));
+        assert!(ok("<password>Pa55w0rd</password>", "password", "Pa55w0rd"));
+        assert!(!ok("  passwd = conn_passwd2;", "passwd", "conn_passwd2"));
+        assert!(!ok("f(token=tok_value2, x)", "token", "tok_value2"));
+        assert!(!ok("password = \"two words\"", "password", "two"));
+        assert!(!ok("  tok.len = sspi_w_token[0].cbBuffer\n   + x", "tok.len", "sspi_w_token[0].cbBuffer"));
+        assert!(!ok("  x_token = abc9def\n    + 4;", "x_token", "abc9def"));
     }
 
     #[test]

@@ -136,8 +136,13 @@ impl Matcher {
                 continue;
             }
             let key = caps.name("key");
-            if rule.generic && !generic::plausible(key.map(|k| k.as_bytes()), value) {
-                continue;
+            if rule.generic {
+                let delimited = key.is_some_and(|k| {
+                    generic::well_delimited(hay, k.start(), k.end(), secret.start(), secret.end())
+                });
+                if !delimited || !generic::plausible(key.map(|k| k.as_bytes()), value) {
+                    continue;
+                }
             }
             // Matches that fail their checksum are still emitted: they must keep a generic
             // rule off the same bytes; the scanner decides whether to report them.
