@@ -23,6 +23,7 @@ fn binary_stdin_is_skipped_with_warning() {
     let run = run_stdin(&["stdin", "--format", "jsonl"], b"\0\x01binary\npassword=Xk2pLm9qRz77\n");
     assert_eq!(run.code, 0);
     assert!(run.stderr.contains("binary"), "{}", run.stderr);
-    let run = run_stdin(&["stdin", "--format", "jsonl", "--binary"], b"\0\x01binary\npassword=Xk2pLm9qRz77\n");
+    let run =
+        run_stdin(&["stdin", "--format", "jsonl", "--binary"], b"\0\x01binary\npassword=Xk2pLm9qRz77\n");
     assert_eq!(run.code, 1);
 }

@@ -184,15 +184,11 @@ fn next_line_continues(after: &[u8]) -> bool {
 
 /// `server.key`, `certs/ca.pem`: a file name, not the key itself.
 fn looks_like_file(v: &str) -> bool {
-    const EXT: &[&str] = &[
-        "key", "pem", "crt", "cer", "der", "p12", "pfx", "jks", "keystore", "json", "yaml", "yml",
-        "txt", "db", "conf", "cfg", "ini", "env", "cnt", "csr", "pub", "gpg", "asc", "sh", "py",
-        "js", "ts", "rb", "go", "java", "xml", "html", "log", "properties", "toml", "lock", "gz",
-        "zip", "secret", "token", "enc", "bin", "dat",
-    ];
+    const EXT: &str = "key pem crt cer der p12 pfx jks keystore json yaml yml txt db conf cfg ini env cnt \
+        csr pub gpg asc sh py js ts rb go java xml html log properties toml lock gz zip secret token enc bin dat";
     let Some((stem, ext)) = v.rsplit_once('.') else { return false };
     !stem.is_empty()
-        && EXT.contains(&ext.to_ascii_lowercase().as_str())
+        && EXT.split_whitespace().any(|e| e.eq_ignore_ascii_case(ext))
         && v.chars().all(|c| c.is_ascii_alphanumeric() || "._-/~".contains(c))
 }
 

@@ -1,5 +1,6 @@
 //! `sprawl dir`: a parallel walk (the `ignore` crate) over every file under the given
 //! paths, `.git/` excluded, hidden and git-ignored files included unless asked otherwise.
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -48,18 +49,20 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
         .same_file_system(opts.one_file_system)
         .threads(opts.threads)
         .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
-    if !opts.exclude.is_empty() {
-        // Overrides are whitelists; a leading `!` turns each glob into an exclusion.
-        let mut ov = OverrideBuilder::new(first);
-        for g in &opts.exclude {
-            ov.add(&format!("!{g}")).with_context(|| format!("bad --exclude glob {g:?}"))?;
-        }
-        builder.overrides(ov.build().context("bad --exclude globs")?);
+    // Overrides are whitelists; a leading `!` turns each glob into an exclusion.
+    let mut ov = OverrideBuilder::new(first);
+    for g in &opts.exclude {
+        ov.add(&format!("!{g}")).with_context(|| format!("bad --exclude glob {g:?}"))?;
     }
+    let excluded = ov.build().context("bad --exclude globs")?;
+    builder.overrides(excluded.clone());
+    // With --respect-gitignore, remember what the walk saw so that tracked files it skipped
+    // as ignored can be scanned afterwards.
+    let seen = respect.then(|| Mutex::new(HashSet::new()));
     let found = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
         let mut scratch = ScanScratch::default();
-        let found = &found;
+        let (found, seen) = (&found, &seen);
         Box::new(move |entry| {
             let entry = match entry {
                 Ok(e) => e,
@@ -76,6 +79,10 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
                 stats.warn(format!("{}: not a regular file, skipped", entry.path().display()));
                 return WalkState::Continue;
             }
+            if let Some(seen) = &seen {
+                let abs = std::path::absolute(entry.path()).unwrap_or_else(|_| entry.path().to_owned());
+                seen.lock().expect("no thread panics while holding the lock").insert(abs);
+            }
             let mut local = Vec::new();
             scan_file(scanner, entry.path(), opts.max_file_size, stats, &mut scratch, &mut local);
             if !local.is_empty() {
@@ -84,7 +91,42 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
             WalkState::Continue
         })
     });
-    Ok(found.into_inner().expect("walk threads have finished"))
+    let mut found = found.into_inner().expect("walk threads have finished");
+    if let Some(seen) = seen {
+        let seen = seen.into_inner().expect("walk threads have finished");
+        let mut scratch = ScanScratch::default();
+        for shown in tracked_but_ignored(&opts.paths, seen, &excluded) {
+            scan_file(scanner, &shown, opts.max_file_size, stats, &mut scratch, &mut found);
+        }
+    }
+    Ok(found)
+}
+
+/// Files git tracks under the scanned paths that the ignore-respecting walk did not visit:
+/// a `.env` committed before it was added to `.gitignore` is still a leak. Each comes as the
+/// path to show: the scanned path joined with the file's place under it.
+fn tracked_but_ignored(
+    paths: &[PathBuf],
+    mut seen: HashSet<PathBuf>,
+    excluded: &ignore::overrides::Override,
+) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for given in paths {
+        let Some((root, files)) = super::git::tracked_files(given) else { continue };
+        let base = std::path::absolute(given).unwrap_or_else(|_| given.clone());
+        for rel in files {
+            let abs = root.join(&rel);
+            let Ok(under) = abs.strip_prefix(&base) else { continue };
+            if excluded.matched(under, false).is_ignore() || !abs.is_file() {
+                continue;
+            }
+            let shown = given.join(under);
+            if seen.insert(abs) {
+                out.push(shown);
+            }
+        }
+    }
+    out
 }
 
 /// Scan one file, turning every problem into a warning.

@@ -1,2 +1,5 @@
-//! Sources push bytes to the scanner: files on disk (`dir`) and standard input.
+//! Sources push bytes to the scanner: files on disk (`dir`), git objects (`git`, with
+//! provenance from `history`) and standard input.
 pub mod dir;
+pub mod git;
+pub mod history;
