@@ -39,12 +39,19 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let scanner = config.scanner()?;
             let walk = config.walk_options(&args);
             let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
-            scan(&config, |stats| pool.install(|| source::dir::scan(&scanner, &walk, stats)))
+            scan(&config, "file", |stats| pool.install(|| source::dir::scan(&scanner, &walk, stats)))
+        }
+        Command::Git(args) => {
+            let config = ScanConfig::from_args(&args.scan)?;
+            let scanner = config.scanner()?;
+            let opts = config.git_options(&args);
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
+            scan(&config, "blob", |stats| pool.install(|| source::repo::scan(&scanner, &opts, stats)))
         }
         Command::Stdin(args) => {
             let config = ScanConfig::from_args(&args.scan)?;
             let scanner = config.scanner()?;
-            scan(&config, |stats| {
+            scan(&config, "input", |stats| {
                 let mut out = Vec::new();
                 let stdin = std::io::stdin().lock();
                 match scanner.scan_reader(stdin, &args.label, &mut ScanScratch::default(), &mut out)? {
@@ -63,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 /// Run a source, then sort, report and summarise what it found.
 fn scan(
     config: &ScanConfig,
+    unit: &str,
     source: impl FnOnce(&Stats) -> anyhow::Result<Vec<Finding>>,
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
@@ -77,14 +85,14 @@ fn scan(
     };
     report::write(config.format, &findings, config.color, &mut out)?;
     if !config.quiet {
-        summary(&stats, findings.len(), started);
+        summary(&stats, unit, findings.len(), started);
     }
     Ok(if findings.is_empty() { Outcome::Clean } else { Outcome::Findings })
 }
 
-fn summary(stats: &Stats, findings: usize, started: Instant) {
+fn summary(stats: &Stats, unit: &str, findings: usize, started: Instant) {
     let mut line = format!(
-        "sprawl: {findings} finding{} in {} file{} ({:.1} MB) in {:.2}s",
+        "sprawl: {findings} finding{} in {} {unit}{} ({:.1} MB) in {:.2}s",
         if findings == 1 { "" } else { "s" },
         Stats::get(&stats.scanned),
         if Stats::get(&stats.scanned) == 1 { "" } else { "s" },
@@ -92,8 +100,8 @@ fn summary(stats: &Stats, findings: usize, started: Instant) {
         started.elapsed().as_secs_f64(),
     );
     for (n, what) in [
-        (Stats::get(&stats.skipped_binary), "binary files skipped"),
-        (Stats::get(&stats.skipped_large), "large files skipped"),
+        (Stats::get(&stats.skipped_binary), "binary skipped"),
+        (Stats::get(&stats.skipped_large), "too large, skipped"),
         (Stats::get(&stats.warnings), "warnings"),
     ] {
         if n > 0 {

@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan files on disk (every file but `.git/`, hidden and ignored ones included).
     Dir(DirArgs),
+    /// Scan a git repository: every blob in history once, a commit range, or staged changes.
+    Git(GitArgs),
     /// Scan standard input.
     Stdin(StdinArgs),
     /// List the signatures, or check them.
@@ -41,6 +43,32 @@ pub struct DirArgs {
     /// Follow symbolic links (loops are detected and reported).
     #[arg(long, short = 'L')]
     pub follow: bool,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// The repository: a work tree (or any directory inside one), a `.git` directory or a
+    /// bare repository.
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Only what is reachable from this branch, tag or revision (default: every ref).
+    #[arg(long, value_name = "REF", conflicts_with_all = ["range", "staged"])]
+    pub branch: Option<String>,
+    /// Only blobs introduced by the commits of BASE..HEAD (pull-request mode).
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with = "staged")]
+    pub range: Option<String>,
+    /// Only commits from this date on: YYYY-MM-DD, RFC 3339 or @UNIX.
+    #[arg(long, value_name = "DATE", value_parser = crate::source::repo::parse_since,
+          conflicts_with_all = ["range", "staged"])]
+    pub since: Option<i64>,
+    /// Do not report blobs that no ref reaches.
+    #[arg(long)]
+    pub no_unreachable: bool,
+    /// Only what `git commit` would add now: the index against HEAD (pre-commit mode).
+    #[arg(long)]
+    pub staged: bool,
     #[command(flatten)]
     pub scan: ScanArgs,
 }

@@ -6,12 +6,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::{ColorChoice, DirArgs, ScanArgs};
+use crate::cli::{ColorChoice, DirArgs, GitArgs, ScanArgs};
 use crate::matcher::Matcher;
 use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::scanner::Scanner;
 use crate::source::dir::WalkOptions;
+use crate::source::history::Scope;
+use crate::source::repo::{GitOptions, Mode};
 
 pub struct ScanConfig {
     pub threads: usize,
@@ -71,5 +73,21 @@ impl ScanConfig {
             threads: self.threads,
             max_file_size: self.max_file_size,
         }
+    }
+
+    pub fn git_options(&self, args: &GitArgs) -> GitOptions {
+        let mode = if args.staged {
+            Mode::Staged
+        } else if let Some(range) = &args.range {
+            Mode::Range(range.clone())
+        } else {
+            // Unreachable means "reachable from no ref": meaningless once the scope narrows.
+            let narrowed = args.branch.is_some() || args.since.is_some();
+            Mode::All {
+                scope: Scope { branch: args.branch.clone(), since: args.since },
+                unreachable: !args.no_unreachable && !narrowed,
+            }
+        };
+        GitOptions { repo: args.repo.clone(), mode, threads: self.threads, max_file_size: self.max_file_size }
     }
 }

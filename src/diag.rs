@@ -21,6 +21,12 @@ impl Stats {
         counter.load(Ordering::Relaxed)
     }
 
+    /// Print a fact the user should know about the scan (a shallow clone, submodules not
+    /// followed); not counted as a warning.
+    pub fn note(&self, msg: impl AsRef<str>) {
+        eprintln!("sprawl: note: {}", sanitize(msg.as_ref()));
+    }
+
     /// Print a warning (sanitised: repository bytes may hold terminal escapes) and count it.
     pub fn warn(&self, msg: impl AsRef<str>) {
         Self::add(&self.warnings, 1);

@@ -24,6 +24,43 @@ pub struct Finding {
     /// secret access key).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paired_with: Option<Pair>,
+    /// Where the secret came from in git history (`sprawl git` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitInfo>,
+}
+
+/// A finding's place in git history. Commit fields are absent when unknown: an unreachable
+/// blob has no commit, a staged blob none yet.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GitInfo {
+    /// The blob the location refers to.
+    pub blob: String,
+    /// The oldest commit carrying the secret at this path, after `.mailmap`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Committer date of `first_commit`, RFC 3339 UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The newest commit carrying it at this path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_date: Option<String>,
+    /// How many commits carry it at this path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commits: Option<u64>,
+    /// Whether HEAD's tree still has it at this path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_head: Option<bool>,
+    /// In the object database but reachable from no ref.
+    pub unreachable: bool,
+    /// In the index, about to be committed (`--staged`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub staged: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

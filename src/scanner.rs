@@ -76,11 +76,10 @@ impl Scanner {
             }
             let got = buf.len() - before;
             total += got as u64;
-            if total == got as u64
-                && !self.binary
-                && memchr::memchr(0, &buf[..buf.len().min(SNIFF)]).is_some()
-            {
-                break Ok(Err(Skip::Binary));
+            if total == got as u64 {
+                if let Some(skip) = self.skip(&buf) {
+                    break Ok(Err(skip));
+                }
             }
             let eof = got < want;
             let report_to = if eof { buf.len() } else { buf.len() - OVERLAP };
@@ -96,6 +95,13 @@ impl Scanner {
         };
         scratch.buf = buf;
         result
+    }
+
+    /// Why `bytes` would not be scanned: a NUL in the first 8 KiB marks it binary, unless
+    /// binary files were asked for.
+    pub fn skip(&self, bytes: &[u8]) -> Option<Skip> {
+        (!self.binary && memchr::memchr(0, &bytes[..bytes.len().min(SNIFF)]).is_some())
+            .then_some(Skip::Binary)
     }
 
     /// Scan one in-memory buffer whole.
@@ -183,6 +189,7 @@ impl Scanner {
                 key: h.key.clone(),
                 encoding: h.decoded.as_ref().map(|_| "base64"),
                 paired_with: None,
+                git: None,
             });
         }
         pair(&mut out[first..], |id| rules.iter().find(|r| r.id == id).and_then(|r| r.pair_with.clone()));

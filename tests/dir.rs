@@ -119,7 +119,7 @@ fn binary_files_skipped_unless_asked() {
     write(dir.path(), "blob.bin", b"\x00\x01\x02\nDB_PASSWORD=Zx8-Qv2mLp7w\n");
     let run = run_in(dir.path(), &["dir", "--format", "jsonl"]);
     assert_eq!(run.code, 0);
-    assert!(run.stderr.contains("1 binary files skipped"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 binary skipped"), "{}", run.stderr);
     let run = run_in(dir.path(), &["dir", "--format", "jsonl", "--binary"]);
     assert_eq!(run.triples(), ["blob.bin:2 generic.password"]);
 }

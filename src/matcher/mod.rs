@@ -141,9 +141,10 @@ impl Matcher {
         let end = memchr::memchr(b'\n', &hay[end..(end + 256).min(hay.len())])
             .map_or((end + 256).min(hay.len()), |i| end + i);
         let hay = &hay[..end];
+        let Some(regex) = rule.regex() else { return };
         let mut pos = start;
         while pos <= hay.len() {
-            let Some(caps) = rule.regex.captures_at(hay, pos) else { break };
+            let Some(caps) = regex.captures_at(hay, pos) else { break };
             let whole = caps.get(0).expect("group 0 always participates");
             pos = if whole.end() > whole.start() { whole.end() } else { whole.end() + 1 };
             let Some(secret) = caps.get(rule.secret_group) else { continue };

@@ -49,7 +49,38 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
         if let Some(pair) = &f.paired_with {
             line.push_str(&format!("  pairs with {} on line {}", pair.rule, pair.line));
         }
+        if let Some(g) = &f.git {
+            line.push_str(&history(g));
+        }
         writeln!(w, "{line}")?;
     }
     Ok(())
+}
+
+/// `  commit 1a2b3c4d 2024-03-01 by Ann <ann@example.com>, 3 commits, removed`.
+fn history(g: &crate::finding::GitInfo) -> String {
+    if g.unreachable {
+        return format!("  unreachable blob {}", short(&g.blob));
+    }
+    if g.staged {
+        return "  staged".to_string();
+    }
+    let mut s = String::new();
+    if let (Some(commit), Some(date)) = (&g.first_commit, &g.date) {
+        s.push_str(&format!("  commit {} {}", short(commit), date.get(..10).unwrap_or(date)));
+    }
+    if let (Some(author), Some(email)) = (&g.author, &g.email) {
+        s.push_str(&format!(" by {} <{}>", sanitize(author), sanitize(email)));
+    }
+    if let Some(n) = g.commits {
+        s.push_str(&format!(", {n} commit{}", if n == 1 { "" } else { "s" }));
+    }
+    if g.at_head == Some(false) {
+        s.push_str(", removed before HEAD");
+    }
+    s
+}
+
+fn short(id: &str) -> &str {
+    id.get(..10).unwrap_or(id)
 }

@@ -46,6 +46,9 @@ pub fn check(set: &Arc<RuleSet>) -> anyhow::Result<CheckReport> {
                 problem(format!("pair_with names unknown rule {other}"));
             }
         }
+        if let Err(e) = super::compile_regex(&rule.source.regex) {
+            problem(format!("regex does not compile: {e}"));
+        }
         if rule.source.examples.is_empty() {
             problem("has no examples".into());
         }

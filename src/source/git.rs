@@ -213,11 +213,20 @@ fn object_dirs(repo: &gix::Repository) -> anyhow::Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
-/// Read one blob.
-pub fn read_blob(repo: &gix::Repository, id: &gix::oid) -> anyhow::Result<Vec<u8>> {
+/// Read one blob, or `None` when it is larger than `max` (its size is read from the object
+/// header first, so an oversized blob is never loaded).
+pub fn read_blob(repo: &gix::Repository, id: &gix::oid, max: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    let header = repo.find_header(id).with_context(|| format!("cannot read object {id}"))?;
+    anyhow::ensure!(
+        header.kind() == gix::object::Kind::Blob,
+        "object {id} is a {}, not a blob",
+        header.kind()
+    );
+    if header.size() > max {
+        return Ok(None);
+    }
     let mut object = repo.find_object(id).with_context(|| format!("cannot read object {id}"))?;
-    anyhow::ensure!(object.kind == gix::object::Kind::Blob, "object {id} is a {}, not a blob", object.kind);
-    Ok(std::mem::take(&mut object.data))
+    Ok(Some(std::mem::take(&mut object.data)))
 }
 
 /// What `git commit` would add now: index entries (stage 0, not submodules) whose blob differs
@@ -660,8 +669,9 @@ pub(crate) mod tests {
         t.write("a.txt", "hello\n");
         t.commit("one", 1_000);
         let repo = t.open();
-        assert_eq!(read_blob(&repo, &t.id("HEAD:a.txt")).expect("blob"), b"hello\n");
-        assert!(read_blob(&repo, &t.id("HEAD^{tree}")).is_err());
+        assert_eq!(read_blob(&repo, &t.id("HEAD:a.txt"), 100).expect("blob"), Some(b"hello\n".to_vec()));
+        assert_eq!(read_blob(&repo, &t.id("HEAD:a.txt"), 5).expect("blob"), None);
+        assert!(read_blob(&repo, &t.id("HEAD^{tree}"), 100).is_err());
     }
 
     /// The slow, obviously right version: the whole HEAD tree against the whole index.

@@ -88,7 +88,7 @@ pub fn provenance(
     }
     let mut differ = TreeDiffer::new(repo);
     let empty: PairSet = Rc::new(Vec::new());
-    for &i in &order {
+    for (seq, &i) in order.iter().enumerate() {
         let node = &graph.nodes[i];
         let (base, base_tree) = match node.first_parent {
             Some(p) => {
@@ -110,7 +110,7 @@ pub fn provenance(
             apply(&base, &delta, &target_idx, &mut paths)
         };
         for &pair in set.iter() {
-            stats.entry(pair).or_insert_with(|| PairStats::new(node, i)).add(node, i);
+            stats.entry(pair).or_insert_with(|| PairStats::new(node, seq, i)).add(node, seq, i);
         }
         if head == Some(node.id) {
             head_set = Some(set.clone());
@@ -165,21 +165,22 @@ pub fn provenance(
 /// A commit's (target index, path index) pairs, sorted; shared between commits that agree.
 type PairSet = Rc<Vec<(u32, u32)>>;
 
-/// First (smallest (time, id)), last and count of the commits carrying one pair.
+/// First (smallest (time, topological position)), last and count of the commits carrying
+/// one pair: among commits of the same second, a parent comes before its children.
 struct PairStats {
-    first: (i64, ObjectId, usize),
-    last: (i64, ObjectId, usize),
+    first: (i64, usize, usize),
+    last: (i64, usize, usize),
     commits: u64,
 }
 
 impl PairStats {
-    fn new(node: &Node, i: usize) -> Self {
-        let key = (node.time, node.id, i);
+    fn new(node: &Node, seq: usize, i: usize) -> Self {
+        let key = (node.time, seq, i);
         PairStats { first: key, last: key, commits: 0 }
     }
 
-    fn add(&mut self, node: &Node, i: usize) {
-        let key = (node.time, node.id, i);
+    fn add(&mut self, node: &Node, seq: usize, i: usize) {
+        let key = (node.time, seq, i);
         if key < self.first {
             self.first = key;
         }
@@ -510,6 +511,50 @@ pub(crate) fn rfc3339_utc(time: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3_600, secs / 60 % 60, secs % 60)
 }
 
+/// Unix time of `YYYY-MM-DD` (midnight UTC), `YYYY-MM-DDTHH:MM:SS` followed by `Z` or an
+/// offset `±HH:MM`, or `@SECONDS`.
+pub(crate) fn parse_date(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Some(secs) = s.strip_prefix('@') {
+        return secs.parse().ok();
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if s.get(4..5)? != "-" || s.get(7..8)? != "-" || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    if s.len() == 10 {
+        return Some(days * 86_400);
+    }
+    if !matches!(s.get(10..11)?, "T" | "t" | " ") || s.get(13..14)? != ":" || s.get(16..17)? != ":" {
+        return None;
+    }
+    let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let offset = match s.get(19..)? {
+        "Z" | "z" => 0,
+        tz if tz.len() == 6 && tz.get(3..4)? == ":" => {
+            let sign = match tz.get(..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            sign * (tz.get(1..3)?.parse::<i64>().ok()? * 3_600 + tz.get(4..6)?.parse::<i64>().ok()? * 60)
+        }
+        _ => return None,
+    };
+    Some(days * 86_400 + h * 3_600 + m * 60 + sec - offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -641,5 +686,18 @@ mod tests {
         assert_eq!(rfc3339_utc(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        for t in [0, 951_782_400, 1_700_000_000, 4_107_542_399] {
+            assert_eq!(parse_date(&rfc3339_utc(t)), Some(t));
+        }
+        assert_eq!(parse_date("2024-03-01"), Some(1_709_251_200));
+        assert_eq!(parse_date("2024-03-01T02:00:00+02:00"), Some(1_709_251_200));
+        assert_eq!(parse_date("@42"), Some(42));
+        for bad in ["2024-13-01", "yesterday", "2024-03-01T00:00", "2024-3-1"] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 }

@@ -3,3 +3,4 @@
 pub mod dir;
 pub mod git;
 pub mod history;
+pub mod repo;
