@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Benchmark `sprawl git` (full history, every blob once) against the floor, reading every
+# object of the repository with `git cat-file --batch-all-objects --batch`, and against
+# kingfisher's full-history scan. Warm cache, 2 threads, same run, same machine.
+#
+#   scripts/bench-git.sh REPO        # a clone (bare or not); nothing is committed from it
+#
+# The repository used for the committed figures is curl (github.com/curl/curl).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=${1:?usage: scripts/bench-git.sh REPO}
+
+command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
+command -v kingfisher >/dev/null || python3 -m pip install --quiet kingfisher-bin==2.14.0
+cargo build --release --quiet
+sprawl=$PWD/target/release/sprawl
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -m); $(lscpu | sed -n 's/^Model name: *//p')"
+echo "repo: $repo: $(git -C "$repo" rev-list --all | wc -l) commits, $(git -C "$repo" count-objects -vH | sed -n 's/^size-pack: //p') packed"
+echo "rules: $($sprawl rules | wc -l)"
+
+out=$(mktemp -d)
+hyperfine --warmup 1 --runs 3 --ignore-failure --export-json "$out/h.json" \
+  -n cat-file "git -C '$repo' cat-file --batch-all-objects --batch >/dev/null" \
+  -n sprawl "$sprawl git -j2 --format jsonl -q -o $out/sprawl.jsonl '$repo'" \
+  -n kingfisher "kingfisher scan '$repo' --git-history full --no-validate --no-update-check -j2 --format json -o $out/kf.json" \
+  >/dev/null
+python3 - "$out/h.json" <<'PY'
+import json, sys
+runs = json.load(open(sys.argv[1]))["results"]
+t = {r["command"]: r["median"] for r in runs}
+print(f"{'tool':<12}{'median s':>10}")
+for name, s in t.items():
+    print(f"{name:<12}{s:>10.2f}")
+print(f"sprawl/cat-file wall-time ratio: {t['sprawl'] / t['cat-file']:.2f}")
+print(f"sprawl/kingfisher wall-time ratio: {t['sprawl'] / t['kingfisher']:.2f}")
+PY
+echo "findings: sprawl $(wc -l < "$out/sprawl.jsonl")"
