@@ -29,6 +29,7 @@ PY
 fi
 # A small change: one modified file, one new file with a secret-shaped line.
 echo "TIMEOUT = 30" >> "$repo/pkg0042/mod007.py"
+# sprawl:allow (a fake the benchmark stages)
 printf 'DB_PASSWORD = "Bench-Staged-9xQ"\n' > "$repo/pkg0042/settings.py"
 git -C "$repo" add pkg0042/mod007.py pkg0042/settings.py
 

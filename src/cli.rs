@@ -24,6 +24,11 @@ pub enum Command {
     Stdin(StdinArgs),
     /// List the signatures, or check them.
     Rules(RulesArgs),
+    /// Sweep many repositories, incrementally from run to run (JSON Lines or inventory).
+    Sweep(SweepArgs),
+    /// Record the current findings as accepted, so that later scans report only new ones.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +79,40 @@ pub struct GitArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// A file listing repository paths (one per line, `#` comments), or a directory whose
+    /// subdirectories are repositories.
+    pub targets: PathBuf,
+    /// Keep per-repository state here, so the next sweep reads only what is new.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Report only findings that were not open after the previous sweep (and closed ones).
+    #[arg(long)]
+    pub only_new: bool,
+    /// Take only shard I of N of the targets (stable partition by repository path).
+    #[arg(long, value_name = "I/N", value_parser = crate::sweep::targets::parse_shard)]
+    pub shard: Option<(u64, u64)>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan (history by default, the work tree with --files) and write every finding's
+    /// content key to the file given with -o, sorted, one per line.
+    Create(BaselineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Scan the files of the work tree instead of git history.
+    #[arg(long)]
+    pub files: bool,
+    #[command(flatten)]
+    pub git: GitArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct StdinArgs {
     /// Path to report for the scanned bytes.
     #[arg(long, default_value = "<stdin>")]
@@ -94,9 +133,9 @@ pub struct ScanArgs {
     /// Worker threads (default: number of cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
-    /// Skip files larger than this, with a warning (K, M, G suffixes).
-    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip files larger than this, with a warning (K, M, G suffixes; default 100M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
     /// Scan binary files too (files with a NUL byte in their first 8 KiB are skipped).
     #[arg(long)]
     pub binary: bool,
@@ -112,6 +151,22 @@ pub struct ScanArgs {
     /// Report matches whose checksum fails or that do not decode.
     #[arg(long)]
     pub report_invalid: bool,
+    /// Settings and allowlists (default: `.sprawl.toml` at the scanned root, if any).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore `.sprawl.toml` and `.gitleaks.toml` at the scanned root.
+    #[arg(long, conflicts_with_all = ["config", "gitleaks_config"])]
+    pub no_config: bool,
+    /// Import the rules and allowlists of a gitleaks configuration (default:
+    /// `.gitleaks.toml` at the scanned root, if any).
+    #[arg(long, value_name = "FILE")]
+    pub gitleaks_config: Option<PathBuf>,
+    /// Report only findings not in this baseline (see `sprawl baseline create`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Also list suppressed and baselined findings (with the reason).
+    #[arg(long)]
+    pub show_suppressed: bool,
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -1,12 +1,13 @@
 //! A finding: one secret at one location, with everything a report needs and never the
 //! raw value unless redaction is off.
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::identity::Identity;
 use crate::rules::Severity;
 use crate::validate::Validation;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub rule: String,
     pub provider: String,
@@ -19,11 +20,17 @@ pub struct Finding {
     pub key: Option<String>,
     /// How the secret was stored when it was found inside an encoded value (`base64`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub encoding: Option<&'static str>,
+    pub encoding: Option<String>,
     /// The other half of a multi-part credential found nearby (an AWS key id for a
     /// secret access key).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paired_with: Option<Pair>,
+    /// The non-human identity the secret belongs to, and its owners.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// Why the finding is not reported (an inline marker, an allow entry, the baseline);
+    /// suppressed findings are shown only with `--show-suppressed`.
+    pub suppressed: Option<String>,
     /// Where the secret came from in git history (`sprawl git` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub git: Option<GitInfo>,
@@ -31,7 +38,7 @@ pub struct Finding {
 
 /// A finding's place in git history. Commit fields are absent when unknown: an unreachable
 /// blob has no commit, a staged blob none yet.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GitInfo {
     /// The blob the location refers to.
     pub blob: String,
@@ -57,13 +64,14 @@ pub struct GitInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_head: Option<bool>,
     /// In the object database but reachable from no ref.
+    #[serde(default)]
     pub unreachable: bool,
     /// In the index, about to be committed (`--staged`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub staged: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Secret {
     pub redacted: String,
     /// `sha256:` over a domain-separated secret: stable across lines, paths and runs, so
@@ -76,7 +84,7 @@ pub struct Secret {
     pub value: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
     pub path: String,
     pub line: u64,
@@ -85,7 +93,7 @@ pub struct Location {
     pub end_column: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pair {
     pub rule: String,
     pub redacted: String,

@@ -3,10 +3,14 @@
 //! generic and specific rules, pairs multi-part credentials and computes positions.
 use std::io::Read;
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::decode;
 use crate::finding::{self, Finding, Location, Pair, Secret};
+use crate::identity::{self, Evidence, Identity};
 use crate::matcher::{Matcher, RawMatch, Scratch};
+use crate::rules::Rule;
+use crate::suppress::Suppressor;
 
 /// Bytes read per chunk of a large file or stream; memory per thread is about this much.
 pub const CHUNK: usize = 8 << 20;
@@ -31,13 +35,14 @@ struct Hit {
     m: RawMatch,
     /// Span reported as the location: the secret itself, or the encoded value.
     span: Range<usize>,
-    /// Secret bytes when they came from a decoded value.
-    decoded: Option<Vec<u8>>,
+    /// The decoded value the match was found in (its spans refer to it), if any.
+    decoded: Option<Arc<[u8]>>,
     key: Option<String>,
 }
 
 pub struct Scanner {
     matcher: Matcher,
+    suppressor: Arc<Suppressor>,
     redact: bool,
     binary: bool,
     /// Report matches whose checksum fails or that do not decode.
@@ -51,8 +56,14 @@ pub enum Skip {
 }
 
 impl Scanner {
-    pub fn new(matcher: Matcher, redact: bool, binary: bool, report_invalid: bool) -> Self {
-        Self { matcher, redact, binary, report_invalid }
+    pub fn new(
+        matcher: Matcher,
+        suppressor: Arc<Suppressor>,
+        redact: bool,
+        binary: bool,
+        report_invalid: bool,
+    ) -> Self {
+        Self { matcher, suppressor, redact, binary, report_invalid }
     }
 
     /// Scan everything `reader` yields, `CHUNK` bytes at a time.
@@ -140,11 +151,12 @@ impl Scanner {
                 continue;
             }
             let mut inner = Scratch::default();
-            self.matcher.scan(&e.text, &mut inner, |m| {
+            let text: Arc<[u8]> = e.text.into();
+            self.matcher.scan(&text, &mut inner, |m| {
                 hits.push(Hit {
                     span: e.start..e.end,
-                    decoded: Some(e.text[m.secret_start..m.secret_end].to_vec()),
-                    key: key_of(&e.text, m.key),
+                    decoded: Some(text.clone()),
+                    key: key_of(&text, m.key),
                     m,
                 });
             });
@@ -170,7 +182,10 @@ impl Scanner {
         let mut lines = LineCounter::new(hay, line_base);
         for h in hits.iter() {
             let rule = &rules[h.m.rule];
-            let secret: &[u8] = h.decoded.as_deref().unwrap_or(&hay[h.m.secret_start..h.m.secret_end]);
+            let text: &[u8] = h.decoded.as_deref().unwrap_or(hay);
+            let secret = &text[h.m.secret_start..h.m.secret_end];
+            let fingerprint = finding::fingerprint(secret);
+            let identity = identify(rule, &h.m, text, &fingerprint);
             let (line, column) = lines.position(h.span.start);
             let (end_line, end_column) = lines.position_after(h.span.start, h.span.end);
             out.push(Finding {
@@ -180,20 +195,39 @@ impl Scanner {
                 severity: rule.severity,
                 secret: Secret {
                     redacted: finding::redact(secret),
-                    fingerprint: finding::fingerprint(secret),
+                    fingerprint,
                     entropy: (h.m.entropy * 100.0).round() / 100.0,
                     validation: h.m.validation,
                     value: (!self.redact).then(|| String::from_utf8_lossy(secret).into_owned()),
                 },
                 location: Location { path: path.to_string(), line, column, end_line, end_column },
                 key: h.key.clone(),
-                encoding: h.decoded.as_ref().map(|_| "base64"),
+                encoding: h.decoded.as_ref().map(|_| "base64".to_string()),
                 paired_with: None,
                 git: None,
+                identity: Some(identity),
+                suppressed: self.suppressor.by_content(&rule.id, hay, h.span.start, secret),
             });
         }
         pair(&mut out[first..], |id| rules.iter().find(|r| r.id == id).and_then(|r| r.pair_with.clone()));
     }
+}
+
+/// The identity behind one match, from the secret, the rule's named groups and the bytes
+/// around it; `text` is what the match's spans refer to (the buffer, or a decoded value).
+fn identify(rule: &Rule, m: &RawMatch, text: &[u8], fingerprint: &str) -> Identity {
+    let (start, end) = (m.secret_start, m.secret_end);
+    let from = start.saturating_sub(identity::CONTEXT);
+    let to = (end + identity::CONTEXT).min(text.len());
+    let groups: Vec<(&str, &[u8])> = m.groups.iter().map(|&(n, s, e)| (n, &text[s..e])).collect();
+    let ev = Evidence {
+        rule: &rule.id,
+        secret: &text[start..end],
+        groups: &groups,
+        context: &text[from..to],
+        at: start - from,
+    };
+    identity::identify(rule.identity.as_deref(), &rule.provider, fingerprint, &ev)
 }
 
 /// Link each finding whose rule names a `pair_with` rule to the nearest such finding.

@@ -8,7 +8,7 @@ use crate::common::{git, root, run_in, valid_github_token};
 /// positives for every family, and none from the negatives.
 #[test]
 fn fixture_tree_exact_findings() {
-    let run = run_in(&root(), &["dir", "testdata/fs", "--format", "jsonl"]);
+    let run = run_in(&root(), &["dir", "--no-config", "testdata/fs", "--format", "jsonl"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let expected = fs::read_to_string(root().join("testdata/fs.expected")).expect("expected file");
     let expected: Vec<&str> = expected.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
@@ -19,8 +19,8 @@ fn fixture_tree_exact_findings() {
 /// The same findings whatever the thread count, in the same order.
 #[test]
 fn output_is_deterministic() {
-    let one = run_in(&root(), &["dir", "testdata/fs", "--format", "json", "--threads", "1"]);
-    let four = run_in(&root(), &["dir", "testdata/fs", "--format", "json", "--threads", "4"]);
+    let one = run_in(&root(), &["dir", "--no-config", "testdata/fs", "--format", "json", "--threads", "1"]);
+    let four = run_in(&root(), &["dir", "--no-config", "testdata/fs", "--format", "json", "--threads", "4"]);
     assert_eq!(one.stdout, four.stdout);
 }
 
@@ -177,7 +177,10 @@ fn bad_input_warns_and_goes_on() {
 
 #[test]
 fn embedded_base64_secrets_are_decoded() {
-    let run = run_in(&root(), &["dir", "testdata/fs/k8s", "testdata/fs/docker", "--format", "jsonl"]);
+    let run = run_in(
+        &root(),
+        &["dir", "--no-config", "testdata/fs/k8s", "testdata/fs/docker", "--format", "jsonl"],
+    );
     // The Kubernetes Secret's base64 `data` is decoded and scanned; the docker `auths` entry
     // has its own rule, which keeps the registry for identity.
     assert_eq!(

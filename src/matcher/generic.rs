@@ -237,6 +237,26 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     distinct >= 4
 }
 
+/// Words that stand for a password in documentation and tests: `user:pass@host`,
+/// `pass;auth=NTLM`, `secret;opt`, `pa%3Ass`.
+const PASSWORD_WORDS: &[&str] = &[
+    "pass", "password", "passwd", "passw0rd", "p4ssw0rd", "pwd", "pw", "pa", "secret", "s3cret", "s3cr3t",
+    "test", "user", "pass1", "pass2", "passwd1", "passwd2", "pswd", "xxx",
+];
+
+/// A password (in a URL, `.netrc` or connection string) that is a placeholder: a
+/// reference, an obvious stand-in, or a password-word followed by nothing but
+/// punctuation-led options or escapes.
+pub fn placeholder_password(value: &[u8]) -> bool {
+    const STAND_INS: &[&str] = &["changeme", "change_me", "xxxx", "your_", "your-", "<", ">", "****"];
+    let lower = String::from_utf8_lossy(value).to_ascii_lowercase();
+    if STAND_INS.iter().chain(REFERENCES).any(|p| lower.contains(p)) {
+        return true;
+    }
+    let word: String = lower.chars().take_while(char::is_ascii_alphanumeric).collect();
+    PASSWORD_WORDS.contains(&word.as_str())
+}
+
 /// `getPassword()`, `vault.read(`, `request.headers.get(`: the value is cut at the first
 /// quote, so a call shows as a dotted identifier and an opening parenthesis.
 fn looks_like_call(v: &str) -> bool {
@@ -285,7 +305,7 @@ fn is_public_material(v: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{plausible, well_delimited};
+    use super::{placeholder_password, plausible, well_delimited};
 
     #[test]
     fn rejects_non_secrets() {
@@ -308,6 +328,16 @@ mod tests {
             ("secret", "/etc/app/secrets/db.json"),
         ] {
             assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
+        }
+    }
+
+    #[test]
+    fn placeholder_passwords() {
+        for v in ["pass;auth=NTLM", "secret;opt", "pa%3Ass", "passwd1", "changeme", "${DB_PASS}"] {
+            assert!(placeholder_password(v.as_bytes()), "{v}");
+        }
+        for v in ["S3cretP@ssw0rd!", "Xk9-Qz7-pw2024", "hunter2-Zq8"] {
+            assert!(!placeholder_password(v.as_bytes()), "{v}");
         }
     }
 

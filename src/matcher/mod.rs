@@ -24,9 +24,14 @@ pub struct RawMatch {
     pub secret_end: usize,
     /// The variable or key name the secret was assigned to (named group `key`), if any.
     pub key: Option<(usize, usize)>,
+    /// Other named groups that matched (see [`IDENTITY_GROUPS`]), for identity extraction.
+    pub groups: Vec<(&'static str, usize, usize)>,
     pub entropy: f64,
     pub validation: Validation,
 }
+
+/// Named groups a rule may capture besides `secret`, read by identity extraction.
+pub const IDENTITY_GROUPS: [&str; 8] = ["key", "key_id", "account", "user", "host", "port", "db", "registry"];
 
 /// Bytes lower-cased at a time for the keyword scan: small enough to stay in L2 cache.
 const BLOCK: usize = 64 << 10;
@@ -157,6 +162,9 @@ impl Matcher {
                 continue;
             }
             let key = caps.name("key");
+            if rule.source.placeholders && generic::placeholder_password(value) {
+                continue;
+            }
             if rule.generic {
                 let delimited = key.is_some_and(|k| {
                     generic::well_delimited(hay, k.start(), k.end(), secret.start(), secret.end())
@@ -168,6 +176,10 @@ impl Matcher {
             // Matches that fail their checksum are still emitted: they must keep a generic
             // rule off the same bytes; the scanner decides whether to report them.
             let validation = rule.checksum.map_or(Validation::Unverified, |c| c.validate(value));
+            let groups = IDENTITY_GROUPS
+                .iter()
+                .filter_map(|name| caps.name(name).map(|g| (*name, g.start(), g.end())))
+                .collect();
             emit(RawMatch {
                 rule: ri as usize,
                 start: whole.start(),
@@ -175,6 +187,7 @@ impl Matcher {
                 secret_start: secret.start(),
                 secret_end: secret.end(),
                 key: key.map(|k| (k.start(), k.end())),
+                groups,
                 entropy,
                 validation,
             });

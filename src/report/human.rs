@@ -43,11 +43,14 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
         if let Some(key) = &f.key {
             line.push_str(&format!("  key={}", sanitize(key)));
         }
-        if let Some(enc) = f.encoding {
+        if let Some(enc) = &f.encoding {
             line.push_str(&format!("  ({enc}-encoded)"));
         }
         if let Some(pair) = &f.paired_with {
             line.push_str(&format!("  pairs with {} on line {}", pair.rule, pair.line));
+        }
+        if let Some(identity) = f.identity.as_ref().filter(|i| i.derived) {
+            line.push_str(&format!("  identity {}", sanitize(&identity.id)));
         }
         if let Some(g) = &f.git {
             line.push_str(&history(g));

@@ -1,9 +1,13 @@
 //! Renders sorted findings: human lines, a JSON array or JSON Lines.
 mod human;
+mod inventory;
+mod sarif;
 
 use std::io::Write;
 
 use crate::finding::Finding;
+use crate::rules::RuleSet;
+use crate::source::RepoPaths;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -14,11 +18,35 @@ pub enum Format {
     Json,
     /// One finding per line (JSON Lines).
     Jsonl,
+    /// One row per identity, riskiest first: a table on a terminal, JSON otherwise.
+    Inventory,
+    /// SARIF 2.1.0 for GitHub code scanning (secrets and CI egress as two runs).
+    Sarif,
+}
+
+/// What renderers may need besides the findings.
+pub struct Context<'a> {
+    pub rules: &'a RuleSet,
+    pub paths: &'a RepoPaths,
+    pub color: bool,
+    pub terminal: bool,
+    pub warn: &'a dyn Fn(String),
 }
 
 /// Write `findings` (already sorted) to `w`.
-pub fn write(format: Format, findings: &[Finding], color: bool, w: &mut dyn Write) -> anyhow::Result<()> {
+pub fn write(format: Format, findings: &[Finding], cx: &Context, w: &mut dyn Write) -> anyhow::Result<()> {
+    let (color, terminal) = (cx.color, cx.terminal);
     match format {
+        Format::Sarif => sarif::write(findings, cx.rules, cx.paths, cx.warn, w)?,
+        Format::Inventory => {
+            let rows = crate::identity::inventory::build(findings);
+            if terminal {
+                inventory::write(&rows, w)?;
+            } else {
+                serde_json::to_writer_pretty(&mut *w, &rows)?;
+                writeln!(w)?;
+            }
+        }
         Format::Human => human::write(findings, color, w)?,
         Format::Json => {
             serde_json::to_writer_pretty(&mut *w, findings)?;

@@ -8,7 +8,7 @@ use std::{fmt, path::Path};
 
 use anyhow::{bail, Context};
 use regex::bytes::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use check::{check, CheckReport};
 use syntax::{RuleFile, RuleSyntax};
@@ -19,7 +19,7 @@ use crate::validate::Checksum;
 const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
 /// How bad a leak of this kind of credential is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Low,
@@ -99,7 +99,7 @@ pub struct Rule {
 }
 
 impl Rule {
-    fn compile(src: RuleSyntax, origin: &str) -> anyhow::Result<Self> {
+    pub(crate) fn compile(src: RuleSyntax, origin: &str) -> anyhow::Result<Self> {
         // Parsing is cheap and catches syntax errors now; compiling waits for first use.
         let hir = regex_syntax::ParserBuilder::new()
             .unicode(false)
@@ -206,13 +206,27 @@ impl RuleSet {
                 rules.extend(parse_file(&file.display().to_string(), &text)?);
             }
         }
-        let mut seen = std::collections::HashMap::new();
-        for r in &rules {
-            if let Some(prev) = seen.insert(r.id.as_str(), r.origin.as_str()) {
-                bail!("rule id {} is defined twice ({prev} and {})", r.id, r.origin);
+        let mut set = Self::default();
+        set.add(rules)?;
+        Ok(set)
+    }
+
+    /// Add rules; an id defined twice is an error naming both origins.
+    pub fn add(&mut self, rules: Vec<Rule>) -> anyhow::Result<()> {
+        for r in rules {
+            if let Some(prev) = self.rules.iter().find(|p| p.id == r.id) {
+                bail!("rule id {} is defined twice ({} and {})", r.id, prev.origin, r.origin);
             }
+            self.rules.push(r);
         }
-        Ok(Self { rules })
+        Ok(())
+    }
+
+    /// Drop the rule with this id; whether there was one.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let before = self.rules.len();
+        self.rules.retain(|r| r.id != id);
+        self.rules.len() < before
     }
 
     pub fn len(&self) -> usize {

@@ -37,6 +37,10 @@ pub struct RuleSyntax {
     /// (an AWS secret key next to its key id).
     #[serde(default)]
     pub pair_with: Option<String>,
+    /// Drop values that are placeholders (`pass`, `secret;opt`, `changeme`, `<password>`):
+    /// for passwords in URLs and config files, where any string is a valid format.
+    #[serde(default)]
+    pub placeholders: bool,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]

@@ -266,6 +266,17 @@ pub fn staged_blobs(repo: &gix::Repository) -> anyhow::Result<Vec<(String, Objec
     Ok(out)
 }
 
+/// A file's contents in HEAD's tree (`None` when absent, unreadable or HEAD is unborn).
+pub fn head_file(repo: &gix::Repository, path: &str) -> Option<Vec<u8>> {
+    let tree = repo.head_tree().ok()?;
+    let entry = tree.lookup_entry_by_path(path).ok()??;
+    if !entry.mode().is_blob() {
+        return None;
+    }
+    let mut object = entry.object().ok()?;
+    Some(std::mem::take(&mut object.data))
+}
+
 /// HEAD's tree, or `None` when HEAD is unborn.
 fn head_tree(repo: &gix::Repository) -> anyhow::Result<Option<ObjectId>> {
     let mut head = repo.head().context("cannot read HEAD")?;
@@ -396,15 +407,69 @@ pub fn range_blobs(repo: &gix::Repository, range: &str) -> anyhow::Result<Vec<Ra
     Ok(out)
 }
 
+/// Every reference (branches, tags, remotes, stash) and HEAD, by name, peeled to the commit
+/// it points to; references that reach no commit are left out.
+pub fn ref_tips(repo: &gix::Repository) -> anyhow::Result<std::collections::BTreeMap<String, ObjectId>> {
+    let mut tips = std::collections::BTreeMap::new();
+    let refs = repo.references().context("cannot read references")?;
+    for r in refs.all().context("cannot read references")?.flatten() {
+        let name = r.name().as_bstr().to_str_lossy().into_owned();
+        let mut r = r;
+        if let Ok(c) = r.peel_to_commit() {
+            tips.insert(name, c.id);
+        }
+    }
+    if let Ok(head) = repo.head_id() {
+        tips.insert("HEAD".to_string(), head.detach());
+    }
+    Ok(tips)
+}
+
+/// Blobs that commits reachable from `tips`, but not from `known`, add or change against
+/// any of their parents (their whole tree for a root commit). Known tips missing from the
+/// repository (rewritten history) are ignored.
+pub fn blobs_since(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    known: &[ObjectId],
+) -> anyhow::Result<Vec<ObjectId>> {
+    let known: Vec<ObjectId> = known.iter().copied().filter(|id| repo.find_commit(*id).is_ok()).collect();
+    let walk =
+        repo.rev_walk(tips.iter().copied()).with_hidden(known).all().context("cannot walk new commits")?;
+    let mut differ = TreeDiffer::new(repo);
+    let (mut buf, mut parent_buf) = (Vec::new(), Vec::new());
+    let mut out = HashSet::new();
+    for info in walk {
+        let info = info.context("cannot walk new commits")?;
+        let commit = repo
+            .objects
+            .find_commit(&info.id, &mut buf)
+            .with_context(|| format!("cannot read commit {}", info.id))?;
+        let (tree, parents): (ObjectId, Vec<ObjectId>) = (commit.tree(), commit.parents().collect());
+        let parent_trees: Vec<Option<ObjectId>> = if parents.is_empty() {
+            vec![None]
+        } else {
+            parents
+                .iter()
+                .map(|p| repo.objects.find_commit(p, &mut parent_buf).ok().map(|c| c.tree()))
+                .collect()
+        };
+        for parent in parent_trees {
+            let delta =
+                differ.diff(parent, tree, None).with_context(|| format!("cannot diff commit {}", info.id))?;
+            out.extend(delta.added.into_iter().map(|(id, _)| id));
+        }
+    }
+    let mut out: Vec<ObjectId> = out.into_iter().collect();
+    out.sort();
+    Ok(out)
+}
+
 /// Paths (relative to the work-tree root, `/`-separated) of every file tracked in the index,
 /// and the root (absolute when it can be made so), or `None` when `dir` is not inside a git
 /// work tree. Used by `dir --respect-gitignore` so that tracked files are never skipped.
 pub fn tracked_files(dir: &Path) -> Option<(PathBuf, Vec<String>)> {
-    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
-    let isolated = gix::open::Options::isolated();
-    let trust = gix::sec::trust::Mapping { full: isolated.clone(), reduced: isolated };
-    let repo =
-        gix::ThreadSafeRepository::discover_opts(&dir, Default::default(), trust).ok()?.to_thread_local();
+    let repo = discover(dir)?;
     let root = repo.workdir()?.to_owned();
     let index = repo.index_or_empty().ok()?;
     let mut files: Vec<String> = index
@@ -415,6 +480,14 @@ pub fn tracked_files(dir: &Path) -> Option<(PathBuf, Vec<String>)> {
         .collect();
     files.dedup(); // conflicted paths have up to three stages
     Some((root, files))
+}
+
+/// The repository whose work tree contains `dir`, opened isolated from user config.
+pub fn discover(dir: &Path) -> Option<gix::Repository> {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    let isolated = gix::open::Options::isolated();
+    let trust = gix::sec::trust::Mapping { full: isolated.clone(), reduced: isolated };
+    Some(gix::ThreadSafeRepository::discover_opts(&dir, Default::default(), trust).ok()?.to_thread_local())
 }
 
 /// Facts about the repository worth a warning: a shallow clone, submodules (not followed),

@@ -85,33 +85,73 @@ fn all(
     unreachable: bool,
     stats: &Stats,
 ) -> anyhow::Result<Vec<Finding>> {
+    let hits = scan_database(scanner, repo, opts.threads, opts.max_file_size, stats, None)?;
+    Ok(attribute(repo, hits, scope, unreachable, stats))
+}
+
+/// Scan every blob of the object database once; hits by blob. With `record`, the id of
+/// every blob read is pushed there (incremental sweeps keep them).
+pub fn scan_database(
+    scanner: &Scanner,
+    repo: &gix::Repository,
+    threads: usize,
+    max_blob: u64,
+    stats: &Stats,
+    record: Option<&Mutex<Vec<ObjectId>>>,
+) -> anyhow::Result<Vec<(ObjectId, Finding)>> {
     let hits = Mutex::new(Vec::new());
     let mut visit =
-        BlobVisit { scanner, stats, hits: &hits, scratch: ScanScratch::default(), found: Vec::new() };
+        BlobVisit { scanner, stats, hits: &hits, record, scratch: ScanScratch::default(), found: Vec::new() };
     let warn = |msg: String| stats.warn(msg);
     let counts = git::for_each_unique_blob(
         repo,
-        opts.threads,
-        opts.max_file_size,
+        threads,
+        max_blob,
         move |id: &gix::oid, data: &[u8]| visit.scan(id, data),
         &warn,
     )?;
     Stats::add(&stats.scanned, counts.blobs.saturating_sub(Stats::get(&stats.skipped_binary)));
     Stats::add(&stats.bytes, counts.bytes);
     Stats::add(&stats.skipped_large, counts.skipped_large);
-    let hits: Vec<(ObjectId, Finding)> = hits.into_inner().expect("scan threads have finished");
+    Ok(hits.into_inner().expect("scan threads have finished"))
+}
 
+/// Scan the given blobs (each once, in parallel); hits by blob.
+pub fn scan_blobs(
+    scanner: &Scanner,
+    repo: &gix::Repository,
+    ids: &[ObjectId],
+    max: u64,
+    stats: &Stats,
+) -> Vec<(ObjectId, Finding)> {
+    let listed = ids.iter().map(|id| (*id, id.to_string()));
+    scan_listed(scanner, repo, listed, max, stats)
+        .into_iter()
+        .flat_map(|(id, found)| found.into_iter().map(move |f| (id, f)))
+        .collect()
+}
+
+/// Give each hit its paths and history: one finding per path it appears at in `scope`,
+/// versions of a file merged; blobs no commit in scope carries are dropped, or reported as
+/// unreachable.
+pub fn attribute(
+    repo: &gix::Repository,
+    hits: Vec<(ObjectId, Finding)>,
+    scope: &Scope,
+    unreachable: bool,
+    stats: &Stats,
+) -> Vec<Finding> {
     let targets: HashSet<ObjectId> = hits.iter().map(|(id, _)| *id).collect();
     let provenance = match history::provenance(repo, &targets, scope) {
         Ok(p) => p,
         Err(e) => {
             stats.warn(format!("cannot attribute findings to commits, reporting blob ids: {e:#}"));
-            return Ok(hits
+            return hits
                 .into_iter()
                 .map(|(id, f)| {
                     located(f, id.to_string(), GitInfo { blob: id.to_string(), ..Default::default() })
                 })
-                .collect());
+                .collect();
         }
     };
     let mut out = Vec::new();
@@ -127,7 +167,7 @@ fn all(
             None => {}
         }
     }
-    Ok(merge_versions(out))
+    merge_versions(out)
 }
 
 fn located(mut f: Finding, path: String, git: GitInfo) -> Finding {
@@ -260,6 +300,7 @@ struct BlobVisit<'a> {
     scanner: &'a Scanner,
     stats: &'a Stats,
     hits: &'a Mutex<Vec<(ObjectId, Finding)>>,
+    record: Option<&'a Mutex<Vec<ObjectId>>>,
     scratch: ScanScratch,
     found: Vec<Finding>,
 }
@@ -272,6 +313,9 @@ impl Clone for BlobVisit<'_> {
 
 impl BlobVisit<'_> {
     fn scan(&mut self, id: &gix::oid, data: &[u8]) {
+        if let Some(record) = self.record {
+            record.lock().expect("no thread panics while holding the lock").push(id.to_owned());
+        }
         if self.scanner.skip(data).is_some() {
             Stats::add(&self.stats.skipped_binary, 1);
             return;

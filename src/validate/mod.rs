@@ -1,7 +1,7 @@
 //! Offline structural validation of a matched secret: checksums and decodes. A verdict
 //! says whether the bytes could have been minted by the provider; no network, ever.
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Named validators that rule files refer to with `checksum = "…"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub enum Checksum {
 }
 
 /// The verdict on one matched secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Validation {
     /// The embedded checksum matches: provider-minted with high confidence.

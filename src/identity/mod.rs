@@ -1,0 +1,174 @@
+//! Identity: which non-human identity a secret belongs to, derived offline from the secret
+//! and the bytes around it (an AWS account from a key id, a service-account email from its
+//! JSON key, a key fingerprint from a private key…), and who owns it.
+//!
+//! Each credential family has its own module with one `extract` function per shape; the
+//! rule's `identity` hint picks it. When nothing can be derived, the identity is keyed by
+//! the secret's fingerprint and records the variable name it was assigned to.
+mod aws;
+mod cloud;
+mod config;
+mod github;
+mod gitlab;
+pub mod inventory;
+mod jwt;
+mod keys;
+pub mod owners;
+mod pypi;
+mod services;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Bytes of context on each side of a match that extractors may read: enough for a
+/// service-account JSON key or a kubeconfig user entry around the matched field.
+pub const CONTEXT: usize = 4096;
+
+/// What an extractor sees.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    /// The rule that matched (`aws.access-key-id`).
+    pub rule: &'a str,
+    /// The secret bytes (decoded when the match was inside an encoded value).
+    pub secret: &'a [u8],
+    /// The rule's other named groups that participated: `key`, `key_id`, `account`,
+    /// `user`, `host`, `port`, `db`, `registry`.
+    pub groups: &'a [(&'a str, &'a [u8])],
+    /// Up to [`CONTEXT`] bytes before and after the match, and where the secret starts in it.
+    pub context: &'a [u8],
+    pub at: usize,
+}
+
+impl<'a> Evidence<'a> {
+    /// A named group's text, if it matched and is UTF-8.
+    pub fn group(&self, name: &str) -> Option<&'a str> {
+        self.groups.iter().find(|(n, _)| *n == name).and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+
+    /// The secret as text (secrets are ASCII in practice; `None` otherwise).
+    pub fn secret_str(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.secret).ok()
+    }
+
+    /// Context before the secret.
+    pub fn before(&self) -> &'a [u8] {
+        &self.context[..self.at]
+    }
+
+    /// Context from the secret on.
+    pub fn after(&self) -> &'a [u8] {
+        &self.context[self.at..]
+    }
+}
+
+/// What an extractor derives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// Canonical id, provider first: `aws:account/111122223333:key/AKIA…`.
+    pub id: String,
+    /// What kind of credential or identity: `access-key`, `service-account`, `personal-access-token`…
+    pub kind: String,
+    /// Everything else learned: `account_id`, `client_email`, `fingerprint`, `exp`…
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Derived {
+    pub fn new(id: impl Into<String>, kind: impl Into<String>) -> Self {
+        Self { id: id.into(), kind: kind.into(), fields: BTreeMap::new() }
+    }
+
+    /// Add a field (builder style).
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.fields.insert(name.to_string(), value.into());
+        self
+    }
+}
+
+/// A finding's identity, as reported.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Identity {
+    pub id: String,
+    pub kind: String,
+    pub provider: String,
+    /// Whether the identity was derived from the credential (`true`) or only keyed by its
+    /// fingerprint (`false`).
+    pub derived: bool,
+    pub fields: BTreeMap<String, String>,
+    pub owners: Vec<owners::Owner>,
+}
+
+/// Derive the identity of one match. `hint` is the rule's `identity` field.
+pub fn identify(hint: Option<&str>, provider: &str, fingerprint: &str, ev: &Evidence) -> Identity {
+    let derived = hint.and_then(|h| match h {
+        "aws-access-key" => aws::extract(ev),
+        "github-token" => github::extract(ev),
+        "gitlab-token" => gitlab::extract(ev),
+        "pypi-token" => pypi::extract(ev),
+        "jwt" => jwt::extract(ev),
+        "private-key" => keys::extract(ev),
+        "gcp-service-account" => cloud::gcp_service_account(ev),
+        "azure-storage" => cloud::azure_storage(ev),
+        "azure-entra" => cloud::azure_entra(ev),
+        "slack-token" | "slack-webhook" => services::slack(ev),
+        "twilio" => services::twilio(ev),
+        "stripe" => services::stripe(ev),
+        "database-url" => config::database_url(ev),
+        "docker-auth" => config::docker_auth(ev),
+        "kubeconfig" => config::kubeconfig(ev),
+        "npm-token" => config::npm(ev),
+        _ => None,
+    });
+    let key = ev.group("key").map(str::to_string);
+    match derived {
+        Some(d) => {
+            let mut fields = d.fields;
+            if let Some(key) = key {
+                fields.entry("variable".into()).or_insert(key);
+            }
+            Identity {
+                id: d.id,
+                kind: d.kind,
+                provider: provider.to_string(),
+                derived: true,
+                fields,
+                owners: vec![],
+            }
+        }
+        None => {
+            let short = fingerprint.strip_prefix("sha256:").unwrap_or(fingerprint);
+            let short = short.get(..16).unwrap_or(short);
+            let mut fields = BTreeMap::new();
+            if let Some(key) = key {
+                fields.insert("variable".into(), key);
+            }
+            Identity {
+                id: format!("{provider}:secret/{short}"),
+                kind: "secret".into(),
+                provider: provider.to_string(),
+                derived: false,
+                fields,
+                owners: vec![],
+            }
+        }
+    }
+}
+
+/// 16 hex digits naming a credential without revealing it (domain-separated SHA-256), for
+/// identities that nothing but the credential itself distinguishes.
+pub(crate) fn digest16(secret: &[u8]) -> String {
+    let full = crate::finding::fingerprint(secret);
+    full.strip_prefix("sha256:").unwrap_or(&full).get(..16).unwrap_or_default().to_string()
+}
+
+/// Test helper: evidence for a secret alone, or inside a context string.
+#[cfg(test)]
+pub(crate) fn evidence_in<'a>(
+    rule: &'a str,
+    context: &'a str,
+    secret: &'a str,
+    groups: &'a [(&'a str, &'a [u8])],
+) -> Evidence<'a> {
+    let at = context.find(secret).expect("the secret occurs in its context");
+    Evidence { rule, secret: secret.as_bytes(), groups, context: context.as_bytes(), at }
+}

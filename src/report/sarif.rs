@@ -1,0 +1,355 @@
+//! SARIF 2.1.0 for GitHub code scanning: one run for secrets and one for CI egress, each
+//! with its own `automationDetails` category so they upload and dismiss independently.
+//!
+//! Fingerprints: results carry sprawl's own content keys in `partialFingerprints`
+//! (`sprawlSecret/v1`: rule, secret fingerprint and path; `sprawlIdentity/v1`), which do not
+//! move when lines do. `primaryLocationLineHash` is left out on purpose: GitHub's
+//! `upload-sarif` action computes it from the file contents, and a value computed any other
+//! way would disagree with it and be kept anyway, splitting alerts.
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::finding::Finding;
+use crate::rules::{RuleSet, Severity};
+use crate::source::RepoPaths;
+use crate::validate::Validation;
+
+/// GitHub keeps at most this many results per run.
+const MAX_RESULTS: usize = 25_000;
+/// GitHub refuses uploads over 10 MB gzipped.
+const MAX_GZIPPED: u64 = 10_000_000;
+
+/// Write the SARIF log; truncation to GitHub's limits is announced through `warn`.
+pub fn write(
+    findings: &[Finding],
+    rules: &RuleSet,
+    paths: &RepoPaths,
+    warn: &dyn Fn(String),
+    w: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let (egress, secrets): (Vec<&Finding>, Vec<&Finding>) =
+        findings.iter().partition(|f| f.rule.starts_with("egress."));
+    let mut keep = MAX_RESULTS;
+    loop {
+        let runs = [("secrets", &secrets), ("egress", &egress)]
+            .map(|(category, found)| run(category, &limit(found, keep, category, warn), rules, paths));
+        let log = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": runs,
+        });
+        let bytes = serde_json::to_vec_pretty(&log)?;
+        let gzipped = compressed_size(&bytes)?;
+        if gzipped <= MAX_GZIPPED || keep == 0 {
+            w.write_all(&bytes)?;
+            writeln!(w)?;
+            return Ok(());
+        }
+        keep = keep.min(secrets.len().max(egress.len())) * 9 / 10;
+        warn(format!(
+            "SARIF: {gzipped} bytes gzipped is over GitHub's 10 MB limit; keeping the {keep} most severe results per run"
+        ));
+    }
+}
+
+/// The `keep` most severe findings, in report order.
+fn limit<'a>(found: &[&'a Finding], keep: usize, category: &str, warn: &dyn Fn(String)) -> Vec<&'a Finding> {
+    if found.len() <= keep {
+        return found.to_vec();
+    }
+    if keep == MAX_RESULTS {
+        warn(format!(
+            "SARIF: {} {category} results, over GitHub's limit of {MAX_RESULTS} per run; keeping the most severe",
+            found.len()
+        ));
+    }
+    let mut ranked: Vec<(usize, &Finding)> = found.iter().copied().enumerate().collect();
+    ranked.sort_by_key(|(i, f)| (std::cmp::Reverse(f.severity), *i));
+    ranked.truncate(keep);
+    ranked.sort_by_key(|(i, _)| *i);
+    ranked.into_iter().map(|(_, f)| f).collect()
+}
+
+fn compressed_size(bytes: &[u8]) -> std::io::Result<u64> {
+    struct Count(u64);
+    impl Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut z = gix::zlib::stream::deflate::Write::new(Count(0), gix::zlib::Compression::DEFAULT);
+    z.write_all(bytes)?;
+    z.flush()?;
+    // gzip adds 18 bytes of header and trailer where zlib has 6.
+    Ok(z.into_inner().0 + 12)
+}
+
+fn run(category: &str, found: &[&Finding], rules: &RuleSet, paths: &RepoPaths) -> Value {
+    // One descriptor per rule that has results, in id order; results point at it by index.
+    let mut used: BTreeMap<&str, &Finding> = BTreeMap::new();
+    for f in found {
+        used.entry(f.rule.as_str()).or_insert(f);
+    }
+    let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+    let descriptors: Vec<Value> = used.values().map(|f| descriptor(f, rules)).collect();
+    let results: Vec<Value> = found.iter().map(|f| result(f, index[f.rule.as_str()], paths)).collect();
+    let mut driver = json!({
+        "name": "sprawl",
+        "version": env!("CARGO_PKG_VERSION"),
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "rules": descriptors,
+    });
+    let uri = env!("CARGO_PKG_REPOSITORY");
+    if !uri.is_empty() {
+        driver["informationUri"] = json!(uri);
+    }
+    let mut run = json!({
+        "tool": { "driver": driver },
+        "automationDetails": { "id": format!("sprawl/{category}/") },
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    });
+    if let Some(root) = paths.root.as_ref().and_then(|r| file_uri(r)) {
+        run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": root } });
+    }
+    run
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+fn descriptor(example: &Finding, rules: &RuleSet) -> Value {
+    let rule = rules.rules.iter().find(|r| r.id == example.rule);
+    let (name, provider, severity) = match rule {
+        Some(r) => (r.name.as_str(), r.provider.as_str(), r.severity),
+        None => (example.name.as_str(), example.provider.as_str(), example.severity),
+    };
+    let egress = example.rule.starts_with("egress.");
+    let precision = match rule {
+        _ if egress => "high",
+        Some(r) if r.checksum.is_some() => "very-high",
+        Some(r) if r.generic => "medium",
+        _ => "high",
+    };
+    let tags = if egress {
+        json!(["security", "ci-egress", "nhi"])
+    } else {
+        json!(["security", "secret", "nhi", provider])
+    };
+    let references: Vec<&str> =
+        rule.map(|r| r.references.iter().map(String::as_str).collect()).unwrap_or_default();
+    let (help_text, mut help_md) = if egress {
+        (
+            format!("{name}. A CI secret, or the identity behind it, can leave the pipeline here. Remove the sink (print, upload, build argument, untrusted checkout), or pass the secret only where it is needed and masked."),
+            format!("**{name}.** A CI secret, or the identity behind it, can leave the pipeline here.\n\nRemove the sink (print, upload, build argument, untrusted checkout), or pass the secret only where it is needed and masked."),
+        )
+    } else {
+        (
+            format!("{name}. Revoke or rotate this {provider} credential at the provider first: it is exposed from the moment it was committed, and deleting the line does not remove it from history. Then remove it from the repository, load it from a secret store, and mark any false positive with `sprawl:allow`."),
+            format!("**{name}** ({provider}).\n\n1. Revoke or rotate the credential at the provider: it is exposed from the moment it was committed, and deleting the line does not remove it from git history.\n2. Remove it from the repository and load it from a secret store or CI secret.\n3. If it is not a real secret, add `sprawl:allow` on its line, or an allow entry in `.sprawl.toml`."),
+        )
+    };
+    if !references.is_empty() {
+        help_md.push_str("\n\nReferences:\n");
+        for r in &references {
+            help_md.push_str(&format!("- <{r}>\n"));
+        }
+    }
+    let mut d = json!({
+        "id": example.rule,
+        "name": pascal(&example.rule),
+        "shortDescription": { "text": name },
+        "fullDescription": { "text": if egress {
+            format!("{name}: a path by which a CI secret or its identity can be emitted outside the pipeline.")
+        } else {
+            format!("{name}: a {provider} credential of a non-human identity, committed to the repository or its history.")
+        } },
+        "help": { "text": help_text, "markdown": help_md },
+        "defaultConfiguration": { "level": level(severity) },
+        "properties": {
+            "tags": tags,
+            "precision": precision,
+            "problem.severity": if level(severity) == "note" { "recommendation" } else { level(severity) },
+            "security-severity": security_severity(severity),
+        },
+    });
+    if let Some(first) = references.first() {
+        d["helpUri"] = json!(first);
+    }
+    d
+}
+
+/// `github.pat.classic` → `GithubPatClassic`.
+fn pascal(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn result(f: &Finding, rule_index: usize, paths: &RepoPaths) -> Value {
+    let path = paths.relative(&f.location.path).unwrap_or_else(|| f.location.path.clone());
+    let mut related = Vec::new();
+    let message = message(f, &mut related);
+    let loc = &f.location;
+    let mut fingerprints = json!({
+        "sprawlSecret/v1": digest(&format!("{}\0{}\0{path}", f.rule, f.secret.fingerprint)),
+    });
+    let mut properties = json!({
+        "fingerprint": f.secret.fingerprint,
+        "redacted": f.secret.redacted,
+        "validation": f.secret.validation.as_str(),
+    });
+    if let Some(identity) = &f.identity {
+        fingerprints["sprawlIdentity/v1"] = json!(digest(&identity.id));
+        properties["identity"] = serde_json::to_value(identity).unwrap_or(Value::Null);
+    }
+    if let Some(g) = &f.git {
+        properties["git"] = serde_json::to_value(g).unwrap_or(Value::Null);
+        properties["historyOnly"] = json!(g.at_head == Some(false) || g.unreachable);
+    }
+    let mut r = json!({
+        "ruleId": f.rule,
+        "ruleIndex": rule_index,
+        "level": level(f.severity),
+        "message": { "text": message },
+        "locations": [physical(&path, loc.line, loc.column, loc.end_line, loc.end_column, None)],
+        "partialFingerprints": fingerprints,
+        "properties": properties,
+    });
+    if !related.is_empty() {
+        r["relatedLocations"] = Value::Array(related);
+    }
+    if let Some(reason) = &f.suppressed {
+        r["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
+    }
+    r
+}
+
+/// The alert text: what it is, whose, since when, and whether it is still at HEAD; owners
+/// from CODEOWNERS link to the CODEOWNERS line.
+fn message(f: &Finding, related: &mut Vec<Value>) -> String {
+    let mut m = f.name.clone();
+    match f.secret.validation {
+        Validation::Unverified => {}
+        v => m.push_str(&format!(" ({})", v.as_str())),
+    }
+    if let Some(identity) = f.identity.as_ref().filter(|i| i.derived) {
+        m.push_str(&format!(" for {} `{}`", identity.kind, identity.id));
+    }
+    m.push('.');
+    if let Some(identity) = &f.identity {
+        let mut owners = Vec::new();
+        for o in &identity.owners {
+            let detail = o.detail.as_deref().unwrap_or_default();
+            match (o.source.as_str(), detail.rsplit_once(':')) {
+                ("codeowners", Some((file, line))) => {
+                    let id = related.len() + 1;
+                    let line: u64 = line.parse().unwrap_or(1);
+                    let mut loc = physical(file, line, 1, line, 1, Some("CODEOWNERS entry"));
+                    loc["id"] = json!(id);
+                    related.push(loc);
+                    owners.push(format!("[{}]({id}) (CODEOWNERS)", o.who));
+                }
+                ("commit-author", _) => owners.push(format!(
+                    "{} (introduced it in {})",
+                    o.who,
+                    detail.get(..10).unwrap_or(detail)
+                )),
+                (source, _) => owners.push(format!("{} ({source})", o.who)),
+            }
+        }
+        if !owners.is_empty() {
+            m.push_str(&format!(" Owners: {}.", owners.join(", ")));
+        }
+    }
+    if let Some(g) = &f.git {
+        if g.unreachable {
+            m.push_str(" Found in an unreachable git object: no ref points to it, but clones and forks may still hold it.");
+        } else if let Some(date) = &g.date {
+            m.push_str(&format!(" Exposed since {}", date.get(..10).unwrap_or(date)));
+            match g.at_head {
+                Some(false) => m.push_str("; removed from HEAD but still in history."),
+                _ => m.push('.'),
+            }
+        }
+    }
+    m
+}
+
+fn physical(uri: &str, line: u64, col: u64, end_line: u64, end_col: u64, text: Option<&str>) -> Value {
+    let mut v = json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": escape_uri(uri), "uriBaseId": "%SRCROOT%" },
+            "region": {
+                "startLine": line.max(1),
+                "startColumn": col.max(1),
+                "endLine": end_line.max(line).max(1),
+                "endColumn": end_col.max(1),
+            },
+        },
+    });
+    if let Some(text) = text {
+        v["message"] = json!({ "text": text });
+    }
+    v
+}
+
+fn digest(s: &str) -> String {
+    crate::rules::hex(&Sha256::digest(s.as_bytes())[..16])
+}
+
+/// Percent-encode a relative path for a URI reference (RFC 3986 path characters kept).
+fn escape_uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `file:///abs/root/` for the run's `%SRCROOT%`.
+fn file_uri(root: &std::path::Path) -> Option<String> {
+    let s = root.to_str()?;
+    let s = if s.ends_with('/') { s.to_string() } else { format!("{s}/") };
+    Some(format!("file://{}", escape_uri(&s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_uris() {
+        assert_eq!(pascal("github.pat.classic"), "GithubPatClassic");
+        assert_eq!(escape_uri("a b/ü#.env"), "a%20b/%C3%BC%23.env");
+    }
+}

@@ -1,0 +1,240 @@
+//! Import of a gitleaks configuration (`.gitleaks.toml`): its custom rules become sprawl
+//! rules (`gitleaks.<id>`) and its allowlists become allow entries, so that a team can switch
+//! without rewriting them. Anything not understood is named in a warning.
+use anyhow::Context;
+use regex_syntax::hir::literal::Extractor;
+use toml::Value;
+
+use super::Allow;
+use crate::rules::{syntax::RuleSyntax, Rule};
+
+/// What an imported configuration contributes.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub rules: Vec<Rule>,
+    pub allows: Vec<Allow>,
+    pub warnings: Vec<String>,
+}
+
+pub fn import(file: &str, text: &str) -> anyhow::Result<Imported> {
+    let doc: Value = toml::from_str(text).with_context(|| format!("{file}: not valid TOML"))?;
+    let table = doc.as_table().context("not a table")?;
+    let mut out = Imported::default();
+    for (key, value) in table {
+        match key.as_str() {
+            "title" | "minVersion" | "description" => {}
+            "extend" => out.warnings.push(format!(
+                "{file}: [extend] is ignored: sprawl's own rules are used in place of gitleaks' defaults"
+            )),
+            "allowlist" => allow(file, "allowlist", value, &[], &mut out),
+            "allowlists" => {
+                for (i, a) in value.as_array().into_iter().flatten().enumerate() {
+                    allow(file, &format!("allowlists[{i}]"), a, &[], &mut out);
+                }
+            }
+            "rules" => {
+                for r in value.as_array().into_iter().flatten() {
+                    rule(file, r, &mut out);
+                }
+            }
+            other => out.warnings.push(format!("{file}: unknown key {other:?} ignored")),
+        }
+    }
+    Ok(out)
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
+}
+
+/// A gitleaks allowlist: `paths` are regexes over the path, `regexes` over the secret
+/// (unless `regexTarget` says otherwise), `stopwords` substrings; `commits` are not supported.
+fn allow(file: &str, name: &str, v: &Value, rules: &[String], out: &mut Imported) {
+    let origin = format!("{file} {name}");
+    let mut regex = |s: &String| match regex::bytes::Regex::new(s) {
+        Ok(re) => Some(re),
+        Err(e) => {
+            out.warnings.push(format!("{origin}: regex {s:?} does not compile, ignored: {e}"));
+            None
+        }
+    };
+    let path_regexes: Vec<_> = strings(v.get("paths")).iter().filter_map(&mut regex).collect();
+    let regexes: Vec<_> = match v.get("regexTarget").and_then(Value::as_str) {
+        None | Some("secret") => strings(v.get("regexes")).iter().filter_map(&mut regex).collect(),
+        Some(other) => {
+            out.warnings
+                .push(format!("{origin}: regexTarget {other:?} is not supported; its regexes are ignored"));
+            Vec::new()
+        }
+    };
+    for key in v.as_table().into_iter().flat_map(|t| t.keys()) {
+        if !matches!(
+            key.as_str(),
+            "description" | "paths" | "regexes" | "stopwords" | "regexTarget" | "condition"
+        ) {
+            out.warnings.push(format!("{origin}: {key:?} is not supported and ignored"));
+        }
+    }
+    out.allows.push(Allow {
+        origin,
+        rules: rules.to_vec(),
+        paths: globset::GlobSet::empty(),
+        path_regexes,
+        regexes,
+        stopwords: strings(v.get("stopwords")).iter().map(|w| w.to_lowercase()).collect(),
+    });
+}
+
+fn rule(file: &str, v: &Value, out: &mut Imported) {
+    let Some(id) = v.get("id").and_then(Value::as_str) else {
+        return out.warnings.push(format!("{file}: a rule without an id is ignored"));
+    };
+    let Some(pattern) = v.get("regex").and_then(Value::as_str) else {
+        return out
+            .warnings
+            .push(format!("{file}: rule {id} has no regex (path-only rules are not supported)"));
+    };
+    let group = v.get("secretGroup").and_then(Value::as_integer).unwrap_or(0);
+    let Some(regex) = name_secret_group(pattern, usize::try_from(group).unwrap_or(0)) else {
+        return out.warnings.push(format!("{file}: rule {id}: secretGroup {group} does not exist"));
+    };
+    let mut keywords: Vec<String> = strings(v.get("keywords")).iter().map(|k| k.to_lowercase()).collect();
+    if keywords.is_empty() {
+        keywords = literal_keywords(pattern);
+    }
+    if keywords.is_empty() {
+        return out.warnings.push(format!(
+            "{file}: rule {id} has no keywords and no literal prefix sprawl can use as one; ignored"
+        ));
+    }
+    let sprawl_id =
+        format!("gitleaks.{}", id.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+    let syntax = RuleSyntax {
+        id: sprawl_id.clone(),
+        name: v.get("description").and_then(Value::as_str).unwrap_or(id).to_string(),
+        provider: "gitleaks".into(),
+        keywords,
+        regex,
+        min_entropy: v.get("entropy").and_then(|e| e.as_float().or_else(|| e.as_integer().map(|i| i as f64))),
+        checksum: None,
+        identity: None,
+        severity: "high".into(),
+        window: None,
+        pair_with: None,
+        placeholders: false,
+        examples: Vec::new(),
+        negative_examples: Vec::new(),
+        references: Vec::new(),
+    };
+    if v.get("path").is_some() {
+        out.warnings
+            .push(format!("{file}: rule {id}: `path` is not supported; the rule applies to every file"));
+    }
+    match Rule::compile(syntax, file) {
+        Ok(r) => out.rules.push(r),
+        Err(e) => return out.warnings.push(format!("{file}: rule {id}: {e:#}; ignored")),
+    }
+    let rules = [sprawl_id];
+    if let Some(a) = v.get("allowlist") {
+        allow(file, &format!("rule {id} allowlist"), a, &rules, out);
+    }
+    for (i, a) in v.get("allowlists").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        allow(file, &format!("rule {id} allowlists[{i}]"), a, &rules, out);
+    }
+}
+
+/// Rewrite a gitleaks regex so that its secret (capture group `n`, or the whole match
+/// when `n` is 0 and there is no group; gitleaks then uses group 1) is the group `secret`.
+fn name_secret_group(pattern: &str, n: usize) -> Option<String> {
+    let bytes = pattern.as_bytes();
+    let mut starts = Vec::new(); // (index of '(', end of its name prefix)
+    let (mut i, mut in_class) = (0, false);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'[' if !in_class => in_class = true,
+            b']' if in_class => in_class = false,
+            b'(' if !in_class => {
+                let rest = &pattern[i + 1..];
+                if let Some(named) = rest.strip_prefix("?P<").or_else(|| rest.strip_prefix("?<")) {
+                    let close = named.find('>')?;
+                    starts.push((i, i + 1 + (rest.len() - named.len()) + close + 1));
+                } else if !rest.starts_with('?') {
+                    starts.push((i, i + 1));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let n = if n == 0 && !starts.is_empty() { 1 } else { n };
+    if n == 0 {
+        return Some(format!("(?P<secret>{pattern})"));
+    }
+    let (open, body) = *starts.get(n - 1)?;
+    Some(format!("{}(?P<secret>{}", &pattern[..open], &pattern[body..]))
+}
+
+/// Literal strings every match must start with, usable as prefilter keywords.
+fn literal_keywords(pattern: &str) -> Vec<String> {
+    let Ok(hir) = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern) else {
+        return Vec::new();
+    };
+    let seq = Extractor::new().extract(&hir);
+    let Some(literals) = seq.literals() else { return Vec::new() };
+    let words: Vec<String> =
+        literals.iter().map(|l| String::from_utf8_lossy(l.as_bytes()).to_lowercase()).collect();
+    if words.is_empty() || words.iter().any(|w| w.len() < 3) {
+        return Vec::new();
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_group_rewrite() {
+        assert_eq!(name_secret_group(r"abc_[0-9]{4}", 0).as_deref(), Some(r"(?P<secret>abc_[0-9]{4})"));
+        assert_eq!(name_secret_group(r"key=([a-z]+)", 0).as_deref(), Some(r"key=(?P<secret>[a-z]+)"));
+        assert_eq!(
+            name_secret_group(r"(?i)(a|b)\((x)[(]([0-9]+)", 3).as_deref(),
+            Some(r"(?i)(a|b)\((x)[(](?P<secret>[0-9]+)")
+        );
+        assert_eq!(name_secret_group(r"(?P<k>a)(b)", 1).as_deref(), Some(r"(?P<secret>a)(b)"));
+        assert_eq!(name_secret_group(r"(a)", 2), None);
+    }
+
+    #[test]
+    fn imports_rules_and_allowlists() {
+        let text = r#"
+title = "custom"
+[extend]
+useDefault = true
+[[rules]]
+id = "acme-api-key"
+description = "Acme API key"
+regex = '''acme_(?:live|test)_([a-z0-9]{24})'''
+secretGroup = 1
+[rules.allowlist]
+stopwords = ["EXAMPLE"]
+[[rules]]
+id = "no-keyword"
+regex = '''[a-f0-9]{32}'''
+[allowlist]
+paths = ['''(^|/)fixtures/''']
+regexes = ['''^dummy''']
+commits = ["abc"]
+"#;
+        let imported = import(".gitleaks.toml", text).expect("imports");
+        assert_eq!(imported.rules.len(), 1);
+        let rule = &imported.rules[0];
+        assert_eq!(rule.id, "gitleaks.acme-api-key");
+        assert_eq!(rule.keywords, ["acme_live_", "acme_test_"]);
+        assert_eq!(imported.allows.len(), 2);
+        assert!(imported.warnings.iter().any(|w| w.contains("[extend]")));
+        assert!(imported.warnings.iter().any(|w| w.contains("no-keyword")));
+        assert!(imported.warnings.iter().any(|w| w.contains("\"commits\"")));
+    }
+}

@@ -1,0 +1,227 @@
+//! `sprawl sweep`: many repositories, in parallel, incremental from run to run.
+//!
+//! Per repository: when its ref tips and the rule set are what the state recorded, nothing
+//! is read and the open findings stand. When refs moved, only blobs that the new commits add
+//! and that were never scanned are read; the blobs of open findings are read again (a few)
+//! so that every finding is attributed afresh against the current refs: what no ref carries
+//! any more is closed. Without state, or when the rules changed, the whole object database
+//! is scanned.
+pub mod state;
+pub mod targets;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::diag::Stats;
+use crate::finding::Finding;
+use crate::identity::owners::OwnerContext;
+use crate::scanner::Scanner;
+use crate::source::{git, history::Scope, repo};
+use crate::suppress::{baseline, Suppressor};
+use state::{Header, Open, RepoState, StateDir};
+
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    pub state: Option<PathBuf>,
+    pub threads: usize,
+    pub max_file_size: u64,
+    pub rules_digest: String,
+}
+
+/// Whether a finding is new since the last sweep, still open, or gone from every ref.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    New,
+    Open,
+    Closed,
+}
+
+/// One repository's line in the output, after its findings.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub repo: String,
+    /// Nothing was read: refs and rules are as last recorded.
+    pub unchanged: bool,
+    pub blobs_scanned: u64,
+    /// Blobs the new commits carry that earlier sweeps already scanned.
+    pub blobs_skipped: u64,
+    pub findings_new: usize,
+    pub findings_open: usize,
+    pub findings_closed: usize,
+    pub seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What one repository contributes to the sweep's output.
+#[derive(Debug, Default)]
+pub struct RepoReport {
+    pub findings: Vec<(Status, Finding)>,
+    pub summary: Summary,
+}
+
+/// What a sweep needs from the scan configuration.
+pub struct Context<'a> {
+    pub scanner: &'a Scanner,
+    pub suppressor: &'a Suppressor,
+    pub warn: &'a (dyn Fn(String) + Sync),
+}
+
+/// Sweep `repos` (see [`targets`]); `done` is called after each repository (progress).
+pub fn sweep(
+    repos: &[PathBuf],
+    opts: &SweepOptions,
+    cx: &Context,
+    done: &(dyn Fn(&RepoReport) + Sync),
+) -> anyhow::Result<Vec<RepoReport>> {
+    let state = opts.state.as_deref().map(|d| StateDir::open(d, &|n| (cx.warn)(n))).transpose()?;
+    // Repositories run side by side; each gets its share of the threads for pack decoding.
+    let per_repo = (opts.threads / repos.len().max(1)).max(1);
+    let parallel = opts.threads.min(repos.len()).max(1);
+    let next = Mutex::new(0usize);
+    let reports = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..parallel {
+            s.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().expect("no thread panics while holding the lock");
+                    *n += 1;
+                    *n - 1
+                };
+                let Some(path) = repos.get(i) else { break };
+                let started = Instant::now();
+                let label = path.display().to_string();
+                let mut report =
+                    sweep_repo(path, &label, state.as_ref(), opts, per_repo, cx).unwrap_or_else(|e| {
+                        RepoReport {
+                            summary: Summary { error: Some(format!("{e:#}")), ..Summary::default() },
+                            ..RepoReport::default()
+                        }
+                    });
+                report.summary.repo = label;
+                report.summary.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+                done(&report);
+                reports.lock().expect("no thread panics while holding the lock").push((i, report));
+            });
+        }
+    });
+    let mut reports = reports.into_inner().expect("sweep threads have finished");
+    reports.sort_by_key(|(i, _)| *i);
+    Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
+
+fn sweep_repo(
+    path: &Path,
+    label: &str,
+    state: Option<&StateDir>,
+    opts: &SweepOptions,
+    threads: usize,
+    cx: &Context,
+) -> anyhow::Result<RepoReport> {
+    let repo = git::open(path)?;
+    let tips = git::ref_tips(&repo)?;
+    let refs: BTreeMap<String, String> = tips.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+    let previous = match state.map(|s| s.load(label)).transpose() {
+        Ok(p) => p.flatten().filter(|p| p.header.rules == opts.rules_digest),
+        Err(e) => {
+            (cx.warn)(format!("{label}: {e:#}; scanning from scratch"));
+            None
+        }
+    };
+    let stats = Stats::default();
+    let mut summary = Summary::default();
+
+    if let Some(prev) = previous.as_ref().filter(|p| p.header.refs == refs) {
+        summary.unchanged = true;
+        summary.findings_open = prev.header.open.len();
+        let findings = prev.header.open.iter().map(|o| (Status::Open, o.finding.clone())).collect();
+        return Ok(RepoReport { findings, summary });
+    }
+
+    let mut scanned: Vec<ObjectId>;
+    let mut hits;
+    match &previous {
+        None => {
+            let record = Mutex::new(Vec::new());
+            hits =
+                repo::scan_database(cx.scanner, &repo, threads, opts.max_file_size, &stats, Some(&record))?;
+            scanned = record.into_inner().expect("scan threads have finished");
+        }
+        Some(prev) => {
+            let new_tips: Vec<ObjectId> = tips.values().copied().collect();
+            let old_tips: Vec<ObjectId> =
+                prev.header.refs.values().filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok()).collect();
+            let candidates = git::blobs_since(&repo, &new_tips, &old_tips)?;
+            let (known, fresh): (Vec<ObjectId>, Vec<ObjectId>) =
+                candidates.into_iter().partition(|id| prev.contains(id));
+            summary.blobs_skipped = known.len() as u64;
+            hits = repo::scan_blobs(cx.scanner, &repo, &fresh, opts.max_file_size, &stats);
+            // Blobs that had hits, read again to be attributed against today's refs.
+            let again: Vec<ObjectId> = prev
+                .header
+                .hit_blobs
+                .iter()
+                .filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok())
+                .filter(|id| !fresh.contains(id))
+                .collect();
+            hits.extend(repo::scan_blobs(cx.scanner, &repo, &again, opts.max_file_size, &Stats::default()));
+            scanned = prev.scanned.clone();
+            scanned.extend(fresh);
+        }
+    }
+    summary.blobs_scanned = Stats::get(&stats.scanned) + Stats::get(&stats.skipped_binary);
+    scanned.sort();
+    scanned.dedup();
+
+    let hit_blobs: BTreeSet<String> = hits.iter().map(|(id, _)| id.to_string()).collect();
+    let mut found = repo::attribute(&repo, hits, &Scope::default(), false, &stats);
+    let owners = OwnerContext::load(|rel| git::head_file(&repo, rel), |w| (cx.warn)(format!("{label}: {w}")));
+    for f in &mut found {
+        let who = owners.owners(f, Some(&f.location.path));
+        if let Some(identity) = &mut f.identity {
+            identity.owners = who;
+        }
+        if f.suppressed.is_none() {
+            f.suppressed = cx.suppressor.by_path(&f.rule, &f.location.path);
+        }
+    }
+    found.retain(|f| f.suppressed.is_none());
+    found.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+
+    let key = |f: &Finding| baseline::key(&f.rule, &f.secret.fingerprint, &f.location.path);
+    let before: BTreeSet<String> =
+        previous.iter().flat_map(|p| p.header.open.iter().map(|o| o.key.clone())).collect();
+    let now: BTreeSet<String> = found.iter().map(key).collect();
+    let mut findings: Vec<(Status, Finding)> = Vec::new();
+    for f in &found {
+        let status = if before.contains(&key(f)) { Status::Open } else { Status::New };
+        findings.push((status, f.clone()));
+    }
+    if let Some(prev) = &previous {
+        let mut closed: Vec<&Open> = prev.header.open.iter().filter(|o| !now.contains(&o.key)).collect();
+        closed.dedup_by(|a, b| a.key == b.key);
+        findings.extend(closed.into_iter().map(|o| (Status::Closed, o.finding.clone())));
+    }
+    summary.findings_new = findings.iter().filter(|(s, _)| *s == Status::New).count();
+    summary.findings_open = found.len();
+    summary.findings_closed = findings.iter().filter(|(s, _)| *s == Status::Closed).count();
+
+    if let Some(state) = state {
+        let open = found.iter().map(|f| Open { key: key(f), finding: f.clone() }).collect();
+        let header = Header {
+            repo: label.to_string(),
+            rules: opts.rules_digest.clone(),
+            refs,
+            hit_blobs: hit_blobs.into_iter().collect(),
+            open,
+        };
+        state.save(label, &RepoState { header, scanned })?;
+    }
+    Ok(RepoReport { findings, summary })
+}

@@ -1,0 +1,168 @@
+//! `sprawl sweep` over generated repositories: incremental runs, new and closed findings,
+//! resumption after a failure, the lock, and shards.
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{git, run_in, Run};
+
+fn commit(repo: &Path, files: &[(&str, &str)], msg: &str) {
+    for (rel, text) in files {
+        let path = repo.join(rel);
+        fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
+        fs::write(path, text).expect("write");
+    }
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", msg, "--allow-empty"]);
+}
+
+fn new_repo(root: &Path, name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let repo = root.join(name);
+    fs::create_dir_all(&repo).expect("mkdir");
+    git(&repo, &["init", "-q"]);
+    commit(&repo, files, "init");
+    repo
+}
+
+fn lines(run: &Run, kind: &str) -> Vec<Value> {
+    run.findings().into_iter().filter(|l| l["type"] == kind).collect()
+}
+
+fn summary<'a>(sums: &'a [Value], repo: &str) -> &'a Value {
+    sums.iter()
+        .find(|s| s["repo"].as_str().is_some_and(|r| r.ends_with(repo)))
+        .unwrap_or_else(|| panic!("no summary for {repo}"))
+}
+
+#[test]
+fn incremental_sweeps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repos = dir.path().join("repos");
+    let a = new_repo(&repos, "alpha", &[("app.env", "DB_PASSWORD=Alph4-Sw33p-Pw\n"), ("README", "a\n")]);
+    new_repo(&repos, "beta", &[("x.txt", "nothing here\n")]);
+    let c = new_repo(&repos, "gamma", &[("svc/token.env", "API_TOKEN=G4mma-Sw33p-T0ken-X9\n")]);
+    let sweep = |extra: &[&str]| {
+        let mut args = vec!["sweep", "repos", "--state", "state", "--format", "jsonl"];
+        args.extend_from_slice(extra);
+        run_in(dir.path(), &args)
+    };
+
+    // First sweep: everything is new.
+    let first = sweep(&[]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let found = lines(&first, "finding");
+    let got: Vec<(String, String)> = found
+        .iter()
+        .map(|f| {
+            (
+                f["repo"].as_str().expect("repo").rsplit('/').next().unwrap_or("").to_string(),
+                f["status"].as_str().expect("status").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [("alpha".to_string(), "new".to_string()), ("gamma".to_string(), "new".to_string())]);
+    assert_eq!(lines(&first, "summary").len(), 3);
+
+    // Nothing changed: nothing is read, and --only-new reports nothing.
+    let unchanged = sweep(&["--only-new"]);
+    assert_eq!(unchanged.code, 0, "{}", unchanged.stdout);
+    let sums = lines(&unchanged, "summary");
+    assert!(sums.iter().all(|s| s["unchanged"] == true && s["blobs_scanned"] == 0), "{sums:?}");
+
+    // One new commit in alpha with one new secret: only its new blob is read.
+    commit(&a, &[("deploy/ci.env", "DEPLOY_PASSWORD=N3w-C0mmit-Pw-7\n")], "ci");
+    let second = sweep(&["--only-new"]);
+    let new: Vec<String> = lines(&second, "finding")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["location"]["path"].as_str().expect("path"),
+                f["status"].as_str().expect("status")
+            )
+        })
+        .collect();
+    assert_eq!(new, ["deploy/ci.env new"]);
+    let sums = lines(&second, "summary");
+    assert_eq!(summary(&sums, "alpha")["blobs_scanned"], 1, "{sums:?}");
+    assert_eq!(summary(&sums, "alpha")["findings_open"], 2);
+    assert_eq!(summary(&sums, "gamma")["unchanged"], true);
+
+    // gamma's secret leaves every ref (history rewritten): it is closed.
+    git(&c, &["checkout", "-q", "--orphan", "fresh"]);
+    git(&c, &["rm", "-rq", "--cached", "."]);
+    fs::remove_dir_all(c.join("svc")).expect("rm");
+    commit(&c, &[("clean.txt", "ok\n")], "fresh start");
+    git(&c, &["branch", "-D", "main"]);
+    git(&c, &["reflog", "expire", "--expire=now", "--all"]);
+    let third = sweep(&["--only-new"]);
+    let closed = lines(&third, "finding");
+    assert_eq!(closed.len(), 1, "{}", third.stdout);
+    assert_eq!(
+        (closed[0]["status"].as_str(), closed[0]["location"]["path"].as_str()),
+        (Some("closed"), Some("svc/token.env"))
+    );
+    assert_eq!(summary(&lines(&third, "summary"), "gamma")["findings_closed"], 1);
+
+    // The inventory works across repositories.
+    let inventory = run_in(dir.path(), &["sweep", "repos", "--format", "inventory"]);
+    let rows: Vec<Value> = serde_json::from_str(&inventory.stdout).expect("inventory JSON");
+    assert_eq!(rows.len(), 2, "{}", inventory.stdout);
+    assert!(rows.iter().all(|r| r["locations"][0].as_str().expect("location").contains("alpha:")));
+}
+
+#[test]
+fn failures_are_reported_and_the_sweep_resumes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    new_repo(d, "good", &[("app.env", "DB_PASSWORD=G00d-R3po-Pw-1\n")]);
+    fs::create_dir_all(d.join("broken")).expect("mkdir");
+    fs::write(d.join("list.txt"), "# repositories\ngood\nbroken   # not a repository\nmissing\n")
+        .expect("write");
+
+    // A lock left by a process that is gone is taken over.
+    fs::create_dir_all(d.join("state")).expect("mkdir");
+    fs::write(d.join("state/lock"), "999999999\n").expect("write");
+    let run = run_in(d, &["sweep", "list.txt", "--state", "state"]);
+    assert_eq!(run.code, 2, "a failed repository fails the sweep: {}", run.stderr);
+    let sums = lines(&run, "summary");
+    assert_eq!(sums.len(), 3);
+    assert!(summary(&sums, "broken")["error"].as_str().is_some_and(|e| e.contains("not a git repository")));
+    assert!(summary(&sums, "missing")["error"].is_string());
+    assert_eq!(summary(&sums, "good")["findings_new"], 1);
+    assert!(run.stderr.contains("taking over the lock"), "{}", run.stderr);
+
+    // The next run resumes: the good repository is not read again.
+    fs::write(d.join("list.txt"), "good\n").expect("write");
+    let again = run_in(d, &["sweep", "list.txt", "--state", "state", "--only-new"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(summary(&lines(&again, "summary"), "good")["unchanged"], true);
+
+    // A live lock (this test process) is refused.
+    fs::write(d.join("state/lock"), format!("{}\n", std::process::id())).expect("write");
+    let refused = run_in(d, &["sweep", "list.txt", "--state", "state"]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("in use by another sweep"), "{}", refused.stderr);
+}
+
+#[test]
+fn shards_partition_the_targets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repos = dir.path().join("repos");
+    for i in 0..7 {
+        new_repo(&repos, &format!("r{i}"), &[("f.txt", "x\n")]);
+    }
+    let mut seen = BTreeSet::new();
+    let mut total = 0;
+    for shard in ["1/3", "2/3", "3/3"] {
+        let run = run_in(dir.path(), &["sweep", "repos", "--shard", shard]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for s in lines(&run, "summary") {
+            total += 1;
+            seen.insert(s["repo"].as_str().expect("repo").to_string());
+        }
+    }
+    assert_eq!((total, seen.len()), (7, 7), "each repository in exactly one shard: {seen:?}");
+}
