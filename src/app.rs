@@ -18,7 +18,7 @@ use crate::scanner::{ScanScratch, Skip};
 use crate::source::dir::WalkOptions;
 use crate::source::RepoPaths;
 use crate::suppress::baseline;
-use crate::{report, source, sweep};
+use crate::{egress, report, source, sweep};
 
 /// How a run ended, mapped to the exit code: 0 nothing reported, 1 findings, 2 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 &config,
                 "input",
                 |_: &Stats| OwnerContext::default(),
+                |_: &Stats, _: &mut Vec<Finding>| {},
                 |stats| {
                     let mut out = Vec::new();
                     let stdin = std::io::stdin().lock();
@@ -94,7 +95,8 @@ fn dir(
     let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
     let owners =
         |stats: &Stats| OwnerContext::load(|rel| std::fs::read(root.join(rel)).ok(), |w| stats.warn(w));
-    scan(&config, "file", owners, |stats| pool.install(|| source::dir::scan(&scanner, &walk, stats)))
+    let egress = |stats: &Stats, found: &mut Vec<Finding>| dir_egress(&walk.paths, stats, found);
+    scan(&config, "file", owners, egress, |stats| pool.install(|| source::dir::scan(&scanner, &walk, stats)))
 }
 
 /// Git history, a range or the index. CODEOWNERS comes from HEAD's tree, `.sprawl.toml`
@@ -109,7 +111,36 @@ fn git(args: &GitArgs, write_baseline: bool) -> anyhow::Result<Outcome> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
     let owners =
         |stats: &Stats| OwnerContext::load(|rel| source::git::head_file(&repo, rel), |w| stats.warn(w));
-    scan(&config, "blob", owners, |stats| pool.install(|| source::repo::scan(&scanner, &opts, stats)))
+    let egress = |stats: &Stats, found: &mut Vec<Finding>| git_egress(&opts, stats, found);
+    scan(&config, "blob", owners, egress, |stats| pool.install(|| source::repo::scan(&scanner, &opts, stats)))
+}
+
+/// CI egress for files on disk: the CI files under the first scanned directory link the
+/// findings, and their own secret references become findings.
+fn dir_egress(paths: &[PathBuf], stats: &Stats, findings: &mut Vec<Finding>) {
+    let Some(root) = paths.first().filter(|p| p.is_dir()) else { return };
+    let warn = |w: String| stats.warn(w);
+    let model = egress::CiModel::build(&egress::DiskFiles::new(root, &warn), &warn);
+    let shown = egress::PathMap::under(root);
+    model.link(findings, &shown);
+    findings.extend(model.ci_secret_findings(&shown));
+}
+
+/// CI egress for history: the CI files of HEAD's tree. A pre-commit hook (`--staged`) or a
+/// pull-request range reports what the change adds: the egress paths of its hits, not the
+/// CI secrets of the whole tree, and nothing at all (not even the tree walk) without hits.
+fn git_egress(opts: &source::repo::GitOptions, stats: &Stats, findings: &mut Vec<Finding>) {
+    let whole = matches!(opts.mode, source::repo::Mode::All { .. });
+    if !whole && findings.is_empty() {
+        return;
+    }
+    let Ok(repo) = source::git::open(&opts.repo) else { return };
+    let warn = |w: String| stats.warn(w);
+    let model = egress::CiModel::build(&egress::GitTreeFiles::head(repo, &warn), &warn);
+    model.link(findings, &egress::PathMap::repo());
+    if whole {
+        findings.extend(model.ci_secret_findings(&egress::PathMap::repo()));
+    }
 }
 
 /// Many repositories, incrementally. Output: JSON Lines (findings with their repository and
@@ -234,6 +265,7 @@ fn scan(
     config: &ScanConfig,
     unit: &str,
     owners: impl FnOnce(&Stats) -> OwnerContext,
+    egress: impl FnOnce(&Stats, &mut Vec<Finding>),
     source: impl FnOnce(&Stats) -> anyhow::Result<Vec<Finding>>,
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
@@ -242,6 +274,7 @@ fn scan(
         stats.warn(w);
     }
     let mut findings = source(&stats)?;
+    egress(&stats, &mut findings);
     let owners = owners(&stats);
     let (mut suppressed, mut baselined) = (0usize, 0usize);
     let mut keys = Vec::with_capacity(findings.len());

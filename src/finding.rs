@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::egress::Egress;
 use crate::identity::Identity;
 use crate::rules::Severity;
 use crate::validate::Validation;
@@ -34,6 +35,9 @@ pub struct Finding {
     /// Where the secret came from in git history (`sprawl git` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub git: Option<GitInfo>,
+    /// CI paths through which it can leave the repository's boundary, worst first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub egress: Vec<Egress>,
 }
 
 /// A finding's place in git history. Commit fields are absent when unknown: an unreachable

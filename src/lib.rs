@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod diag;
+pub mod egress;
 pub mod finding;
 pub mod identity;
 pub mod matcher;

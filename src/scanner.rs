@@ -206,6 +206,7 @@ impl Scanner {
                 paired_with: None,
                 git: None,
                 identity: Some(identity),
+                egress: Vec::new(),
                 suppressed: self.suppressor.by_content(&rule.id, hay, h.span.start, secret),
             });
         }

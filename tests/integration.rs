@@ -1,6 +1,7 @@
 //! Integration tests: each runs the built `sprawl` binary on real files, standard input
 //! or real git repositories built with the `git` CLI.
 //!
+//! - `egress`: CI egress paths on the `testdata/egress` repository (dir and git);
 //! - `dir`: `sprawl dir` on the fixture tree and on generated edge cases (exact findings,
 //!   checksummed fakes, ignore handling, binary/large/unreadable input, exit codes, redaction);
 //! - `git`: `sprawl git` on repositories built with the git CLI, and the pre-commit hook;
@@ -12,6 +13,7 @@
 //! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards.
 mod common;
 mod dir;
+mod egress;
 mod git;
 mod identity;
 mod rules;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::owners::Owner;
+use crate::egress::Egress;
 use crate::finding::Finding;
 use crate::rules::Severity;
 
@@ -34,6 +35,9 @@ pub struct Row {
     pub fingerprints: Vec<String>,
     pub rules: Vec<String>,
     pub locations: Vec<String>,
+    /// The worst CI egress path of any of its findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst_egress: Option<Egress>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -66,7 +70,13 @@ pub fn build(findings: &[Finding]) -> Vec<Row> {
             fingerprints: Vec::new(),
             rules: Vec::new(),
             locations: Vec::new(),
+            worst_egress: None,
         });
+        if let Some(worst) = f.egress.iter().min_by(|a, b| a.order(b)) {
+            if row.worst_egress.as_ref().is_none_or(|w| worst.order(w).is_lt()) {
+                row.worst_egress = Some(worst.clone());
+            }
+        }
         row.severity = row.severity.max(f.severity);
         for (k, v) in &identity.fields {
             row.fields.entry(k.clone()).or_insert_with(|| v.clone());

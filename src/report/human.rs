@@ -1,4 +1,5 @@
-//! The terminal format: one line per finding, `path:line:col  severity  rule  secret`.
+//! The terminal format: one line per finding, `path:line:col  severity  rule  secret`, then
+//! one indented line per egress path.
 use std::io::Write;
 
 use crate::diag::sanitize;
@@ -56,6 +57,9 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
             line.push_str(&history(g));
         }
         writeln!(w, "{line}")?;
+        for e in &f.egress {
+            writeln!(w, "    egress {}", sanitize(&e.summary()))?;
+        }
     }
     Ok(())
 }

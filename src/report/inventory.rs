@@ -1,13 +1,24 @@
-//! The inventory as a terminal table: one line per identity, riskiest first.
+//! The inventory as a terminal table: one line per identity, riskiest first, with its worst
+//! egress path.
 use std::io::Write;
 
 use crate::diag::sanitize;
 use crate::identity::inventory::{owners_cell, Row};
 
 pub fn write(rows: &[Row], w: &mut dyn Write) -> std::io::Result<()> {
-    let header =
-        ["AT HEAD", "CREDS", "LOCS", "SEVERITY", "PROVIDER", "KIND", "IDENTITY", "OWNERS", "FIRST SEEN"];
-    let cells: Vec<[String; 9]> = rows
+    let header = [
+        "AT HEAD",
+        "CREDS",
+        "LOCS",
+        "SEVERITY",
+        "PROVIDER",
+        "KIND",
+        "IDENTITY",
+        "OWNERS",
+        "FIRST SEEN",
+        "WORST EGRESS",
+    ];
+    let cells: Vec<[String; 10]> = rows
         .iter()
         .map(|r| {
             let first = r.first_seen.as_ref().map_or_else(String::new, |s| {
@@ -24,6 +35,9 @@ pub fn write(rows: &[Row], w: &mut dyn Write) -> std::io::Result<()> {
                 sanitize(&r.id),
                 sanitize(&owners_cell(&r.owners)),
                 sanitize(first.trim_end()),
+                r.worst_egress.as_ref().map_or_else(String::new, |e| {
+                    sanitize(&format!("{} {} {}:{}", e.severity, e.sink.as_str(), e.file, e.line))
+                }),
             ]
         })
         .collect();

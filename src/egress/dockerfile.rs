@@ -1,0 +1,244 @@
+//! Dockerfiles: `ARG` and `ENV` (secret-looking names and literal values persist in the
+//! image), `COPY`/`ADD` of repository files (the build context minus `.dockerignore`), and
+//! `RUN` scripts. Also the index of declared `ARG`s, so that a CI build argument's chain
+//! continues into the Dockerfile that receives it.
+use std::collections::BTreeMap;
+
+use super::flow::{dollar_vars, normalize, secret_like, Binding, Ctx, Env, FileSet, Flow, Origin, Out};
+use super::{Ci, Hop, Repo, Sink};
+
+/// Every Dockerfile's declared `ARG`s: name → where.
+#[derive(Debug, Default)]
+pub(crate) struct Images {
+    args: BTreeMap<String, Vec<Hop>>,
+}
+
+pub(crate) fn is_dockerfile(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    name == "dockerfile"
+        || name == "containerfile"
+        || name.starts_with("dockerfile.") && !name.ends_with(".dockerignore")
+        || name.ends_with(".dockerfile")
+}
+
+impl Images {
+    /// Analyse every Dockerfile of the repository.
+    pub fn build(repo: &Repo, out: &mut Out) -> Self {
+        let mut images = Self::default();
+        for path in repo.paths.iter().filter(|p| is_dockerfile(p)) {
+            let Some(text) = (repo.read)(path) else { continue };
+            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+            let ignore_file = [format!("{path}.dockerignore"), join(dir, ".dockerignore")]
+                .into_iter()
+                .find(|p| repo.paths.contains(p));
+            let ignore: Vec<String> = ignore_file
+                .and_then(|p| (repo.read)(&p))
+                .map(|t| t.lines().map(str::to_string).collect())
+                .unwrap_or_default();
+            images.file(path, dir, &text, &ignore, out);
+        }
+        images
+    }
+
+    fn file(&mut self, path: &str, context: &str, text: &str, ignore: &[String], out: &mut Out) {
+        let ctx = Ctx {
+            ci: Ci::Dockerfile,
+            file: path,
+            job: None,
+            step: None,
+            fork: false,
+            store_vars: false,
+            store_ref: ("$", ""),
+        };
+        let mut env = Env::new();
+        let mut written = Env::new();
+        for (line, instr) in instructions(text) {
+            let (op, rest) = instr.split_once(char::is_whitespace).unwrap_or((&instr, ""));
+            let rest = rest.trim();
+            match op.to_ascii_uppercase().as_str() {
+                "FROM" => env.clear(),
+                "ARG" => {
+                    for decl in rest.split_whitespace() {
+                        let (name, default) =
+                            decl.split_once('=').map_or((decl, None), |(n, d)| (n, Some(d)));
+                        self.args
+                            .entry(normalize(name))
+                            .or_default()
+                            .push(ctx.hop(format!("ARG {name}"), line));
+                        let what = format!("ARG {name}");
+                        let b = match default.filter(|d| !d.trim_matches(['"', '\'']).is_empty()) {
+                            Some(d) if dollar_vars(d).is_empty() => ctx.literal(out, line, what.clone()),
+                            _ => Binding::new(
+                                Origin::Name { name: normalize(name) },
+                                ctx.hop(what.clone(), line),
+                            ),
+                        };
+                        if secret_like(name) {
+                            let hop = ctx.hop("image history", line);
+                            ctx.emit_as(
+                                out,
+                                line,
+                                Sink::ImageBuildArg,
+                                Sink::ImageBuildArg.base(),
+                                &b,
+                                hop,
+                                None,
+                            );
+                        }
+                        env.insert(name.to_string(), vec![b]);
+                    }
+                }
+                "ENV" => {
+                    for (name, value) in env_pairs(rest) {
+                        let what = format!("ENV {name}");
+                        let refs = dollar_vars(&value);
+                        let bs: Vec<Binding> = if refs.is_empty() {
+                            if value.is_empty() {
+                                continue;
+                            }
+                            vec![ctx.literal(out, line, what.clone())]
+                        } else {
+                            refs.iter()
+                                .flat_map(|r| env.get(r).cloned().unwrap_or_default())
+                                .map(|b| b.then(ctx.hop(what.clone(), line)))
+                                .collect()
+                        };
+                        for b in &bs {
+                            ctx.emit(out, line, Sink::ImageEnv, b, ctx.hop("image config", line));
+                        }
+                        env.insert(name, bs);
+                    }
+                }
+                "COPY" | "ADD" => {
+                    let words: Vec<&str> = rest.split_whitespace().collect();
+                    if words.iter().any(|w| w.starts_with("--from"))
+                        || words.first().is_some_and(|w| w.starts_with('['))
+                    {
+                        continue;
+                    }
+                    let args: Vec<&str> = words.into_iter().filter(|w| !w.starts_with("--")).collect();
+                    let Some((_, sources)) = args.split_last() else { continue };
+                    for src in sources.iter().filter(|s| !s.contains("://")) {
+                        if let Some(set) = FileSet::new(context, &[src], ignore) {
+                            let what = if ignore.is_empty() {
+                                format!("{} {src} (no .dockerignore)", op.to_ascii_uppercase())
+                            } else {
+                                format!("{} {src}", op.to_ascii_uppercase())
+                            };
+                            let b = Binding::new(
+                                Origin::File(set),
+                                ctx.hop(
+                                    format!(
+                                        "build context {}",
+                                        if context.is_empty() { "." } else { context }
+                                    ),
+                                    line,
+                                ),
+                            );
+                            ctx.emit(out, line, Sink::ImageCopy, &b, ctx.hop(what, line));
+                        }
+                    }
+                }
+                "RUN" => {
+                    let script: Vec<&str> = rest.split(' ').skip_while(|w| w.starts_with("--")).collect();
+                    ctx.script(out, &env, &mut written, &script.join(" "), line);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A CI build argument continues into the Dockerfiles that declare it.
+    pub fn annotate(&self, flows: &mut [Flow]) {
+        for f in flows.iter_mut().filter(|f| f.sink == Sink::ImageBuildArg && f.ci != Ci::Dockerfile) {
+            let Some(arg) = &f.arg else { continue };
+            if let Some(decl) = self.args.get(&normalize(arg)).and_then(|d| d.first()) {
+                f.chain.push(decl.clone());
+            }
+        }
+    }
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// `ENV A=1 B="2"` and the legacy `ENV A 1`.
+fn env_pairs(rest: &str) -> Vec<(String, String)> {
+    let unquote = |v: &str| v.trim_matches(['"', '\'']).to_string();
+    match rest.split_once(char::is_whitespace) {
+        Some((name, value)) if !name.contains('=') => vec![(name.to_string(), unquote(value.trim()))],
+        _ => rest
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), unquote(v))))
+            .collect(),
+    }
+}
+
+/// Logical instructions with their first line: comments dropped, `\` continuations joined.
+fn instructions(text: &str) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(u64, String)> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if current.is_none() && (line.is_empty() || line.starts_with('#')) {
+            continue;
+        }
+        if current.is_some() && line.starts_with('#') {
+            continue;
+        }
+        let (body, more) = match line.strip_suffix('\\') {
+            Some(b) => (b.trim_end(), true),
+            None => (line, false),
+        };
+        let entry = current.get_or_insert_with(|| (i as u64 + 1, String::new()));
+        if !entry.1.is_empty() {
+            entry.1.push(' ');
+        }
+        entry.1.push_str(body);
+        if !more {
+            out.extend(current.take());
+        }
+    }
+    out.extend(current);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_join_continuations() {
+        let got = instructions("# c\nFROM x\nRUN a \\\n  && b\n\nENV A=1\n");
+        assert_eq!(got, vec![(2, "FROM x".into()), (3, "RUN a && b".into()), (6, "ENV A=1".into())]);
+        assert_eq!(env_pairs("A 1 2"), vec![("A".into(), "1 2".into())]);
+        assert_eq!(env_pairs("A=\"x\" B=$C"), vec![("A".into(), "x".into()), ("B".into(), "$C".into())]);
+        assert!(
+            is_dockerfile("a/Dockerfile")
+                && is_dockerfile("Dockerfile.prod")
+                && is_dockerfile("x.Dockerfile")
+        );
+        assert!(!is_dockerfile("Dockerfile.dockerignore"));
+    }
+
+    #[test]
+    fn copy_args_env_and_ignore() {
+        let mut out = Out::default();
+        let mut images = Images::default();
+        let text = "FROM node\nARG NPM_TOKEN\nENV TOKEN=$NPM_TOKEN\nCOPY . .\nCOPY --from=b /x /y\n";
+        images.file("app/Dockerfile", "app", text, &[".env".into()], &mut out);
+        let sinks: Vec<(u64, Sink)> = out.flows.iter().map(|f| (f.line, f.sink)).collect();
+        assert_eq!(sinks, [(2, Sink::ImageBuildArg), (3, Sink::ImageEnv), (4, Sink::ImageCopy)]);
+        let Origin::File(set) = &out.flows[2].origin else { panic!("a file origin") };
+        assert!(set.matches("app/src/x.js") && !set.matches("app/.env") && !set.matches("src/x.js"));
+        assert_eq!(
+            out.flows[1].chain.iter().map(|h| h.what.as_str()).collect::<Vec<_>>(),
+            ["ARG NPM_TOKEN", "ENV TOKEN", "image config"]
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! Where CI files come from: a directory on disk or HEAD's tree of a git repository, and
+//! how the paths findings are shown under map to repository paths.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ignore::WalkBuilder;
+
+use super::RepoFiles;
+
+/// CI files larger than this are not read: the largest real workflow files are ~100 KB.
+const MAX_CI_FILE: u64 = 1 << 20;
+
+/// Files under a root directory: every file but `.git/`, hidden ones included.
+pub struct DiskFiles {
+    root: PathBuf,
+    paths: Vec<String>,
+}
+
+impl DiskFiles {
+    pub fn new(root: &Path, warn: &dyn Fn(String)) -> Self {
+        let mut paths = Vec::new();
+        let walk = WalkBuilder::new(root)
+            .hidden(false)
+            .parents(false)
+            .ignore(false)
+            .git_ignore(false)
+            .git_global(false)
+            .git_exclude(false)
+            .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())))
+            .build();
+        for entry in walk {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    warn(e.to_string());
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+            let rel: Vec<String> =
+                rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            paths.push(rel.join("/"));
+        }
+        paths.sort();
+        Self { root: root.to_path_buf(), paths }
+    }
+}
+
+impl RepoFiles for DiskFiles {
+    fn paths(&self) -> Vec<String> {
+        self.paths.clone()
+    }
+
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        let full = self.root.join(path);
+        if std::fs::metadata(&full).ok()?.len() > MAX_CI_FILE {
+            return None;
+        }
+        std::fs::read(full).ok()
+    }
+}
+
+/// The files of HEAD's tree.
+pub struct GitTreeFiles {
+    repo: gix::Repository,
+    blobs: BTreeMap<String, gix::ObjectId>,
+}
+
+impl GitTreeFiles {
+    /// HEAD's tree of `repo`; empty when HEAD is unborn or the tree cannot be read.
+    pub fn head(repo: gix::Repository, warn: &dyn Fn(String)) -> Self {
+        let mut blobs = BTreeMap::new();
+        match repo.head_tree() {
+            Ok(tree) => {
+                let mut rec = gix::traverse::tree::Recorder::default();
+                match tree.traverse().breadthfirst(&mut rec) {
+                    Ok(()) => {
+                        for e in rec.records {
+                            if e.mode.is_blob() {
+                                blobs.insert(e.filepath.to_string(), e.oid);
+                            }
+                        }
+                    }
+                    Err(e) => warn(format!("HEAD's tree: {e}; CI egress not analysed")),
+                }
+            }
+            Err(e) => warn(format!("HEAD's tree: {e}; CI egress not analysed")),
+        }
+        Self { repo, blobs }
+    }
+}
+
+impl RepoFiles for GitTreeFiles {
+    fn paths(&self) -> Vec<String> {
+        self.blobs.keys().cloned().collect()
+    }
+
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        let id = self.blobs.get(path)?;
+        let header = self.repo.find_header(*id).ok()?;
+        if header.size() > MAX_CI_FILE {
+            return None;
+        }
+        let mut object = self.repo.find_object(*id).ok()?;
+        Some(std::mem::take(&mut object.data))
+    }
+}
+
+/// Finding paths are shown as the user named them (`sprawl dir testdata/x` shows
+/// `testdata/x/config/.env`); CI files are read relative to the scanned root. The map is the
+/// shown prefix of the root.
+#[derive(Debug, Clone, Default)]
+pub struct PathMap {
+    prefix: String,
+}
+
+impl PathMap {
+    /// Paths are repository paths already (`sprawl git`).
+    pub fn repo() -> Self {
+        Self::default()
+    }
+
+    /// Paths start with `root` as given on the command line (`.` shows nothing).
+    pub fn under(root: &Path) -> Self {
+        let s = root.to_string_lossy().replace('\\', "/");
+        let s = s.strip_prefix("./").unwrap_or(&s).trim_end_matches('/');
+        let prefix = if s.is_empty() || s == "." { String::new() } else { format!("{s}/") };
+        Self { prefix }
+    }
+
+    /// The repository path of a shown path, if it lies under the root.
+    pub fn repo_path(&self, shown: &str) -> Option<String> {
+        shown.strip_prefix(&self.prefix).map(str::to_string)
+    }
+
+    /// How a repository path is shown.
+    pub fn shown(&self, repo_path: &str) -> String {
+        format!("{}{repo_path}", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_map_round_trips() {
+        let m = PathMap::under(Path::new("./testdata/x/"));
+        assert_eq!(m.shown("a/b"), "testdata/x/a/b");
+        assert_eq!(m.repo_path("testdata/x/a/b").as_deref(), Some("a/b"));
+        assert_eq!(m.repo_path("other/a"), None);
+        let dot = PathMap::under(Path::new("."));
+        assert_eq!(dot.shown("a"), "a");
+        assert_eq!(PathMap::repo().repo_path("a").as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn disk_files_list_hidden_files_but_not_git() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join(".github/workflows")).expect("mkdir");
+        std::fs::create_dir_all(dir.path().join(".git")).expect("mkdir");
+        std::fs::write(dir.path().join(".github/workflows/ci.yml"), "on: push\n").expect("write");
+        std::fs::write(dir.path().join(".git/config"), "x").expect("write");
+        let files = DiskFiles::new(dir.path(), &|_| {});
+        assert_eq!(files.paths(), [".github/workflows/ci.yml"]);
+        assert_eq!(files.read(".github/workflows/ci.yml").as_deref(), Some(&b"on: push\n"[..]));
+    }
+}

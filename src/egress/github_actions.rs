@@ -1,0 +1,485 @@
+//! GitHub Actions: workflows (`.github/workflows/*.yml`) and the composite actions of the
+//! repository. Triggers set the exposure; `env` at workflow, job and step level, `with:`
+//! inputs, `${{ … }}` expressions and `GITHUB_ENV` writes carry values to the sinks: `run:`
+//! scripts, artifact and cache uploads, image builds, third-party actions, reusable workflows
+//! and pull-request checkouts.
+use super::flow::{normalize, Binding, Ctx, Env, Origin, Out};
+use super::yaml::Node;
+use super::{Ci, Repo, Sink};
+
+/// Triggers that run with secrets on behalf of a fork (§3.4).
+const FORK_TRIGGERS: &[&str] = &["pull_request_target", "workflow_run", "issue_comment"];
+/// Composite actions calling composite actions: deeper nesting is not followed.
+const MAX_DEPTH: usize = 3;
+
+pub(crate) fn flows(repo: &Repo, out: &mut Out) {
+    for path in repo.paths {
+        let in_dir = path.strip_prefix(".github/workflows/").is_some_and(|r| !r.contains('/'));
+        if in_dir && (path.ends_with(".yml") || path.ends_with(".yaml")) {
+            if let Some(doc) = repo.yaml(path) {
+                Workflow { repo, out: &mut *out }.run(path, &doc);
+            }
+        }
+    }
+}
+
+struct Workflow<'a, 'r> {
+    repo: &'a Repo<'r>,
+    out: &'a mut Out,
+}
+
+/// What a job holds and did, across its steps.
+#[derive(Default)]
+struct JobState {
+    env: Env,
+    written: Env,
+    /// Every value the job references: code running in the job can read them all.
+    held: Vec<Binding>,
+    /// `(line, step)` of a checkout of the pull request's code.
+    pr_checkout: Option<(u64, Option<String>)>,
+}
+
+impl Workflow<'_, '_> {
+    fn run(&mut self, path: &str, doc: &Node) {
+        let triggers: Vec<String> = match doc.get("on") {
+            Some(on) if !on.entries().is_empty() => on.entries().iter().map(|e| e.key.clone()).collect(),
+            Some(on) => on.strings().into_iter().map(|(s, _)| s.to_string()).collect(),
+            None => vec![],
+        };
+        let fork = triggers.iter().any(|t| FORK_TRIGGERS.contains(&t.as_str()));
+        let base = Ctx {
+            ci: Ci::GithubActions,
+            file: path,
+            job: None,
+            step: None,
+            fork,
+            store_vars: false,
+            store_ref: ("secrets.", ""),
+        };
+        let mut held = Vec::new();
+        let wenv = self.env_block(&base, doc.get("env"), &Env::new(), &mut held);
+        for job in doc.get("jobs").map_or(&[][..], Node::entries) {
+            let ctx = Ctx { job: Some(job.key.clone()), ..base.clone() };
+            self.job(&ctx, &job.value, &wenv, held.clone());
+        }
+    }
+
+    fn job(&mut self, ctx: &Ctx, job: &Node, wenv: &Env, held: Vec<Binding>) {
+        let mut st = JobState { held, ..JobState::default() };
+        st.env = wenv.clone();
+        let jenv = self.env_block(ctx, job.get("env"), &st.env, &mut st.held);
+        st.env = jenv;
+        if let Some(uses) = job.get("uses").and_then(Node::str) {
+            self.reusable(ctx, job, uses, &mut st);
+        }
+        for step in job.get("steps").map_or(&[][..], Node::items) {
+            self.step(ctx, step, &mut st, 0);
+        }
+        if let (true, Some((line, step))) = (ctx.fork, st.pr_checkout.clone()) {
+            let at = Ctx { step, ..ctx.clone() };
+            // The job's env first: its chains say how each value got there.
+            let mut seen = std::collections::BTreeSet::new();
+            let held: Vec<&Binding> = st.env.values().flatten().chain(&st.held).collect();
+            for b in held
+                .into_iter()
+                .filter(|b| matches!(b.origin, Origin::Store { .. } | Origin::Identity(_) | Origin::All))
+            {
+                if !seen.insert(b.chain[0].clone()) {
+                    continue;
+                }
+                at.emit(
+                    self.out,
+                    line,
+                    Sink::UntrustedCheckout,
+                    b,
+                    at.hop("checkout of pull request code", line),
+                );
+            }
+        }
+    }
+
+    /// A job that calls a reusable workflow: `secrets: inherit` hands over every secret.
+    fn reusable(&mut self, ctx: &Ctx, job: &Node, uses: &str, st: &mut JobState) {
+        let Some(secrets) = job.entry("secrets") else { return };
+        if secrets.value.str() == Some("inherit") {
+            let b = Binding::new(Origin::All, ctx.hop("secrets: inherit", secrets.line));
+            ctx.emit(
+                self.out,
+                secrets.line,
+                Sink::AllSecrets,
+                &b,
+                ctx.hop(format!("uses {uses}"), secrets.line),
+            );
+            return;
+        }
+        if !unpinned_third_party(uses) {
+            return;
+        }
+        for (name, value, line) in secrets.value.pairs() {
+            for b in self.resolve(ctx, &st.env, &value, line, &mut st.held) {
+                let hop = ctx.hop(format!("secrets.{name} → {uses}"), line);
+                ctx.emit(self.out, line, Sink::UnpinnedAction, &b, hop);
+            }
+        }
+    }
+
+    fn step(&mut self, job: &Ctx, step: &Node, st: &mut JobState, depth: usize) {
+        let uses = step.get("uses").and_then(Node::str);
+        let run = step.get("run");
+        let label = step.get("name").and_then(Node::str).or(uses).map(str::to_string).or_else(|| {
+            run.and_then(Node::str).and_then(|r| r.lines().next()).map(|l| l.chars().take(40).collect())
+        });
+        let ctx = Ctx { step: label.clone(), ..job.clone() };
+        let env = self.env_block(&ctx, step.get("env"), &st.env, &mut st.held);
+        let mut inputs: Vec<(String, Vec<Binding>, u64)> = Vec::new();
+        for e in step.get("with").map_or(&[][..], Node::entries) {
+            let value = e.value.str().unwrap_or_default();
+            let bs = self.resolve(&ctx, &env, value, e.line, &mut st.held);
+            let bs = bs.into_iter().map(|b| b.then(ctx.hop(format!("with.{}", e.key), e.line))).collect();
+            inputs.push((e.key.clone(), bs, e.line));
+        }
+        if let Some(run) = run {
+            let text = run.str().unwrap_or_default();
+            // The shell analysis sees each `${{ … }}` as a variable named `{{ … }}`.
+            let mut scope = env.clone();
+            let mut line = run.line;
+            let mut last = 0;
+            for (at, expr) in expressions(text) {
+                line += text[last..at].matches('\n').count() as u64;
+                last = at;
+                let bs = self.resolve(&ctx, &env, &text[at..at + expr.len() + 5], line, &mut st.held);
+                scope.insert(format!("{{{{ {} }}}}", expr.trim()), bs);
+            }
+            let fx = ctx.script(self.out, &scope, &mut st.written, text, run.line);
+            for (name, bs) in fx.exports {
+                st.env.insert(name, bs);
+            }
+            if let Some(line) = fx.pr_checkout {
+                st.pr_checkout.get_or_insert((line, label.clone()));
+            }
+        }
+        if let Some(uses) = uses {
+            self.action(&ctx, step, uses, &env, &inputs, st, depth);
+        }
+    }
+
+    /// A step's `uses:`: well-known actions by what they do, local composite actions by
+    /// their steps, third-party actions by how they are pinned.
+    #[allow(clippy::too_many_arguments)]
+    fn action(
+        &mut self,
+        ctx: &Ctx,
+        step: &Node,
+        uses: &str,
+        env: &Env,
+        inputs: &[(String, Vec<Binding>, u64)],
+        st: &mut JobState,
+        depth: usize,
+    ) {
+        let name = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
+        let with = |k: &str| step.get("with").and_then(|w| w.entry(k));
+        let line = step.entries().first().map_or(step.line, |e| e.line);
+        match name.as_str() {
+            "actions/checkout" => {
+                let r = with("ref").and_then(|e| e.value.str()).unwrap_or_default();
+                let untrusted =
+                    ["pull_request.head", "head_ref", "refs/pull/", "workflow_run.head", "merge_commit_sha"];
+                if untrusted.iter().any(|u| r.contains(u)) {
+                    st.pr_checkout.get_or_insert((with("ref").map_or(line, |e| e.line), ctx.step.clone()));
+                }
+            }
+            "actions/upload-artifact" | "actions/cache" | "actions/cache/save" => {
+                let sink =
+                    if name.starts_with("actions/cache") { Sink::CacheUpload } else { Sink::ArtifactUpload };
+                if let Some(p) = with("path") {
+                    let text = p.value.str().unwrap_or_default();
+                    let start = p.value.line;
+                    let patterns: Vec<(&str, u64)> = text
+                        .lines()
+                        .enumerate()
+                        .filter(|(_, l)| !l.trim().is_empty())
+                        .map(|(i, l)| (l.trim(), if text.contains('\n') { start + i as u64 } else { p.line }))
+                        .collect();
+                    ctx.upload(self.out, &st.written, &patterns, sink, &format!("{name} path"));
+                }
+            }
+            "docker/build-push-action" => {
+                if let Some(args) = with("build-args") {
+                    let text = args.value.str().unwrap_or_default();
+                    let start = if text.contains('\n') { args.value.line } else { args.line };
+                    for (i, l) in text.lines().enumerate() {
+                        let Some((arg, value)) = l.trim().split_once('=') else { continue };
+                        let at = start + i as u64;
+                        for b in self.resolve(ctx, env, value, at, &mut st.held) {
+                            let hop = ctx.hop(format!("build-args {arg}"), at);
+                            ctx.emit_as(
+                                self.out,
+                                at,
+                                Sink::ImageBuildArg,
+                                Sink::ImageBuildArg.base(),
+                                &b,
+                                hop,
+                                Some(arg),
+                            );
+                        }
+                    }
+                }
+                if let Some(push) = with("push").filter(|p| p.value.str() == Some("true")) {
+                    self.out.pushes.push(ctx.hop(format!("{name} push: true"), push.line));
+                }
+            }
+            "aws-actions/configure-aws-credentials" => {
+                let mut creds: Vec<Binding> = inputs
+                    .iter()
+                    .filter(|(k, ..)| k.starts_with("aws-"))
+                    .flat_map(|(_, b, _)| b.clone())
+                    .collect();
+                if let Some(role) = with("role-to-assume") {
+                    let arn = role.value.str().unwrap_or_default();
+                    if let Some(account) = arn
+                        .split(':')
+                        .nth(4)
+                        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+                    {
+                        let id = Origin::Identity(vec![("account_id", account.to_string())]);
+                        creds.push(Binding::new(
+                            id,
+                            ctx.hop(format!("assume role in AWS account {account}"), role.line),
+                        ));
+                    }
+                }
+                self.authenticate(
+                    ctx,
+                    st,
+                    &creds,
+                    &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
+                    line,
+                );
+            }
+            "google-github-actions/auth" => {
+                let mut creds: Vec<Binding> = inputs.iter().flat_map(|(_, b, _)| b.clone()).collect();
+                if let Some(sa) = with("service_account").and_then(|e| e.value.str().map(|s| (s, e.line))) {
+                    let id = Origin::Identity(vec![("client_email", sa.0.to_string())]);
+                    creds.push(Binding::new(id, ctx.hop(format!("authenticate as {}", sa.0), sa.1)));
+                }
+                self.authenticate(ctx, st, &creds, &["GOOGLE_APPLICATION_CREDENTIALS"], line);
+            }
+            "docker/login-action" => {
+                let mut creds: Vec<Binding> = inputs.iter().flat_map(|(_, b, _)| b.clone()).collect();
+                let registry = with("registry").and_then(|e| e.value.str()).unwrap_or("docker.io");
+                if let Some(user) = with("username")
+                    .and_then(|e| e.value.str().map(|s| (s, e.line)))
+                    .filter(|u| !u.0.contains("${{"))
+                {
+                    let id = Origin::Identity(vec![
+                        ("registry", registry.to_string()),
+                        ("user", user.0.to_string()),
+                    ]);
+                    creds.push(Binding::new(
+                        id,
+                        ctx.hop(format!("docker login {registry} as {}", user.0), user.1),
+                    ));
+                }
+                self.authenticate(ctx, st, &creds, &["DOCKER_CONFIG"], line);
+            }
+            _ if uses.starts_with("./") => self.composite(ctx, uses, inputs, st, depth),
+            _ => {}
+        }
+        if unpinned_third_party(uses) {
+            let mut given: Vec<&Binding> = inputs.iter().flat_map(|(_, b, _)| b).collect();
+            given.extend(env.values().flatten());
+            for b in given.into_iter().filter(|b| !matches!(b.origin, Origin::File(_))) {
+                ctx.emit(self.out, line, Sink::UnpinnedAction, b, ctx.hop(format!("uses {uses}"), line));
+            }
+        }
+    }
+
+    /// A login step: later steps hold its credentials (as these variables).
+    fn authenticate(&mut self, ctx: &Ctx, st: &mut JobState, creds: &[Binding], vars: &[&str], line: u64) {
+        for var in vars {
+            let bs: Vec<Binding> =
+                creds.iter().map(|b| b.then(ctx.hop(format!("env {var}"), line))).collect();
+            if !bs.is_empty() {
+                st.env.entry((*var).to_string()).or_default().extend(bs.iter().cloned());
+                st.held.extend(bs);
+            }
+        }
+    }
+
+    /// A local composite action: its steps run in the job with `inputs.*` bound.
+    fn composite(
+        &mut self,
+        ctx: &Ctx,
+        uses: &str,
+        inputs: &[(String, Vec<Binding>, u64)],
+        st: &mut JobState,
+        depth: usize,
+    ) {
+        if depth >= MAX_DEPTH {
+            return;
+        }
+        let dir = uses.trim_start_matches("./").trim_end_matches('/');
+        let Some(path) = ["action.yml", "action.yaml"]
+            .iter()
+            .map(|f| format!("{dir}/{f}"))
+            .find(|p| self.repo.paths.contains(p))
+        else {
+            return;
+        };
+        let Some(doc) = self.repo.yaml(&path) else { return };
+        let Some(runs) = doc.get("runs") else { return };
+        let saved = std::mem::take(&mut st.env);
+        let mut env = saved.clone();
+        for (name, bs, _) in inputs {
+            env.insert(format!("inputs.{name}"), bs.clone());
+        }
+        st.env = env;
+        let inner = Ctx { file: &path, ..ctx.clone() };
+        for step in runs.get("steps").map_or(&[][..], Node::items) {
+            self.step(&inner, step, st, depth + 1);
+        }
+        st.env = saved;
+    }
+
+    /// `env:` entries over `base`: expressions resolve, anything else is a literal.
+    fn env_block(&mut self, ctx: &Ctx, node: Option<&Node>, base: &Env, held: &mut Vec<Binding>) -> Env {
+        let mut env = base.clone();
+        let Some(node) = node else { return env };
+        for (name, value, line) in node.pairs() {
+            let hop = ctx.hop(format!("env.{name}"), line);
+            let bs: Vec<Binding> = if value.contains("${{") {
+                self.resolve(ctx, &env, &value, line, held).into_iter().map(|b| b.then(hop.clone())).collect()
+            } else if !value.trim().is_empty() {
+                vec![ctx.literal(self.out, line, format!("env.{name}"))]
+            } else {
+                vec![]
+            };
+            let debug = ["ACTIONS_STEP_DEBUG", "ACTIONS_RUNNER_DEBUG"].contains(&name.as_str());
+            if debug && value.trim().eq_ignore_ascii_case("true") {
+                let what = format!("{name}: true");
+                ctx.dump(self.out, line, Sink::StepDebug, Sink::StepDebug.base(), &env, &what);
+            }
+            if !bs.is_empty() {
+                env.insert(name, bs);
+            }
+        }
+        env
+    }
+
+    /// The bindings of every `${{ … }}` in `text` (at `line`); every one is held by the job.
+    fn resolve(
+        &mut self,
+        ctx: &Ctx,
+        env: &Env,
+        text: &str,
+        line: u64,
+        held: &mut Vec<Binding>,
+    ) -> Vec<Binding> {
+        let mut out = Vec::new();
+        for (_, expr) in expressions(text) {
+            out.extend(self.expression(ctx, env, expr, line));
+        }
+        held.extend(out.iter().cloned());
+        out
+    }
+
+    fn expression(&mut self, ctx: &Ctx, env: &Env, expr: &str, line: u64) -> Vec<Binding> {
+        let mut out = Vec::new();
+        let lower = expr.to_ascii_lowercase();
+        if lower.contains("tojson(secrets)") || lower.contains("secrets[") {
+            let what = if lower.contains("tojson(secrets)") { "toJSON(secrets)" } else { "secrets[…]" };
+            let b = Binding::new(Origin::All, ctx.hop(what, line));
+            ctx.emit(
+                self.out,
+                line,
+                Sink::AllSecrets,
+                &b,
+                ctx.hop(format!("${{{{ {} }}}}", expr.trim()), line),
+            );
+            out.push(b);
+        }
+        for (prefix, name) in idents(expr) {
+            match prefix {
+                "secrets" => out.push(Binding::new(
+                    Origin::Store { name: normalize(name) },
+                    ctx.hop(format!("secrets.{name}"), line),
+                )),
+                "github" if name == "token" => out.push(Binding::new(
+                    Origin::Store { name: "GITHUB_TOKEN".into() },
+                    ctx.hop("github.token", line),
+                )),
+                "env" => out.extend(env.get(name).cloned().unwrap_or_default()),
+                "inputs" => out.extend(env.get(&format!("inputs.{name}")).cloned().unwrap_or_default()),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// The `${{ … }}` spans of `text`: byte offset of each opening, inner text.
+fn expressions(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(start) = text[from..].find("${{").map(|i| i + from) {
+        let inner = start + 3;
+        let Some(len) = text[inner..].find("}}") else { break };
+        out.push((start, &text[inner..inner + len]));
+        from = inner + len + 2;
+    }
+    out
+}
+
+/// `context.name` pairs of an expression (`secrets.X`, `env.Y`, `inputs.z`, `github.token`).
+fn idents(expr: &str) -> Vec<(&str, &str)> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = Vec::new();
+    for ctx in ["secrets", "env", "inputs", "github"] {
+        let mut from = 0;
+        while let Some(at) = expr[from..].find(ctx).map(|i| i + from) {
+            from = at + ctx.len();
+            let before_ok = at == 0 || !expr[..at].ends_with(|c: char| is_ident(c) || c == '.');
+            let Some(after) = expr[from..].strip_prefix('.') else { continue };
+            let name: &str = &after[..after.find(|c: char| !is_ident(c)).unwrap_or(after.len())];
+            if before_ok && !name.is_empty() {
+                out.push((ctx, name));
+            }
+        }
+    }
+    out
+}
+
+/// A third-party action or reusable workflow pinned by something other than a full commit SHA.
+fn unpinned_third_party(uses: &str) -> bool {
+    if uses.starts_with("./") || uses.starts_with("docker://") {
+        return false;
+    }
+    let Some((name, pin)) = uses.split_once('@') else { return false };
+    let owner = name.split('/').next().unwrap_or_default().to_ascii_lowercase();
+    let sha = pin.len() == 40 && pin.bytes().all(|b| b.is_ascii_hexdigit());
+    !["actions", "github"].contains(&owner.as_str()) && !sha
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expression_contexts() {
+        assert_eq!(
+            idents(" secrets.A && env.B_C || inputs.d-e "),
+            vec![("secrets", "A"), ("env", "B_C"), ("inputs", "d-e")]
+        );
+        assert_eq!(idents("github.token"), vec![("github", "token")]);
+        assert!(idents("mysecrets.X").is_empty());
+        assert_eq!(expressions("a ${{ x }} b ${{y}}"), vec![(2, " x "), (13, "y")]);
+    }
+
+    #[test]
+    fn pinning() {
+        assert!(unpinned_third_party("someorg/deploy-action@v2"));
+        assert!(!unpinned_third_party("someorg/deploy-action@0123456789abcdef0123456789abcdef01234567"));
+        assert!(!unpinned_third_party("actions/checkout@v4"));
+        assert!(!unpinned_third_party("./.github/actions/x"));
+    }
+}
