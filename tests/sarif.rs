@@ -152,3 +152,31 @@ fn history_sarif_and_no_secret_in_any_format() {
     let revealed = run_in(d, &["git", "--format", "jsonl", "--no-redact"]);
     assert!(revealed.stdout.contains(&token), "--no-redact shows the value");
 }
+
+/// CI egress: the egress run holds the `egress.*` results, each with a code flow from the
+/// CI secret reference through every hop to the sink; secrets with egress paths get them too.
+#[test]
+fn egress_sarif_has_code_flows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = Command::new("cp")
+        .arg("-r")
+        .arg(root().join("testdata/egress"))
+        .arg(dir.path().join("repo"))
+        .status()
+        .expect("cp runs");
+    assert!(copy.success());
+    let (text, log) = sarif_of(&dir.path().join("repo"), &["dir", "--format", "sarif"]);
+    assert_valid(&text);
+    assert_github_ready(&log);
+    let egress = log["runs"][1]["results"].as_array().expect("egress results");
+    assert!(!egress.is_empty());
+    for r in egress {
+        assert!(r["ruleId"].as_str().expect("rule").starts_with("egress."));
+        let hops = r["codeFlows"][0]["threadFlows"][0]["locations"].as_array().expect("a code flow");
+        assert_eq!(hops.first().expect("source")["importance"], "essential");
+        assert_eq!(hops.last().expect("sink")["importance"], "essential");
+    }
+    let secrets = log["runs"][0]["results"].as_array().expect("secret results");
+    assert!(secrets.iter().any(|r| r["codeFlows"].is_array()
+        && r["message"]["text"].as_str().is_some_and(|m| m.contains("Can leave the repository through"))));
+}

@@ -244,10 +244,41 @@ fn result(f: &Finding, rule_index: usize, paths: &RepoPaths) -> Value {
     if !related.is_empty() {
         r["relatedLocations"] = Value::Array(related);
     }
+    if !f.egress.is_empty() {
+        r["codeFlows"] = Value::Array(f.egress.iter().take(MAX_FLOWS).map(code_flow).collect());
+    }
     if let Some(reason) = &f.suppressed {
         r["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
     }
     r
+}
+
+/// Code flows kept per result: the worst egress paths.
+const MAX_FLOWS: usize = 10;
+
+/// One egress path as a SARIF code flow: each hop of the chain, source and sink essential.
+fn code_flow(e: &crate::egress::Egress) -> Value {
+    let last = e.chain.len().saturating_sub(1);
+    let hops: Vec<Value> = e
+        .chain
+        .iter()
+        .enumerate()
+        .map(|(i, hop)| {
+            let essential = i == 0 || i == last;
+            let mut step = json!({
+                "location": physical(&hop.file, hop.line, 1, hop.line, 1, Some(&hop.what)),
+                "importance": if essential { "essential" } else { "important" },
+            });
+            if essential {
+                step["kinds"] = json!(["taint"]);
+            }
+            step
+        })
+        .collect();
+    json!({
+        "message": { "text": e.summary() },
+        "threadFlows": [{ "locations": hops }],
+    })
 }
 
 /// The alert text: what it is, whose, since when, and whether it is still at HEAD; owners
@@ -286,6 +317,20 @@ fn message(f: &Finding, related: &mut Vec<Value>) -> String {
         if !owners.is_empty() {
             m.push_str(&format!(" Owners: {}.", owners.join(", ")));
         }
+    }
+    if let Some(e) = f.egress.first() {
+        m.push_str(&format!(
+            " Can leave the repository through {} ({} in {}:{}){}.",
+            e.sink.as_str(),
+            e.ci.as_str(),
+            e.file,
+            e.line,
+            if f.egress.len() > 1 {
+                format!(" and {} more path(s)", f.egress.len() - 1)
+            } else {
+                String::new()
+            }
+        ));
     }
     if let Some(g) = &f.git {
         if g.unreachable {
