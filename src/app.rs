@@ -95,8 +95,15 @@ fn dir(
     let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
     let owners =
         |stats: &Stats| OwnerContext::load(|rel| std::fs::read(root.join(rel)).ok(), |w| stats.warn(w));
-    let egress = |stats: &Stats, found: &mut Vec<Finding>| dir_egress(&walk.paths, stats, found);
-    scan(&config, "file", owners, egress, |stats| pool.install(|| source::dir::scan(&scanner, &walk, stats)))
+    let files = std::cell::OnceCell::new();
+    let egress = |stats: &Stats, found: &mut Vec<Finding>| {
+        dir_egress(&walk.paths, files.get().map_or(&[][..], Vec::as_slice), stats, found);
+    };
+    scan(&config, "file", owners, egress, |stats| {
+        let walked = pool.install(|| source::dir::scan(&scanner, &walk, stats))?;
+        files.get_or_init(|| walked.files);
+        Ok(walked.findings)
+    })
 }
 
 /// Git history, a range or the index. CODEOWNERS comes from HEAD's tree, `.sprawl.toml`
@@ -117,10 +124,10 @@ fn git(args: &GitArgs, write_baseline: bool) -> anyhow::Result<Outcome> {
 
 /// CI egress for files on disk: the CI files under the first scanned directory link the
 /// findings, and their own secret references become findings.
-fn dir_egress(paths: &[PathBuf], stats: &Stats, findings: &mut Vec<Finding>) {
+fn dir_egress(paths: &[PathBuf], files: &[PathBuf], stats: &Stats, findings: &mut Vec<Finding>) {
     let Some(root) = paths.first().filter(|p| p.is_dir()) else { return };
     let warn = |w: String| stats.warn(w);
-    let model = egress::CiModel::build(&egress::DiskFiles::new(root, &warn), &warn);
+    let model = egress::CiModel::build(&egress::DiskFiles::new(root, files), &warn);
     let shown = egress::PathMap::under(root);
     model.link(findings, &shown);
     findings.extend(model.ci_secret_findings(&shown));

@@ -3,47 +3,30 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ignore::WalkBuilder;
-
 use super::RepoFiles;
 
 /// CI files larger than this are not read: the largest real workflow files are ~100 KB.
 const MAX_CI_FILE: u64 = 1 << 20;
 
-/// Files under a root directory: every file but `.git/`, hidden ones included.
+/// Files under a root directory, as the scan's walk listed them.
 pub struct DiskFiles {
     root: PathBuf,
     paths: Vec<String>,
 }
 
 impl DiskFiles {
-    pub fn new(root: &Path, warn: &dyn Fn(String)) -> Self {
-        let mut paths = Vec::new();
-        let walk = WalkBuilder::new(root)
-            .hidden(false)
-            .parents(false)
-            .ignore(false)
-            .git_ignore(false)
-            .git_global(false)
-            .git_exclude(false)
-            .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())))
-            .build();
-        for entry in walk {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    warn(e.to_string());
-                    continue;
-                }
-            };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
-            let Ok(rel) = entry.path().strip_prefix(root) else { continue };
-            let rel: Vec<String> =
-                rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-            paths.push(rel.join("/"));
-        }
+    /// `files` are paths as walked from `root` (`root/.github/…`); others are left out.
+    pub fn new(root: &Path, files: &[PathBuf]) -> Self {
+        let mut paths: Vec<String> = files
+            .iter()
+            .filter_map(|f| f.strip_prefix(root).ok())
+            .map(|rel| {
+                let parts: Vec<String> =
+                    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                parts.join("/")
+            })
+            .filter(|rel| !rel.is_empty())
+            .collect();
         paths.sort();
         Self { root: root.to_path_buf(), paths }
     }
@@ -158,13 +141,12 @@ mod tests {
     }
 
     #[test]
-    fn disk_files_list_hidden_files_but_not_git() {
+    fn disk_files_are_the_walked_files_under_the_root() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join(".github/workflows")).expect("mkdir");
-        std::fs::create_dir_all(dir.path().join(".git")).expect("mkdir");
         std::fs::write(dir.path().join(".github/workflows/ci.yml"), "on: push\n").expect("write");
-        std::fs::write(dir.path().join(".git/config"), "x").expect("write");
-        let files = DiskFiles::new(dir.path(), &|_| {});
+        let walked = [dir.path().join(".github/workflows/ci.yml"), PathBuf::from("/elsewhere/x.yml")];
+        let files = DiskFiles::new(dir.path(), &walked);
         assert_eq!(files.paths(), [".github/workflows/ci.yml"]);
         assert_eq!(files.read(".github/workflows/ci.yml").as_deref(), Some(&b"on: push\n"[..]));
     }

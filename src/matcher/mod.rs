@@ -1,12 +1,13 @@
-//! The matcher: one Aho-Corasick automaton over every rule keyword finds the few windows
+//! The matcher: a case-insensitive search for every rule keyword finds the few windows
 //! worth a regex; each rule's regex confirms inside its windows; entropy, the generic
 //! filters and offline checksums then decide what is reported.
 pub(crate) mod entropy;
 pub(crate) mod generic;
+mod keywords;
 
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use keywords::Keywords;
 
 use crate::rules::RuleSet;
 use crate::validate::Validation;
@@ -33,19 +34,11 @@ pub struct RawMatch {
 /// Named groups a rule may capture besides `secret`, read by identity extraction.
 pub const IDENTITY_GROUPS: [&str; 8] = ["key", "key_id", "account", "user", "host", "port", "db", "registry"];
 
-/// Bytes lower-cased at a time for the keyword scan: small enough to stay in L2 cache.
-const BLOCK: usize = 64 << 10;
-
 /// The compiled matcher, shared by all threads (`Sync`); per-thread state is [`Scratch`].
 pub struct Matcher {
     rules: Arc<RuleSet>,
-    /// Case-sensitive automaton over the lower-cased keywords, run on lower-cased blocks.
-    /// An ASCII case-insensitive automaton cannot use the SIMD (Teddy) prefilter and ran
-    /// at 610 MB/s per core on curl's sources; lower-casing a copy first and searching it
-    /// case-sensitively ran at 2,600 MB/s.
-    automaton: AhoCorasick,
-    longest_keyword: usize,
-    /// For each automaton pattern, the rules it triggers.
+    keywords: Keywords,
+    /// For each keyword, the rules it triggers.
     triggers: Vec<Vec<u32>>,
 }
 
@@ -53,14 +46,13 @@ pub struct Matcher {
 #[derive(Default)]
 pub struct Scratch {
     windows: Vec<(u32, usize, usize)>,
-    lower: Vec<u8>,
+    /// Per rule, the index in `windows` of its latest window.
+    last: Vec<u32>,
 }
 
 impl Matcher {
     pub fn new(rules: Arc<RuleSet>) -> anyhow::Result<Self> {
-        // Distinct lower-cased keywords, each mapped to every rule whose keyword it
-        // contains: the automaton reports leftmost-longest matches only, so a hit on
-        // `client_secret` must also trigger the rules keyed on `secret`.
+        // Distinct lower-cased keywords, each mapped to the rules that list it.
         let mut keywords: Vec<String> = rules
             .rules
             .iter()
@@ -76,19 +68,13 @@ impl Matcher {
                     .rules
                     .iter()
                     .enumerate()
-                    .filter(|(_, r)| {
-                        r.keywords.iter().any(|k| !k.is_empty() && kw.contains(&k.to_ascii_lowercase()))
-                    })
+                    .filter(|(_, r)| r.keywords.iter().any(|k| k.eq_ignore_ascii_case(kw)))
                     .map(|(i, _)| i as u32)
                     .collect()
             })
             .collect();
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)?;
-        let longest_keyword = keywords.iter().map(String::len).max().unwrap_or(0);
-        Ok(Self { rules, automaton, longest_keyword, triggers })
+        let keywords = Keywords::new(keywords.into_iter().map(String::into_bytes).collect())?;
+        Ok(Self { rules, keywords, triggers })
     }
 
     pub fn rules(&self) -> &Arc<RuleSet> {
@@ -97,27 +83,24 @@ impl Matcher {
 
     /// Every match in `hay`, in order of position, passed to `emit`.
     pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, mut emit: impl FnMut(RawMatch)) {
-        let Scratch { windows, lower } = scratch;
+        let Scratch { windows, last } = scratch;
         windows.clear();
-        let mut block = 0;
-        while block < hay.len() {
-            let block_end = (block + BLOCK).min(hay.len());
-            // Extend by a keyword's length so that keywords straddling blocks are seen.
-            let ext_end = (block_end + self.longest_keyword.saturating_sub(1)).min(hay.len());
-            lower.clear();
-            lower.extend(hay[block..ext_end].iter().map(u8::to_ascii_lowercase));
-            for m in self.automaton.find_iter(lower.as_slice()) {
-                let at = block + m.start();
-                if at >= block_end {
-                    break;
-                }
-                for &ri in &self.triggers[m.pattern().as_usize()] {
-                    let rule = &self.rules.rules[ri as usize];
-                    windows.push((ri, at.saturating_sub(rule.lookbehind), (at + rule.window).min(hay.len())));
+        last.clear();
+        last.resize(self.rules.rules.len(), u32::MAX);
+        self.keywords.find_all(hay, |kw, at| {
+            for &ri in &self.triggers[kw as usize] {
+                let rule = &self.rules.rules[ri as usize];
+                let (start, end) = (at.saturating_sub(rule.lookbehind), (at + rule.window).min(hay.len()));
+                // A run of keyword hits (`AAAA…` for a keyword of A's) grows one window.
+                if let Some(w) = windows.get_mut(last[ri as usize] as usize).filter(|w| start <= w.2) {
+                    w.1 = w.1.min(start);
+                    w.2 = w.2.max(end);
+                } else {
+                    last[ri as usize] = windows.len() as u32;
+                    windows.push((ri, start, end));
                 }
             }
-            block = block_end;
-        }
+        });
         if windows.is_empty() {
             return;
         }
@@ -149,7 +132,9 @@ impl Matcher {
         let Some(regex) = rule.regex() else { return };
         let mut pos = start;
         while pos <= hay.len() {
-            let Some(caps) = regex.captures_at(hay, pos) else { break };
+            // Most windows hold no match: a plain search first allocates nothing.
+            let Some(found) = regex.find_at(hay, pos) else { break };
+            let Some(caps) = regex.captures_at(hay, found.start()) else { break };
             let whole = caps.get(0).expect("group 0 always participates");
             pos = if whole.end() > whole.start() { whole.end() } else { whole.end() + 1 };
             let Some(secret) = caps.get(rule.secret_group) else { continue };

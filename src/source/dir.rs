@@ -24,8 +24,15 @@ pub struct WalkOptions {
     pub max_file_size: u64,
 }
 
-/// Walk and scan; findings are returned unsorted.
-pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Result<Vec<Finding>> {
+/// What a walk found: findings, unsorted, and every regular file it visited (the CI model
+/// is built from these, without a second walk).
+pub struct Walked {
+    pub findings: Vec<Finding>,
+    pub files: Vec<PathBuf>,
+}
+
+/// Walk and scan.
+pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Result<Walked> {
     let (first, rest) = opts.paths.split_first().context("no path to scan")?;
     for p in &opts.paths {
         if std::fs::symlink_metadata(p).is_err() {
@@ -60,9 +67,10 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
     // as ignored can be scanned afterwards.
     let seen = respect.then(|| Mutex::new(HashSet::new()));
     let found = Mutex::new(Vec::new());
+    let files = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
         let mut scratch = ScanScratch::default();
-        let (found, seen) = (&found, &seen);
+        let (found, seen, files) = (&found, &seen, &files);
         Box::new(move |entry| {
             let entry = match entry {
                 Ok(e) => e,
@@ -83,6 +91,7 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
                 let abs = std::path::absolute(entry.path()).unwrap_or_else(|_| entry.path().to_owned());
                 seen.lock().expect("no thread panics while holding the lock").insert(abs);
             }
+            files.lock().expect("no thread panics while holding the lock").push(entry.path().to_owned());
             let mut local = Vec::new();
             scan_file(scanner, entry.path(), opts.max_file_size, stats, &mut scratch, &mut local);
             if !local.is_empty() {
@@ -92,14 +101,16 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
         })
     });
     let mut found = found.into_inner().expect("walk threads have finished");
+    let mut files = files.into_inner().expect("walk threads have finished");
     if let Some(seen) = seen {
         let seen = seen.into_inner().expect("walk threads have finished");
         let mut scratch = ScanScratch::default();
         for shown in tracked_but_ignored(&opts.paths, seen, &excluded) {
             scan_file(scanner, &shown, opts.max_file_size, stats, &mut scratch, &mut found);
+            files.push(shown);
         }
     }
-    Ok(found)
+    Ok(Walked { findings: found, files })
 }
 
 /// Files git tracks under the scanned paths that the ignore-respecting walk did not visit:
