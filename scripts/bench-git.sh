@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark `sprawl git` (full history, every blob once) against the floor, reading every
 # object of the repository with `git cat-file --batch-all-objects --batch`, and against
-# kingfisher's full-history scan. Warm cache, 2 threads, same run, same machine.
+# kingfisher's full-history scan (default and --turbo). Warm cache, 2 threads, same run,
+# same machine. Also prints what sprawl read (blobs, bytes) and its peak memory.
 #
 #   scripts/bench-git.sh REPO        # a clone (bare or not); nothing is committed from it
 #
@@ -24,6 +25,7 @@ hyperfine --warmup 1 --runs 3 --ignore-failure --export-json "$out/h.json" \
   -n cat-file "git -C '$repo' cat-file --batch-all-objects --batch >/dev/null" \
   -n sprawl "$sprawl git -j2 --format jsonl -q -o $out/sprawl.jsonl '$repo'" \
   -n kingfisher "kingfisher scan '$repo' --git-history full --no-validate --no-update-check -j2 --format json -o $out/kf.json" \
+  -n kingfisher-turbo "kingfisher scan '$repo' --git-history full --no-validate --no-update-check --turbo -j2 --format json -o $out/kft.json" \
   >/dev/null
 python3 - "$out/h.json" <<'PY'
 import json, sys
@@ -34,5 +36,7 @@ for name, s in t.items():
     print(f"{name:<12}{s:>10.2f}")
 print(f"sprawl/cat-file wall-time ratio: {t['sprawl'] / t['cat-file']:.2f}")
 print(f"sprawl/kingfisher wall-time ratio: {t['sprawl'] / t['kingfisher']:.2f}")
+print(f"sprawl/kingfisher --turbo wall-time ratio: {t['sprawl'] / t['kingfisher-turbo']:.2f} (target <= 0.5)")
 PY
+/usr/bin/time -f "sprawl peak memory: %M KiB" "$sprawl" git -j2 --format jsonl -o /dev/null "$repo" 2>&1 | tail -2
 echo "findings: sprawl $(wc -l < "$out/sprawl.jsonl")"
