@@ -38,5 +38,18 @@ print(f"sprawl/cat-file wall-time ratio: {t['sprawl'] / t['cat-file']:.2f}")
 print(f"sprawl/kingfisher wall-time ratio: {t['sprawl'] / t['kingfisher']:.2f}")
 print(f"sprawl/kingfisher --turbo wall-time ratio: {t['sprawl'] / t['kingfisher-turbo']:.2f} (target <= 0.5)")
 PY
-/usr/bin/time -f "sprawl peak memory: %M KiB" "$sprawl" git -j2 --format jsonl -o /dev/null "$repo" 2>&1 | tail -2
+# Peak memory, sampled: anonymous memory (what sprawl allocates) apart from file-backed pages
+# (the memory-mapped packs and indexes, page cache that the kernel can drop).
+"$sprawl" git -j2 --format jsonl -o /dev/null "$repo" 2>"$out/summary" &
+pid=$!
+anon=0 file=0
+while kill -0 "$pid" 2>/dev/null; do
+  read -r a f < <(awk '/RssAnon/{a=$2} /RssFile/{f=$2} END{print a+0, f+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
+  [ "$a" -gt "$anon" ] && anon=$a
+  [ "$f" -gt "$file" ] && file=$f
+  sleep 0.1
+done
+wait "$pid" || true
+tail -1 "$out/summary"
+echo "sprawl peak memory: $((anon / 1024)) MiB anonymous (target < 300), $((file / 1024)) MiB file-backed (mapped packs)"
 echo "findings: sprawl $(wc -l < "$out/sprawl.jsonl")"

@@ -133,7 +133,8 @@ fn dir_egress(paths: &[PathBuf], files: &[PathBuf], stats: &Stats, findings: &mu
     findings.extend(model.ci_secret_findings(&shown));
 }
 
-/// CI egress for history: the CI files of HEAD's tree. A pre-commit hook (`--staged`) or a
+/// CI egress for history: the CI files of HEAD's tree (of the index for `--staged`: what the
+/// commit will hold). A pre-commit hook (`--staged`) or a
 /// pull-request range reports what the change adds: the egress paths of its hits, not the
 /// CI secrets of the whole tree, and nothing at all (not even the tree walk) without hits.
 fn git_egress(opts: &source::repo::GitOptions, stats: &Stats, findings: &mut Vec<Finding>) {
@@ -143,7 +144,11 @@ fn git_egress(opts: &source::repo::GitOptions, stats: &Stats, findings: &mut Vec
     }
     let Ok(repo) = source::git::open(&opts.repo) else { return };
     let warn = |w: String| stats.warn(w);
-    let model = egress::CiModel::build(&egress::GitTreeFiles::head(repo, &warn), &warn);
+    let files = match opts.mode {
+        source::repo::Mode::Staged => egress::GitTreeFiles::index(repo, &warn),
+        _ => egress::GitTreeFiles::head(repo, &warn),
+    };
+    let model = egress::CiModel::build(&files, &warn);
     model.link(findings, &egress::PathMap::repo());
     if whole {
         findings.extend(model.ci_secret_findings(&egress::PathMap::repo()));

@@ -30,7 +30,7 @@ impl Images {
             let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
             let ignore_file = [format!("{path}.dockerignore"), join(dir, ".dockerignore")]
                 .into_iter()
-                .find(|p| repo.paths.contains(p));
+                .find(|p| repo.has(p));
             let ignore: Vec<String> = ignore_file
                 .and_then(|p| (repo.read)(&p))
                 .map(|t| t.lines().map(str::to_string).collect())

@@ -319,10 +319,8 @@ impl Workflow<'_, '_> {
             return;
         }
         let dir = uses.trim_start_matches("./").trim_end_matches('/');
-        let Some(path) = ["action.yml", "action.yaml"]
-            .iter()
-            .map(|f| format!("{dir}/{f}"))
-            .find(|p| self.repo.paths.contains(p))
+        let Some(path) =
+            ["action.yml", "action.yaml"].iter().map(|f| format!("{dir}/{f}")).find(|p| self.repo.has(p))
         else {
             return;
         };

@@ -94,7 +94,7 @@ fn file(repo: &Repo, path: &str, base: &Env, out: &mut Out, seen: &mut Vec<Strin
     }
     if depth < MAX_INCLUDE_DEPTH {
         for inc in includes(&doc) {
-            if repo.paths.contains(&inc) && !seen.contains(&inc) {
+            if repo.has(&inc) && !seen.contains(&inc) {
                 seen.push(inc.clone());
                 file(repo, &inc, &genv, out, seen, depth + 1);
             }

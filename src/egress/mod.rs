@@ -32,7 +32,8 @@ use crate::rules::Severity;
 
 /// The repository files a CI model is built from, by repository-relative path (`/`-separated).
 pub trait RepoFiles {
-    fn paths(&self) -> Vec<String>;
+    /// Every file's repository path, sorted.
+    fn paths(&self) -> &[String];
     fn read(&self, path: &str) -> Option<Vec<u8>>;
 }
 
@@ -252,8 +253,8 @@ impl CiModel {
     /// Read every CI file the systems know; a file that does not parse is reported through
     /// `warn` and skipped.
     pub fn build(files: &dyn RepoFiles, warn: &dyn Fn(String)) -> CiModel {
-        let mut paths = files.paths();
-        paths.sort();
+        let paths = files.paths();
+        debug_assert!(paths.is_sorted());
         let read = |path: &str| -> Option<String> {
             let bytes = files.read(path)?;
             match String::from_utf8(bytes) {
@@ -264,7 +265,7 @@ impl CiModel {
                 }
             }
         };
-        let repo = Repo { paths: &paths, read: &read, warn };
+        let repo = Repo { paths, read: &read, warn };
         let mut out = flow::Out::default();
         let images = dockerfile::Images::build(&repo, &mut out);
         github_actions::flows(&repo, &mut out);
@@ -296,6 +297,11 @@ pub(crate) struct Repo<'a> {
 }
 
 impl Repo<'_> {
+    /// Whether the repository holds a file at `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.paths.binary_search_by(|p| p.as_str().cmp(path)).is_ok()
+    }
+
     /// Parse a YAML file, warning (and yielding nothing) when it does not parse.
     pub fn yaml(&self, path: &str) -> Option<yaml::Node> {
         let text = (self.read)(path)?;

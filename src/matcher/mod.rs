@@ -137,7 +137,7 @@ impl Matcher {
             let Some(caps) = regex.captures_at(hay, found.start()) else { break };
             let whole = caps.get(0).expect("group 0 always participates");
             pos = if whole.end() > whole.start() { whole.end() } else { whole.end() + 1 };
-            let Some(secret) = caps.get(rule.secret_group) else { continue };
+            let Some(secret) = caps.name("secret") else { continue };
             let value = secret.as_bytes();
             if value.is_empty() {
                 continue;

@@ -46,7 +46,9 @@ pub fn check(set: &Arc<RuleSet>) -> anyhow::Result<CheckReport> {
                 problem(format!("pair_with names unknown rule {other}"));
             }
         }
-        if let Err(e) = super::compile_regex(&rule.source.regex) {
+        if let Err(e) = super::verify_regex(&rule.source) {
+            problem(format!("{e:#}"));
+        } else if let Err(e) = super::compile_regex(&rule.source.regex) {
             problem(format!("regex does not compile: {e}"));
         }
         if rule.source.examples.is_empty() {
