@@ -7,7 +7,7 @@ use super::RepoFiles;
 /// CI files larger than this are not read: the largest real workflow files are ~100 KB.
 const MAX_CI_FILE: u64 = 1 << 20;
 
-/// Files under a root directory, as the scan's walk listed them.
+/// The CI files under a root directory, as the scan's walk listed them.
 pub struct DiskFiles {
     root: PathBuf,
     paths: Vec<String>,
@@ -24,7 +24,7 @@ impl DiskFiles {
                     rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
                 parts.join("/")
             })
-            .filter(|rel| !rel.is_empty())
+            .filter(|rel| !rel.is_empty() && super::may_be_ci_file(rel.as_bytes()))
             .collect();
         paths.sort();
         Self { root: root.to_path_buf(), paths }
@@ -65,7 +65,7 @@ impl GitTreeFiles {
                         blobs = rec
                             .records
                             .into_iter()
-                            .filter(|e| e.mode.is_blob())
+                            .filter(|e| e.mode.is_blob() && super::may_be_ci_file(&e.filepath))
                             .map(|e| (e.filepath.to_string(), e.oid))
                             .collect();
                     }
@@ -85,6 +85,7 @@ impl GitTreeFiles {
                 .entries()
                 .iter()
                 .filter(|e| e.stage_raw() == 0 && !e.mode.is_submodule() && !e.mode.is_sparse())
+                .filter(|e| super::may_be_ci_file(e.path(&index)))
                 .map(|e| (e.path(&index).to_string(), e.id))
                 .collect(),
             Err(e) => {
@@ -172,13 +173,18 @@ mod tests {
     }
 
     #[test]
-    fn disk_files_are_the_walked_files_under_the_root() {
+    fn disk_files_are_the_walked_ci_files_under_the_root() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join(".github/workflows")).expect("mkdir");
         std::fs::write(dir.path().join(".github/workflows/ci.yml"), "on: push\n").expect("write");
-        let walked = [dir.path().join(".github/workflows/ci.yml"), PathBuf::from("/elsewhere/x.yml")];
+        let walked = [
+            dir.path().join(".github/workflows/ci.yml"),
+            dir.path().join("src/main.py"),
+            dir.path().join("deploy/Dockerfile.prod"),
+            PathBuf::from("/elsewhere/x.yml"),
+        ];
         let files = DiskFiles::new(dir.path(), &walked);
-        assert_eq!(files.paths(), [".github/workflows/ci.yml"]);
+        assert_eq!(files.paths(), [".github/workflows/ci.yml", "deploy/Dockerfile.prod"]);
         assert_eq!(files.read(".github/workflows/ci.yml").as_deref(), Some(&b"on: push\n"[..]));
     }
 }

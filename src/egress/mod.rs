@@ -32,9 +32,20 @@ use crate::rules::Severity;
 
 /// The repository files a CI model is built from, by repository-relative path (`/`-separated).
 pub trait RepoFiles {
-    /// Every file's repository path, sorted.
+    /// The repository paths of the files [`may_be_ci_file`] keeps, sorted.
     fn paths(&self) -> &[String];
     fn read(&self, path: &str) -> Option<Vec<u8>>;
+}
+
+/// Whether some CI model may read the file at `path` (a superset of every system's own
+/// test: YAML, Dockerfiles, `.dockerignore`, Jenkinsfiles). File lists keep only these, so
+/// that the model of a 100k-file tree costs no more than that of a small one.
+pub fn may_be_ci_file(path: &[u8]) -> bool {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    let has = |needle: &[u8]| name.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle));
+    [&b".yml"[..], b".yaml", b"dockerfile", b"containerfile", b"jenkinsfile", b"dockerignore"]
+        .iter()
+        .any(|n| has(n))
 }
 
 /// The CI system (or container build) a path runs through.
