@@ -13,6 +13,8 @@
 //! Folding with `| 0x20` maps `A-Z` onto `a-z` and merges a few punctuation pairs (`_` with
 //! DEL, `[` with `{`…); merged pairs only cost a failed compare.
 
+use std::collections::HashMap;
+
 use aho_corasick::AhoCorasick;
 
 /// Bits in the anchor set: 64 KiB. Measured on curl's release trees (2 threads): 16 KiB
@@ -66,11 +68,33 @@ fn rarity(b: u8) -> usize {
 
 /// Where the four bytes of `keyword` least likely to occur elsewhere start: a keyword is
 /// anchored there, not at its start, so that `clientkey` is not confirmed at every `clie`.
-fn anchor(keyword: &[u8]) -> usize {
+/// Four bytes that many keywords share (`_key`, `word`, `oken`) are common in code too, so
+/// the fewest sharers win first, then the rarest letters.
+fn anchor(keyword: &[u8], sharers: &HashMap<[u8; 4], usize>) -> usize {
     (0..=keyword.len() - 4)
         .rev()
-        .max_by_key(|&i| keyword[i..i + 4].iter().map(|&b| rarity(b)).sum::<usize>())
+        .max_by_key(|&i| {
+            let gram = fold4(&keyword[i..i + 4]);
+            let rare: usize = gram.iter().map(|&b| rarity(b)).sum();
+            (std::cmp::Reverse(sharers.get(&gram).copied().unwrap_or(0)), rare)
+        })
         .unwrap_or(0)
+}
+
+fn fold4(bytes: &[u8]) -> [u8; 4] {
+    [bytes[0] | 0x20, bytes[1] | 0x20, bytes[2] | 0x20, bytes[3] | 0x20]
+}
+
+/// For each folded 4-byte gram, how many keywords contain it.
+fn sharers(keywords: &[Vec<u8>]) -> HashMap<[u8; 4], usize> {
+    let mut count = HashMap::new();
+    for kw in keywords {
+        let grams: std::collections::HashSet<[u8; 4]> = kw.windows(4).map(fold4).collect();
+        for g in grams {
+            *count.entry(g).or_insert(0) += 1;
+        }
+    }
+    count
 }
 
 /// `(folded anchor, keyword index)` pairs grouped by a hash of the anchor.
@@ -114,6 +138,7 @@ impl Keywords {
         let mut set = |word: u32| bits[slot(word) >> 6] |= 1 << (slot(word) & 63);
         let (mut four, mut three, mut short) = (Vec::new(), Vec::new(), (Vec::new(), Vec::new()));
         let mut anchor_at = vec![0; keywords.len()];
+        let sharers = sharers(&keywords);
         for (i, kw) in keywords.iter().enumerate() {
             match kw.len() {
                 0 => {}
@@ -129,7 +154,7 @@ impl Keywords {
                     }
                 }
                 _ => {
-                    let at = anchor(kw);
+                    let at = anchor(kw, &sharers);
                     anchor_at[i] = at;
                     let word = folded(kw[at..at + 4].try_into().expect("four bytes"));
                     four.push((word, i as u32));
