@@ -261,6 +261,8 @@ fn ci_secrets_are_findings_with_their_paths() {
     assert_eq!(
         chain(&composite["egress"][0]),
         [
+            "secrets.REGISTRY_PASSWORD @.github/workflows/ci.yml:29",
+            "secrets: inherit @.github/workflows/ci.yml:29",
             "secrets.REGISTRY_PASSWORD @.github/workflows/release.yml:12",
             "with.registry-password @.github/workflows/release.yml:12",
             "curl ${{ inputs.registry-password }} → artifacts.example.net @.github/actions/publish/action.yml:13",
@@ -407,5 +409,45 @@ fn staged_scan_reports_only_the_change() {
             "artifact-upload file-flow gitlab-ci .gitlab-ci.yml:18 build - high",
             "artifact-upload file-flow bitbucket-pipelines bitbucket-pipelines.yml:9 Deploy - high",
         ]
+    );
+}
+
+/// A reusable workflow's `secrets.X` is whatever its callers pass as X, and it runs with
+/// their exposure: a `pull_request_target` caller makes the called workflow's echo of a
+/// deploy token a fork-reachable print of the caller's secret.
+#[test]
+fn reusable_workflows_get_their_callers_secrets_and_exposure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workflows = dir.path().join(".github/workflows");
+    fs::create_dir_all(&workflows).expect("mkdir");
+    fs::write(
+        workflows.join("preview.yml"),
+        "on: pull_request_target\njobs:\n  deploy:\n    uses: ./.github/workflows/deploy.yml\n    secrets:\n      token: ${{ secrets.PROD_DEPLOY_TOKEN }}\n",
+    )
+    .expect("write caller");
+    fs::write(
+        workflows.join("deploy.yml"),
+        "on:\n  workflow_call:\n    secrets:\n      token:\n        required: true\njobs:\n  run:\n    runs-on: ubuntu-latest\n    steps:\n      - name: Show\n        run: echo ${{ secrets.token }}\n",
+    )
+    .expect("write called");
+    let findings = run_in(dir.path(), &["dir", "--format", "jsonl"]).findings();
+    let print = find(&findings, ".github/workflows/deploy.yml", 11, "egress.log-print");
+    assert_eq!(print["identity"]["id"], "ci:github-actions:secret/PROD_DEPLOY_TOKEN");
+    assert_eq!(
+        paths(print),
+        ["log-print ci-secret github-actions .github/workflows/deploy.yml:11 run Show high"]
+    );
+    assert_eq!(
+        chain(&print["egress"][0]),
+        [
+            "secrets.PROD_DEPLOY_TOKEN @.github/workflows/preview.yml:6",
+            "passed as secrets.token @.github/workflows/preview.yml:6",
+            "secrets.token @.github/workflows/deploy.yml:11",
+            "echo ${{ secrets.token }} @.github/workflows/deploy.yml:11",
+        ]
+    );
+    assert!(
+        !findings.iter().any(|f| f["identity"]["id"] == "ci:github-actions:secret/TOKEN"),
+        "the called workflow's own name for the secret is not a secret of its own"
     );
 }

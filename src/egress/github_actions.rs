@@ -3,9 +3,11 @@
 //! inputs, `${{ … }}` expressions and `GITHUB_ENV` writes carry values to the sinks: `run:`
 //! scripts, artifact and cache uploads, image builds, third-party actions, reusable workflows
 //! and pull-request checkouts.
+use std::collections::BTreeMap;
+
 use super::flow::{normalize, Binding, Ctx, Env, Origin, Out};
 use super::yaml::Node;
-use super::{Ci, Repo, Sink};
+use super::{Ci, Hop, Repo, Sink};
 
 /// Triggers that run with secrets on behalf of a fork (§3.4).
 const FORK_TRIGGERS: &[&str] = &["pull_request_target", "workflow_run", "issue_comment"];
@@ -13,19 +15,85 @@ const FORK_TRIGGERS: &[&str] = &["pull_request_target", "workflow_run", "issue_c
 const MAX_DEPTH: usize = 3;
 
 pub(crate) fn flows(repo: &Repo, out: &mut Out) {
-    for path in repo.paths {
-        let in_dir = path.strip_prefix(".github/workflows/").is_some_and(|r| !r.contains('/'));
-        if in_dir && (path.ends_with(".yml") || path.ends_with(".yaml")) {
-            if let Some(doc) = repo.yaml(path) {
-                Workflow { repo, out: &mut *out }.run(path, &doc);
-            }
+    let workflows: Vec<(&String, Node)> = repo
+        .paths
+        .iter()
+        .filter(|path| {
+            let in_dir = path.strip_prefix(".github/workflows/").is_some_and(|r| !r.contains('/'));
+            in_dir && (path.ends_with(".yml") || path.ends_with(".yaml"))
+        })
+        .filter_map(|path| Some((path, repo.yaml(path)?)))
+        .collect();
+    let callers = callers(&workflows);
+    for (path, doc) in &workflows {
+        let callers = callers.get(path.as_str()).map_or(&[][..], Vec::as_slice);
+        Workflow { repo, out: &mut *out, callers }.run(path, doc);
+    }
+}
+
+/// A job of another workflow of the repository that calls this one as a reusable workflow
+/// (`uses: ./.github/workflows/deploy.yml`): what the called workflow's `secrets.X` holds,
+/// and whether forks can start it.
+struct Caller {
+    file: String,
+    /// The line of `secrets:`.
+    line: u64,
+    fork: bool,
+    /// `secrets: inherit`: every `secrets.X` is the caller's `secrets.X`.
+    inherit: bool,
+    /// `secrets:` entries: the called workflow's name, and the caller's secrets it is
+    /// given, with their lines.
+    passed: Vec<(String, Vec<(String, u64)>)>,
+}
+
+/// Callers by called workflow path.
+fn callers(workflows: &[(&String, Node)]) -> BTreeMap<String, Vec<Caller>> {
+    let mut out: BTreeMap<String, Vec<Caller>> = BTreeMap::new();
+    for (path, doc) in workflows {
+        let fork = triggers(doc).iter().any(|t| FORK_TRIGGERS.contains(&t.as_str()));
+        for job in doc.get("jobs").map_or(&[][..], Node::entries) {
+            let Some(uses) = job.value.get("uses").and_then(Node::str) else { continue };
+            let Some(called) = uses.strip_prefix("./") else { continue };
+            let Some(secrets) = job.value.entry("secrets") else { continue };
+            let inherit = secrets.value.str() == Some("inherit");
+            let passed = if inherit {
+                Vec::new()
+            } else {
+                let store = |value: &str, line: u64| -> Vec<(String, u64)> {
+                    expressions(value)
+                        .into_iter()
+                        .flat_map(|(_, e)| idents(e))
+                        .filter(|(prefix, _)| *prefix == "secrets")
+                        .map(|(_, name)| (name.to_string(), line))
+                        .collect()
+                };
+                secrets
+                    .value
+                    .pairs()
+                    .into_iter()
+                    .map(|(name, value, line)| (name, store(&value, line)))
+                    .collect()
+            };
+            let caller = Caller { file: path.to_string(), line: secrets.line, fork, inherit, passed };
+            out.entry(called.split('@').next().unwrap_or(called).to_string()).or_default().push(caller);
         }
+    }
+    out
+}
+
+fn triggers(doc: &Node) -> Vec<String> {
+    match doc.get("on") {
+        Some(on) if !on.entries().is_empty() => on.entries().iter().map(|e| e.key.clone()).collect(),
+        Some(on) => on.strings().into_iter().map(|(s, _)| s.to_string()).collect(),
+        None => vec![],
     }
 }
 
 struct Workflow<'a, 'r> {
     repo: &'a Repo<'r>,
     out: &'a mut Out,
+    /// The jobs that call this workflow, if it is a reusable one.
+    callers: &'a [Caller],
 }
 
 /// What a job holds and did, across its steps.
@@ -41,12 +109,9 @@ struct JobState {
 
 impl Workflow<'_, '_> {
     fn run(&mut self, path: &str, doc: &Node) {
-        let triggers: Vec<String> = match doc.get("on") {
-            Some(on) if !on.entries().is_empty() => on.entries().iter().map(|e| e.key.clone()).collect(),
-            Some(on) => on.strings().into_iter().map(|(s, _)| s.to_string()).collect(),
-            None => vec![],
-        };
-        let fork = triggers.iter().any(|t| FORK_TRIGGERS.contains(&t.as_str()));
+        // A reusable workflow runs with its callers' exposure.
+        let fork = triggers(doc).iter().any(|t| FORK_TRIGGERS.contains(&t.as_str()))
+            || self.callers.iter().any(|c| c.fork);
         let base = Ctx {
             ci: Ci::GithubActions,
             file: path,
@@ -381,6 +446,37 @@ impl Workflow<'_, '_> {
         out
     }
 
+    /// `secrets.NAME`: the secret store's, or in a reusable workflow, whatever each caller
+    /// passes as NAME, with the caller's line as the first hop.
+    fn secret(&self, ctx: &Ctx, name: &str, line: u64) -> Vec<Binding> {
+        let here = ctx.hop(format!("secrets.{name}"), line);
+        let store = |name: &str| Origin::Store { name: normalize(name) };
+        let mut out = Vec::new();
+        for c in self.callers {
+            // The caller's secret, named where the caller hands it over, then how.
+            let mut given = |caller_name: &str, at: u64, how: String| {
+                let origin = Hop::new(format!("secrets.{caller_name}"), &c.file, at);
+                out.push(
+                    Binding::new(store(caller_name), origin)
+                        .then(Hop::new(how, &c.file, at))
+                        .then(here.clone()),
+                );
+            };
+            if c.inherit {
+                given(name, c.line, "secrets: inherit".into());
+            }
+            for (_, passed) in c.passed.iter().filter(|(called, _)| called.eq_ignore_ascii_case(name)) {
+                for (caller_name, at) in passed {
+                    given(caller_name, *at, format!("passed as secrets.{name}"));
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(Binding::new(store(name), here));
+        }
+        out
+    }
+
     fn expression(&mut self, ctx: &Ctx, env: &Env, expr: &str, line: u64) -> Vec<Binding> {
         let mut out = Vec::new();
         let lower = expr.to_ascii_lowercase();
@@ -398,10 +494,7 @@ impl Workflow<'_, '_> {
         }
         for (prefix, name) in idents(expr) {
             match prefix {
-                "secrets" => out.push(Binding::new(
-                    Origin::Store { name: normalize(name) },
-                    ctx.hop(format!("secrets.{name}"), line),
-                )),
+                "secrets" => out.extend(self.secret(ctx, name, line)),
                 "github" if name == "token" => out.push(Binding::new(
                     Origin::Store { name: "GITHUB_TOKEN".into() },
                     ctx.hop("github.token", line),

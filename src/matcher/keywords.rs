@@ -6,9 +6,9 @@
 //! tested independently — its next four bytes, ASCII-case-folded by setting bit 5 of every
 //! byte, are hashed into a 512 Kibit set of keyword anchors — so the loop carries no
 //! dependency from byte to byte, and with AVX2 tests 32 positions per step (eight hashes per
-//! vector, their bits fetched with a gather). A keyword's anchor is its four bytes least
-//! likely to occur in code (`-key` of `client-key-data`, not `clie`). The few positions
-//! that pass are confirmed in a small hash table and by a case-insensitive compare.
+//! vector, their bits fetched with a gather). A keyword's anchor is the four of its bytes
+//! least likely to occur in code (see [`anchor`]). The few positions that pass are
+//! confirmed in a small hash table and by a case-insensitive compare.
 //!
 //! Folding with `| 0x20` maps `A-Z` onto `a-z` and merges a few punctuation pairs (`_` with
 //! DEL, `[` with `{`…); merged pairs only cost a failed compare.
@@ -67,29 +67,26 @@ fn rarity(b: u8) -> usize {
 }
 
 /// Where the four bytes of `keyword` least likely to occur elsewhere start: a keyword is
-/// anchored there, not at its start, so that `clientkey` is not confirmed at every `clie`.
-/// Four bytes that many keywords share (`_key`, `word`, `oken`) are common in code too, so
-/// the fewest sharers win first, then the rarest letters.
-fn anchor(keyword: &[u8], sharers: &HashMap<[u8; 4], usize>) -> usize {
+/// anchored there, not at its start, so that `client-key-data` is not confirmed at every
+/// `clie`. Four bytes that many keywords share (`_key`, `word`, `oken`) are common in code
+/// too, so the fewest sharers win first, then the rarest letters.
+fn anchor(keyword: &[u8], sharers: &HashMap<u32, usize>) -> usize {
     (0..=keyword.len() - 4)
         .rev()
         .max_by_key(|&i| {
-            let gram = fold4(&keyword[i..i + 4]);
-            let rare: usize = gram.iter().map(|&b| rarity(b)).sum();
-            (std::cmp::Reverse(sharers.get(&gram).copied().unwrap_or(0)), rare)
+            let four = &keyword[i..i + 4];
+            let shared = sharers.get(&folded(four.try_into().expect("four bytes"))).copied().unwrap_or(0);
+            (std::cmp::Reverse(shared), four.iter().map(|&b| rarity(b)).sum::<usize>())
         })
         .unwrap_or(0)
 }
 
-fn fold4(bytes: &[u8]) -> [u8; 4] {
-    [bytes[0] | 0x20, bytes[1] | 0x20, bytes[2] | 0x20, bytes[3] | 0x20]
-}
-
 /// For each folded 4-byte gram, how many keywords contain it.
-fn sharers(keywords: &[Vec<u8>]) -> HashMap<[u8; 4], usize> {
+fn sharers(keywords: &[Vec<u8>]) -> HashMap<u32, usize> {
     let mut count = HashMap::new();
     for kw in keywords {
-        let grams: std::collections::HashSet<[u8; 4]> = kw.windows(4).map(fold4).collect();
+        let grams: std::collections::HashSet<u32> =
+            kw.windows(4).map(|w| folded(w.try_into().expect("four bytes"))).collect();
         for g in grams {
             *count.entry(g).or_insert(0) += 1;
         }
