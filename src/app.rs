@@ -101,7 +101,7 @@ fn dir(
     };
     scan(&config, "file", owners, egress, |stats| {
         let walked = pool.install(|| source::dir::scan(&scanner, &walk, stats))?;
-        files.get_or_init(|| walked.files);
+        files.get_or_init(|| walked.ci_files);
         Ok(walked.findings)
     })
 }

@@ -81,12 +81,9 @@ impl GitTreeFiles {
     /// no tree walk: 100k files cost a few milliseconds).
     pub fn index(repo: gix::Repository, warn: &dyn Fn(String)) -> Self {
         let blobs = match crate::source::git::index(&repo) {
-            Ok(index) => index
-                .entries()
-                .iter()
-                .filter(|e| e.stage_raw() == 0 && !e.mode.is_submodule() && !e.mode.is_sparse())
-                .filter(|e| super::may_be_ci_file(e.path(&index)))
-                .map(|e| (e.path(&index).to_string(), e.id))
+            Ok(index) => crate::source::git::index_blobs(&index)
+                .filter(|(path, _)| super::may_be_ci_file(path))
+                .map(|(path, id)| (path.to_string(), id))
                 .collect(),
             Err(e) => {
                 warn(format!("{e:#}; CI egress not analysed"));
@@ -97,10 +94,7 @@ impl GitTreeFiles {
     }
 
     fn sorted(repo: gix::Repository, mut files: Vec<(String, gix::ObjectId)>) -> Self {
-        // The index is sorted already; a tree traversal is breadth-first.
-        if !files.is_sorted() {
-            files.sort_unstable();
-        }
+        files.sort_unstable();
         files.dedup_by(|a, b| a.0 == b.0);
         let (paths, blobs) = files.into_iter().unzip();
         Self { repo, paths, blobs }

@@ -41,9 +41,9 @@ struct Caller {
     fork: bool,
     /// `secrets: inherit`: every `secrets.X` is the caller's `secrets.X`.
     inherit: bool,
-    /// `secrets:` entries: the called workflow's name, and the caller's secrets it is
-    /// given, with their lines.
-    passed: Vec<(String, Vec<(String, u64)>)>,
+    /// `secrets:` entries: the called workflow's name, the caller's secrets it is given,
+    /// and the entry's line.
+    passed: Vec<(String, Vec<String>, u64)>,
 }
 
 /// Callers by called workflow path.
@@ -59,19 +59,19 @@ fn callers(workflows: &[(&String, Node)]) -> BTreeMap<String, Vec<Caller>> {
             let passed = if inherit {
                 Vec::new()
             } else {
-                let store = |value: &str, line: u64| -> Vec<(String, u64)> {
+                let store = |value: &str| -> Vec<String> {
                     expressions(value)
                         .into_iter()
                         .flat_map(|(_, e)| idents(e))
                         .filter(|(prefix, _)| *prefix == "secrets")
-                        .map(|(_, name)| (name.to_string(), line))
+                        .map(|(_, name)| name.to_string())
                         .collect()
                 };
                 secrets
                     .value
                     .pairs()
                     .into_iter()
-                    .map(|(name, value, line)| (name, store(&value, line)))
+                    .map(|(name, value, line)| (name, store(&value), line))
                     .collect()
             };
             let caller = Caller { file: path.to_string(), line: secrets.line, fork, inherit, passed };
@@ -465,8 +465,8 @@ impl Workflow<'_, '_> {
             if c.inherit {
                 given(name, c.line, "secrets: inherit".into());
             }
-            for (_, passed) in c.passed.iter().filter(|(called, _)| called.eq_ignore_ascii_case(name)) {
-                for (caller_name, at) in passed {
+            for (_, passed, at) in c.passed.iter().filter(|(called, ..)| called.eq_ignore_ascii_case(name)) {
+                for caller_name in passed {
                     given(caller_name, *at, format!("passed as secrets.{name}"));
                 }
             }

@@ -24,11 +24,15 @@ pub struct WalkOptions {
     pub max_file_size: u64,
 }
 
-/// What a walk found: findings, unsorted, and every regular file it visited (the CI model
-/// is built from these, without a second walk).
+/// What a walk found: findings, unsorted, and the files it visited that a CI model may read
+/// (the model is built from these, without a second walk).
 pub struct Walked {
     pub findings: Vec<Finding>,
-    pub files: Vec<PathBuf>,
+    pub ci_files: Vec<PathBuf>,
+}
+
+fn may_be_ci_file(path: &Path) -> bool {
+    crate::egress::may_be_ci_file(path.as_os_str().as_encoded_bytes())
 }
 
 /// Walk and scan.
@@ -67,10 +71,10 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
     // as ignored can be scanned afterwards.
     let seen = respect.then(|| Mutex::new(HashSet::new()));
     let found = Mutex::new(Vec::new());
-    let files = Mutex::new(Vec::new());
+    let ci_files = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
         let mut scratch = ScanScratch::default();
-        let (found, seen, files) = (&found, &seen, &files);
+        let (found, seen, files) = (&found, &seen, &ci_files);
         Box::new(move |entry| {
             let entry = match entry {
                 Ok(e) => e,
@@ -91,7 +95,9 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
                 let abs = std::path::absolute(entry.path()).unwrap_or_else(|_| entry.path().to_owned());
                 seen.lock().expect("no thread panics while holding the lock").insert(abs);
             }
-            files.lock().expect("no thread panics while holding the lock").push(entry.path().to_owned());
+            if may_be_ci_file(entry.path()) {
+                files.lock().expect("no thread panics while holding the lock").push(entry.path().to_owned());
+            }
             let mut local = Vec::new();
             scan_file(scanner, entry.path(), opts.max_file_size, stats, &mut scratch, &mut local);
             if !local.is_empty() {
@@ -101,16 +107,18 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
         })
     });
     let mut found = found.into_inner().expect("walk threads have finished");
-    let mut files = files.into_inner().expect("walk threads have finished");
+    let mut ci_files = ci_files.into_inner().expect("walk threads have finished");
     if let Some(seen) = seen {
         let seen = seen.into_inner().expect("walk threads have finished");
         let mut scratch = ScanScratch::default();
         for shown in tracked_but_ignored(&opts.paths, seen, &excluded) {
             scan_file(scanner, &shown, opts.max_file_size, stats, &mut scratch, &mut found);
-            files.push(shown);
+            if may_be_ci_file(&shown) {
+                ci_files.push(shown);
+            }
         }
     }
-    Ok(Walked { findings: found, files })
+    Ok(Walked { findings: found, ci_files })
 }
 
 /// Files git tracks under the scanned paths that the ignore-respecting walk did not visit:

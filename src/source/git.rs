@@ -251,19 +251,20 @@ pub fn staged_blobs(repo: &gix::Repository) -> anyhow::Result<Vec<(String, Objec
         let i = clean.partition_point(|c| c.as_slice() <= path);
         i > 0 && path.starts_with(&clean[i - 1])
     };
-    let mut out = Vec::new();
-    for entry in index.entries() {
-        let mode = entry.mode;
-        if entry.stage_raw() != 0 || mode.is_submodule() || mode.is_sparse() {
-            continue;
-        }
-        let path = entry.path(&index);
-        if is_clean(path) || head_files.get(path) == Some(&entry.id) {
-            continue;
-        }
-        out.push((path.to_str_lossy().into_owned(), entry.id));
-    }
-    Ok(out)
+    Ok(index_blobs(&index)
+        .filter(|(path, id)| !is_clean(path) && head_files.get(*path) != Some(id))
+        .map(|(path, id)| (path.to_str_lossy().into_owned(), id))
+        .collect())
+}
+
+/// The files of an index that a commit would hold: merged (stage 0) blobs, without
+/// submodules and sparse directory entries.
+pub fn index_blobs(index: &gix::index::File) -> impl Iterator<Item = (&gix::bstr::BStr, ObjectId)> {
+    index
+        .entries()
+        .iter()
+        .filter(|e| e.stage_raw() == 0 && !e.mode.is_submodule() && !e.mode.is_sparse())
+        .map(|e| (e.path(index), e.id))
 }
 
 /// The index of `repo` (empty when there is none). Its trailing SHA-1 is not verified: on
