@@ -34,10 +34,19 @@ fn b64(v: &[u8]) -> Option<Vec<u8>> {
     (printable && !out.is_empty()).then_some(out)
 }
 
-/// Every encoded secret candidate in `hay`. Cheap when the markers are absent.
-pub fn embedded(hay: &[u8]) -> Vec<Embedded> {
+/// Keywords that announce an encoded value; the matcher's keyword search reports which
+/// occur (in any case) as a bit mask, bit `i` for `MARKERS[i]`.
+pub const MARKERS: [&str; 5] =
+    ["secret", "\"auth\"", "client-key-data", "client-certificate-data", "token-data"];
+const K8S: u8 = 1;
+const DOCKER: u8 = 1 << 1;
+const KUBECONFIG: u8 = 1 << 2 | 1 << 3 | 1 << 4;
+
+/// Every encoded secret candidate in `hay`, where `markers` are the [`MARKERS`] that
+/// occur in it: nothing to do without them.
+pub fn embedded(hay: &[u8], markers: u8) -> Vec<Embedded> {
     let mut out = Vec::new();
-    if memchr::memmem::find(hay, b"Secret").is_some() && K8S_SECRET.is_match(hay) {
+    if markers & K8S != 0 && K8S_SECRET.is_match(hay) {
         for c in K8S_DATA.captures_iter(hay) {
             let val = c.name("val").expect("group val");
             if let Some(decoded) = b64(val.as_bytes()) {
@@ -48,7 +57,7 @@ pub fn embedded(hay: &[u8]) -> Vec<Embedded> {
             }
         }
     }
-    if memchr::memmem::find(hay, b"\"auth\"").is_some() {
+    if markers & DOCKER != 0 {
         for c in DOCKER_AUTH.captures_iter(hay) {
             let val = c.name("val").expect("group val");
             let Some(decoded) = b64(val.as_bytes()) else { continue };
@@ -59,7 +68,7 @@ pub fn embedded(hay: &[u8]) -> Vec<Embedded> {
             out.push(Embedded { start: val.start(), end: val.end(), text });
         }
     }
-    if memchr::memmem::find(hay, b"-data").is_some() {
+    if markers & KUBECONFIG != 0 {
         for c in KUBECONFIG_DATA.captures_iter(hay) {
             let val = c.name("val").expect("group val");
             if let Some(text) = b64(val.as_bytes()) {
@@ -73,6 +82,16 @@ pub fn embedded(hay: &[u8]) -> Vec<Embedded> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The markers in `hay`, as the matcher's keyword search reports them.
+    fn markers(hay: &[u8]) -> u8 {
+        let has = |m: &str| hay.to_ascii_lowercase().windows(m.len()).any(|w| w == m.as_bytes());
+        MARKERS.iter().enumerate().map(|(i, m)| if has(m) { 1 << i } else { 0 }).sum()
+    }
+
+    fn embedded(hay: &[u8]) -> Vec<Embedded> {
+        super::embedded(hay, markers(hay))
+    }
 
     #[test]
     fn kubernetes_secret_data() {
@@ -94,5 +113,8 @@ mod tests {
     #[test]
     fn nothing_without_markers() {
         assert!(embedded(b"password: aHVudGVyMg==\n").is_empty());
+        let yaml = b"kind: Secret\ndata:\n  password: aHVudGVyMg==\n";
+        assert!(super::embedded(yaml, 0).is_empty());
+        assert_eq!(super::embedded(yaml, K8S).len(), 1);
     }
 }

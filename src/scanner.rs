@@ -146,7 +146,7 @@ impl Scanner {
                 });
             }
         });
-        for e in decode::embedded(hay) {
+        for e in decode::embedded(hay, scratch.matcher.markers()) {
             if !report.contains(&e.start) {
                 continue;
             }

@@ -7,8 +7,10 @@
 //! byte, are hashed into a 512 Kibit set of keyword anchors — so the loop carries no
 //! dependency from byte to byte, and with AVX2 tests 32 positions per step (eight hashes per
 //! vector, their bits fetched with a gather). A keyword's anchor is the four of its bytes
-//! least likely to occur in code (see [`anchor`]). The few positions that pass are
-//! confirmed in a small hash table and by a case-insensitive compare.
+//! least likely to occur in code (see [`anchor`]); a three-byte keyword sets one bit per
+//! low nibble of the byte after it (see [`slot`]). The positions that pass (0.6% of
+//! curl's sources) are confirmed with one probe of a small hash table and an eight-bytes-
+//! at-a-time case-insensitive compare.
 //!
 //! Folding with `| 0x20` maps `A-Z` onto `a-z` and merges a few punctuation pairs (`_` with
 //! DEL, `[` with `{`…); merged pairs only cost a failed compare.
@@ -19,28 +21,22 @@ use aho_corasick::AhoCorasick;
 
 /// Bits in the anchor set: 64 KiB. Measured on curl's release trees (2 threads): 16 KiB
 /// 0.80 s, 32 KiB 0.72 s, 64 KiB 0.63 s, 128 KiB 0.65 s, 512 KiB 0.66 s; fewer false
-/// candidates outweigh the cache misses up to here.
+/// candidates outweigh the cache misses up to here. (Measured before three-byte keywords
+/// took 16 bits instead of 128; on one release tree in memory 16 and 32 KiB now come out
+/// within noise of 64 KiB.)
 const SET_BITS: u32 = 19;
 const SET_WORDS: usize = 1 << (SET_BITS - 6);
 
 /// Buckets of a [`Table`]; its offsets stay in the L1 cache.
 const TABLE_BITS: u32 = 12;
 
-/// The low three bytes of a folded word.
-const THREE: u32 = 0x00FF_FFFF;
-
 /// Every keyword of every rule, searched case-insensitively.
 pub struct Keywords {
-    keywords: Vec<Vec<u8>>,
-    /// Per keyword, where its anchor starts in it.
-    anchor_at: Vec<usize>,
     /// One bit per hashed folded anchor: four bytes of each keyword of four bytes or more,
     /// and each three-byte keyword followed by any byte.
     bits: Box<[u64; SET_WORDS]>,
-    /// Keywords of four bytes or more by their folded anchor.
-    four: Table,
-    /// Keywords of three bytes by their folded bytes.
-    three: Table,
+    /// Keywords of three bytes or more by their folded anchor.
+    table: Table,
     /// Keywords of one or two bytes (none in the bundled rules; a custom rule may have
     /// them), with the automaton's pattern ids mapped to keyword indexes.
     short: Option<(AhoCorasick, Vec<u32>)>,
@@ -48,16 +44,24 @@ pub struct Keywords {
     avx2: bool,
 }
 
+/// The first three bytes of a folded word.
+const THREE: u32 = 0x00FF_FFFF;
+
 /// Little-endian load of four bytes with every byte's bit 5 set.
 #[inline(always)]
 fn folded(bytes: [u8; 4]) -> u32 {
     u32::from_le_bytes(bytes) | 0x2020_2020
 }
 
+/// Where a folded word's bit is in the set: a hash of its first three bytes, its low four
+/// bits flipped by the low nibble of the fourth byte. A three-byte keyword followed by
+/// any byte then takes 16 bits, not 128.
 #[inline(always)]
 fn slot(word: u32) -> usize {
-    (word.wrapping_mul(0x9E37_79B1) >> (32 - SET_BITS)) as usize
+    (((word << 8).wrapping_mul(HASH) >> (32 - SET_BITS)) ^ ((word >> 24) & 15)) as usize
 }
+
+const HASH: u32 = 0x9E37_79B1;
 
 /// How rarely a byte starts a false candidate in source code: letters by their frequency
 /// in English and identifiers, anything else (digits, `_`, `-`, `.`, `:`) rarest.
@@ -94,75 +98,117 @@ fn sharers(keywords: &[Vec<u8>]) -> HashMap<u32, usize> {
     count
 }
 
-/// `(folded anchor, keyword index)` pairs grouped by a hash of the anchor.
+/// A keyword as [`Table`] keeps it: its folded anchor, where the anchor sits in it, and its
+/// lower-cased bytes in the table's arena.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// The folded anchor, or the three folded bytes of a three-byte keyword.
+    word: u32,
+    /// The bytes of a folded word that `word` must equal: four, or the first three.
+    mask: u32,
+    kw: u32,
+    /// Bytes of the keyword before its anchor.
+    back: u32,
+    /// `arena[at..at + len]` is the keyword, lower-cased.
+    at: u32,
+    len: u32,
+}
+
+/// Every keyword by its folded anchor, grouped by a hash of the anchor's first three bytes
+/// so that one probe finds three-byte keywords too.
 struct Table {
     /// Bucket `b` holds `entries[offsets[b]..offsets[b + 1]]`.
     offsets: Vec<u16>,
-    entries: Vec<(u32, u32)>,
+    entries: Vec<Entry>,
+    arena: Vec<u8>,
 }
 
 impl Table {
     fn bucket(word: u32) -> usize {
-        (word.wrapping_mul(0x85EB_CA6B) >> (32 - TABLE_BITS)) as usize
+        ((word << 8).wrapping_mul(0x85EB_CA6B) >> (32 - TABLE_BITS)) as usize
     }
 
-    fn new(mut entries: Vec<(u32, u32)>) -> Self {
-        entries.sort_unstable_by_key(|&(word, kw)| (Self::bucket(word), kw));
+    fn new(mut entries: Vec<Entry>, arena: Vec<u8>) -> anyhow::Result<Self> {
+        if entries.len() > usize::from(u16::MAX) {
+            anyhow::bail!("too many keywords: {} anchors", entries.len());
+        }
+        entries.sort_unstable_by_key(|e| (Self::bucket(e.word), e.kw));
         let mut offsets = vec![0u16; (1 << TABLE_BITS) + 1];
-        for &(word, _) in &entries {
-            offsets[Self::bucket(word) + 1] += 1;
+        for e in &entries {
+            offsets[Self::bucket(e.word) + 1] += 1;
         }
         for b in 1..offsets.len() {
             offsets[b] += offsets[b - 1];
         }
-        Self { offsets, entries }
+        Ok(Self { offsets, entries, arena })
     }
+}
 
-    #[inline(always)]
-    fn get(&self, word: u32) -> impl Iterator<Item = u32> + '_ {
-        let b = Self::bucket(word);
-        self.entries[usize::from(self.offsets[b])..usize::from(self.offsets[b + 1])]
-            .iter()
-            .filter(move |&&(w, _)| w == word)
-            .map(|&(_, kw)| kw)
+/// `x` with every ASCII upper-case letter lower-cased, eight bytes at a time: a byte is
+/// upper-case when its low seven bits are in `A..=Z` and its high bit is clear.
+#[inline(always)]
+fn lower8(x: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low7 = x & !HIGH;
+    let at_least_a = low7.wrapping_add(0x0101_0101_0101_0101 * u64::from(0x80 - b'A'));
+    let past_z = low7.wrapping_add(0x0101_0101_0101_0101 * u64::from(0x80 - b'Z' - 1));
+    x | ((at_least_a & !past_z & !x & HIGH) >> 2)
+}
+
+/// Whether `hay` equals `lower` (lower-case) ignoring ASCII case.
+#[inline(always)]
+fn eq_lower(hay: &[u8], lower: &[u8]) -> bool {
+    debug_assert_eq!(hay.len(), lower.len());
+    let word = |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
+    let n = hay.len();
+    if n < 8 {
+        return hay.eq_ignore_ascii_case(lower);
     }
+    // Eight bytes at a time, the last eight overlapping the previous ones.
+    (0..n - 8).step_by(8).chain([n - 8]).all(|i| lower8(word(hay, i)) == word(lower, i))
 }
 
 impl Keywords {
     /// Empty keywords are ignored.
     pub fn new(keywords: Vec<Vec<u8>>) -> anyhow::Result<Self> {
         let mut bits = Box::new([0u64; SET_WORDS]);
-        let mut set = |word: u32| bits[slot(word) >> 6] |= 1 << (slot(word) & 63);
-        let (mut four, mut three, mut short) = (Vec::new(), Vec::new(), (Vec::new(), Vec::new()));
-        let mut anchor_at = vec![0; keywords.len()];
+        let (mut entries, mut arena, mut short) = (Vec::new(), Vec::new(), (Vec::new(), Vec::new()));
         let sharers = sharers(&keywords);
         for (i, kw) in keywords.iter().enumerate() {
+            let mut set = |word: u32| bits[slot(word) >> 6] |= 1 << (slot(word) & 63);
+            let mut entry = |word: u32, mask: u32, back: usize| {
+                entries.push(Entry {
+                    word,
+                    mask,
+                    kw: i as u32,
+                    back: back as u32,
+                    at: arena.len() as u32,
+                    len: kw.len() as u32,
+                });
+            };
             match kw.len() {
-                0 => {}
+                0 => continue,
                 1 | 2 => {
                     short.0.push(kw.as_slice());
                     short.1.push(i as u32);
+                    continue;
                 }
                 3 => {
                     let word = folded([kw[0], kw[1], kw[2], 0]) & THREE;
-                    three.push((word, i as u32));
-                    for next in 0..=255u32 {
-                        set(word | (next << 24) | 0x2000_0000);
-                    }
+                    // Any byte may follow: one bit per low nibble of it.
+                    (0..16).for_each(|nibble| set(word | nibble << 24));
+                    entry(word, THREE, 0);
                 }
                 _ => {
                     let at = anchor(kw, &sharers);
-                    anchor_at[i] = at;
                     let word = folded(kw[at..at + 4].try_into().expect("four bytes"));
-                    four.push((word, i as u32));
                     set(word);
+                    entry(word, u32::MAX, at);
                 }
             }
+            arena.extend(kw.iter().map(u8::to_ascii_lowercase));
         }
-        if four.len() + three.len() > usize::from(u16::MAX) {
-            anyhow::bail!("too many keywords: {}", four.len() + three.len());
-        }
-        let (four, three) = (Table::new(four), Table::new(three));
+        let table = Table::new(entries, arena)?;
         let short = if short.0.is_empty() {
             None
         } else {
@@ -172,7 +218,7 @@ impl Keywords {
         let avx2 = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("bmi2");
         #[cfg(not(target_arch = "x86_64"))]
         let avx2 = false;
-        Ok(Self { keywords, anchor_at, bits, four, three, short, avx2 })
+        Ok(Self { bits, table, short, avx2 })
     }
 
     /// Calls `found(keyword index, start)` for every occurrence of every keyword in `hay`,
@@ -228,11 +274,16 @@ impl Keywords {
     /// are `word`.
     #[inline(never)]
     fn confirm(&self, hay: &[u8], at: usize, word: u32, found: &mut impl FnMut(u32, usize)) {
-        for kw in self.four.get(word).chain(self.three.get(word & THREE)) {
-            let keyword = &self.keywords[kw as usize];
-            let Some(start) = at.checked_sub(self.anchor_at[kw as usize]) else { continue };
-            if hay.get(start..start + keyword.len()).is_some_and(|h| h.eq_ignore_ascii_case(keyword)) {
-                found(kw, start);
+        let Table { offsets, entries, arena } = &self.table;
+        let b = Table::bucket(word);
+        for e in &entries[usize::from(offsets[b])..usize::from(offsets[b + 1])] {
+            if word & e.mask != e.word {
+                continue;
+            }
+            let Some(start) = at.checked_sub(e.back as usize) else { continue };
+            let (len, lower) = (e.len as usize, e.at as usize);
+            if hay.get(start..start + len).is_some_and(|h| eq_lower(h, &arena[lower..lower + len])) {
+                found(e.kw, start);
             }
         }
     }
@@ -244,7 +295,7 @@ impl Keywords {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{SET_BITS, SET_WORDS};
+    use super::{HASH, SET_BITS, SET_WORDS};
 
     /// Bit `k` set when position `at + k`'s folded four bytes hash to a set bit.
     ///
@@ -254,8 +305,9 @@ mod avx2 {
     pub unsafe fn passing(hay: &[u8], at: usize, bits: &[u64; SET_WORDS]) -> u32 {
         debug_assert!(at + 35 <= hay.len());
         let fold = _mm256_set1_epi32(0x2020_2020);
-        let mul = _mm256_set1_epi32(0x9E37_79B1_u32 as i32);
+        let mul = _mm256_set1_epi32(HASH as i32);
         let low5 = _mm256_set1_epi32(31);
+        let low4 = _mm256_set1_epi32(15);
         // The set read as 32-bit words: bit `s` is bit `s % 32` of word `s / 32` on a
         // little-endian machine, as it is bit `s % 64` of u64 word `s / 64`.
         let words = bits.as_ptr().cast::<i32>();
@@ -264,10 +316,12 @@ mod avx2 {
             // Lane `i` holds the four bytes at `at + offset + 4 i`.
             // SAFETY: `at + offset + 32 <= at + 35 <= hay.len()`.
             let four = unsafe { _mm256_loadu_si256(hay.as_ptr().add(at + offset).cast()) };
-            let slot = _mm256_srli_epi32::<{ 32 - SET_BITS as i32 }>(_mm256_mullo_epi32(
-                _mm256_or_si256(four, fold),
+            let four = _mm256_or_si256(four, fold);
+            let three = _mm256_srli_epi32::<{ 32 - SET_BITS as i32 }>(_mm256_mullo_epi32(
+                _mm256_slli_epi32::<8>(four),
                 mul,
             ));
+            let slot = _mm256_xor_si256(three, _mm256_and_si256(_mm256_srli_epi32::<24>(four), low4));
             // SAFETY: every slot is below 2^SET_BITS, so every word index is in the set.
             let word = unsafe { _mm256_i32gather_epi32::<4>(words, _mm256_srli_epi32::<5>(slot)) };
             let bit = _mm256_slli_epi32::<31>(_mm256_srlv_epi32(word, _mm256_and_si256(slot, low5)));
@@ -341,6 +395,27 @@ mod tests {
         let scalar = run(&set);
         assert_eq!(fast, scalar);
         assert!(scalar.len() > 250, "{}", scalar.len());
+    }
+
+    #[test]
+    fn eight_byte_lowering_matches_the_standard_library() {
+        for b in 0..=255u8 {
+            let x = u64::from_le_bytes([b, b'Z', b'@', b'[', b'A', b'a', 0x80 | b'A', b]);
+            let expected = u64::from_le_bytes([
+                b.to_ascii_lowercase(),
+                b'z',
+                b'@',
+                b'[',
+                b'a',
+                b'a',
+                0x80 | b'A',
+                b.to_ascii_lowercase(),
+            ]);
+            assert_eq!(lower8(x), expected, "byte {b:#x}");
+        }
+        assert!(eq_lower(b"Client-Key-DATA", b"client-key-data"));
+        assert!(!eq_lower(b"client_key\x7fdata", b"client_key_data"));
+        assert!(!eq_lower(b"CLIENT_KEY-DATA", b"client-key-data"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use keywords::Keywords;
 
+use crate::decode;
 use crate::rules::RuleSet;
 use crate::validate::Validation;
 
@@ -40,6 +41,8 @@ pub struct Matcher {
     keywords: Keywords,
     /// For each keyword, the rules it triggers.
     triggers: Vec<Vec<u32>>,
+    /// For each keyword, the [`decode::MARKERS`] it is (a bit mask).
+    markers: Vec<u8>,
 }
 
 /// Per-thread reusable buffers.
@@ -48,15 +51,26 @@ pub struct Scratch {
     windows: Vec<(u32, usize, usize)>,
     /// Per rule, the index in `windows` of its latest window.
     last: Vec<u32>,
+    /// Which [`decode::MARKERS`] the last scan saw (a bit mask).
+    markers: u8,
+}
+
+impl Scratch {
+    /// Which [`decode::MARKERS`] the last [`Matcher::scan`] saw, bit `i` for marker `i`.
+    pub fn markers(&self) -> u8 {
+        self.markers
+    }
 }
 
 impl Matcher {
     pub fn new(rules: Arc<RuleSet>) -> anyhow::Result<Self> {
-        // Distinct lower-cased keywords, each mapped to the rules that list it.
+        // Distinct lower-cased keywords, each mapped to the rules that list it and the
+        // decode markers it is: one search finds both.
         let mut keywords: Vec<String> = rules
             .rules
             .iter()
             .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
+            .chain(decode::MARKERS.map(str::to_string))
             .filter(|k| !k.is_empty())
             .collect();
         keywords.sort();
@@ -73,8 +87,15 @@ impl Matcher {
                     .collect()
             })
             .collect();
+        let markers = keywords
+            .iter()
+            .map(|kw| {
+                let is = |(i, m): (usize, &&str)| if m.eq_ignore_ascii_case(kw) { 1 << i } else { 0 };
+                decode::MARKERS.iter().enumerate().map(is).sum()
+            })
+            .collect();
         let keywords = Keywords::new(keywords.into_iter().map(String::into_bytes).collect())?;
-        Ok(Self { rules, keywords, triggers })
+        Ok(Self { rules, keywords, triggers, markers })
     }
 
     pub fn rules(&self) -> &Arc<RuleSet> {
@@ -83,11 +104,13 @@ impl Matcher {
 
     /// Every match in `hay`, in order of position, passed to `emit`.
     pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, mut emit: impl FnMut(RawMatch)) {
-        let Scratch { windows, last } = scratch;
+        let Scratch { windows, last, markers } = scratch;
         windows.clear();
         last.clear();
         last.resize(self.rules.rules.len(), u32::MAX);
+        *markers = 0;
         self.keywords.find_all(hay, |kw, at| {
+            *markers |= self.markers[kw as usize];
             for &ri in &self.triggers[kw as usize] {
                 let rule = &self.rules.rules[ri as usize];
                 let (start, end) = (at.saturating_sub(rule.lookbehind), (at + rule.window).min(hay.len()));
