@@ -10,6 +10,8 @@ use std::sync::Arc;
 use keywords::Keywords;
 
 use crate::decode;
+use regex_automata::{Anchored, Input};
+
 use crate::rules::RuleSet;
 use crate::validate::Validation;
 
@@ -51,6 +53,8 @@ pub struct Scratch {
     windows: Vec<(u32, usize, usize)>,
     /// Per rule, the index in `windows` of its latest window.
     last: Vec<u32>,
+    /// Keyword hits of [`Rule::starts_in_name`] rules: rule and position.
+    names: Vec<(u32, usize)>,
     /// Which [`decode::MARKERS`] the last scan saw (a bit mask).
     markers: u8,
 }
@@ -102,10 +106,11 @@ impl Matcher {
         &self.rules
     }
 
-    /// Every match in `hay`, in order of position, passed to `emit`.
+    /// Every match in `hay` passed to `emit`, rule by rule.
     pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, mut emit: impl FnMut(RawMatch)) {
-        let Scratch { windows, last, markers } = scratch;
+        let Scratch { windows, last, names, markers } = scratch;
         windows.clear();
+        names.clear();
         last.clear();
         last.resize(self.rules.rules.len(), u32::MAX);
         *markers = 0;
@@ -113,6 +118,10 @@ impl Matcher {
             *markers |= self.markers[kw as usize];
             for &ri in &self.triggers[kw as usize] {
                 let rule = &self.rules.rules[ri as usize];
+                if rule.starts_in_name {
+                    names.push((ri, at));
+                    continue;
+                }
                 let (start, end) = (at.saturating_sub(rule.lookbehind), (at + rule.window).min(hay.len()));
                 // A run of keyword hits (`AAAA…` for a keyword of A's) grows one window.
                 if let Some(w) = windows.get_mut(last[ri as usize] as usize).filter(|w| start <= w.2) {
@@ -124,9 +133,6 @@ impl Matcher {
                 }
             }
         });
-        if windows.is_empty() {
-            return;
-        }
         windows.sort_unstable();
         let mut merged: Option<(u32, usize, usize)> = None;
         for &(ri, s, e) in windows.iter() {
@@ -142,63 +148,173 @@ impl Matcher {
         if let Some(w) = merged {
             self.confirm(hay, w, &mut emit);
         }
+        names.sort_unstable();
+        // The end of the rule's last match: a keyword inside it was already matched.
+        let mut done: Option<(u32, usize)> = None;
+        for &(ri, at) in names.iter() {
+            if done.is_some_and(|(dri, end)| dri == ri && at < end) {
+                continue;
+            }
+            if let Some(end) = self.confirm_in_name(hay, ri, at, &mut emit) {
+                done = Some((ri, end));
+            }
+        }
+    }
+
+    /// Where a search in a window ending at `end` stops: the end of the line past it, so
+    /// that `\b` and `$` see real context, but never much further.
+    fn line_end(hay: &[u8], end: usize) -> usize {
+        memchr::memchr(b'\n', &hay[end..(end + 256).min(hay.len())])
+            .map_or((end + 256).min(hay.len()), |i| end + i)
     }
 
     /// Run one rule's regex inside one window.
     fn confirm(&self, hay: &[u8], (ri, start, end): (u32, usize, usize), emit: &mut impl FnMut(RawMatch)) {
         let rule = &self.rules.rules[ri as usize];
-        // Stop at the end of the line past the window so that `\b` and `$` see real
-        // context, but never more than a little further.
-        let end = memchr::memchr(b'\n', &hay[end..(end + 256).min(hay.len())])
-            .map_or((end + 256).min(hay.len()), |i| end + i);
-        let hay = &hay[..end];
         let Some(regex) = rule.regex() else { return };
+        let input = Input::new(&hay[..Self::line_end(hay, end)]);
         let mut pos = start;
-        while pos <= hay.len() {
+        while pos <= input.haystack().len() {
             // Most windows hold no match: a plain search first allocates nothing.
-            let Some(found) = regex.find_at(hay, pos) else { break };
-            let Some(caps) = regex.captures_at(hay, found.start()) else { break };
-            let whole = caps.get(0).expect("group 0 always participates");
-            pos = if whole.end() > whole.start() { whole.end() } else { whole.end() + 1 };
-            let Some(secret) = caps.name("secret") else { continue };
-            let value = secret.as_bytes();
-            if value.is_empty() {
-                continue;
+            let Some(found) = regex.search(&input.clone().range(pos..)) else { break };
+            let Some(m) = self.accept(ri, &input.clone().range(found.start()..).anchored(Anchored::Yes))
+            else {
+                break;
+            };
+            pos = if found.is_empty() { found.end() + 1 } else { found.end() };
+            if let Some(m) = m {
+                emit(m);
             }
-            let entropy = entropy::shannon(value);
-            if rule.min_entropy.is_some_and(|min| entropy < min) {
-                continue;
-            }
-            let key = caps.name("key");
-            if rule.source.placeholders && generic::placeholder_password(value) {
-                continue;
-            }
-            if rule.generic {
-                let delimited = key.is_some_and(|k| {
-                    generic::well_delimited(hay, k.start(), k.end(), secret.start(), secret.end())
-                });
-                if !delimited || !generic::plausible(key.map(|k| k.as_bytes()), value) {
-                    continue;
-                }
-            }
-            // Matches that fail their checksum are still emitted: they must keep a generic
-            // rule off the same bytes; the scanner decides whether to report them.
-            let validation = rule.checksum.map_or(Validation::Unverified, |c| c.validate(value));
-            let groups = IDENTITY_GROUPS
-                .iter()
-                .filter_map(|name| caps.name(name).map(|g| (*name, g.start(), g.end())))
-                .collect();
-            emit(RawMatch {
-                rule: ri as usize,
-                start: whole.start(),
-                end: whole.end(),
-                secret_start: secret.start(),
-                secret_end: secret.end(),
-                key: key.map(|k| (k.start(), k.end())),
-                groups,
-                entropy,
-                validation,
-            });
         }
+    }
+
+    /// Run the regex of a [`Rule::starts_in_name`] rule anchored at each word boundary of
+    /// the name run that ends at `at`; returns the end of its match.
+    fn confirm_in_name(
+        &self,
+        hay: &[u8],
+        ri: u32,
+        at: usize,
+        emit: &mut impl FnMut(RawMatch),
+    ) -> Option<usize> {
+        let rule = &self.rules.rules[ri as usize];
+        let regex = rule.regex()?;
+        let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'+' | b'-');
+        let word = |i: usize| hay.get(i).is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_');
+        let first =
+            at - hay[at.saturating_sub(rule.lookbehind)..at].iter().rev().take_while(|&&b| name(b)).count();
+        let end = Self::line_end(hay, (at + rule.window).min(hay.len()));
+        let input = Input::new(&hay[..end]).anchored(Anchored::Yes);
+        for start in first..=at {
+            if start > 0 && word(start - 1) == word(start) {
+                continue;
+            }
+            let input = input.clone().range(start..);
+            if let Some(found) = regex.search(&input) {
+                if let Some(Some(m)) = self.accept(ri, &input) {
+                    emit(m);
+                }
+                return Some(found.end());
+            }
+        }
+        None
+    }
+
+    /// The match of rule `ri` anchored at the start of `input`, with its captures: `None`
+    /// if there is none, `Some(None)` if the filters reject it.
+    fn accept(&self, ri: u32, input: &Input<'_>) -> Option<Option<RawMatch>> {
+        let rule = &self.rules.rules[ri as usize];
+        let regex = rule.regex()?;
+        let hay = input.haystack();
+        let mut caps = regex.create_captures();
+        regex.search_captures(input, &mut caps);
+        let whole = caps.get_match()?;
+        let group = |name: &str| caps.get_group_by_name(name).map(|s| (s.start, s.end));
+        let Some((secret_start, secret_end)) = group("secret").filter(|(s, e)| e > s) else {
+            return Some(None);
+        };
+        let value = &hay[secret_start..secret_end];
+        let entropy = entropy::shannon(value);
+        if rule.min_entropy.is_some_and(|min| entropy < min) {
+            return Some(None);
+        }
+        let key = group("key");
+        if rule.source.placeholders && generic::placeholder_password(value) {
+            return Some(None);
+        }
+        if rule.generic {
+            let delimited =
+                key.is_some_and(|(ks, ke)| generic::well_delimited(hay, ks, ke, secret_start, secret_end));
+            if !delimited || !generic::plausible(key.map(|(ks, ke)| &hay[ks..ke]), value) {
+                return Some(None);
+            }
+        }
+        // Matches that fail their checksum are still emitted: they must keep a generic
+        // rule off the same bytes; the scanner decides whether to report them.
+        let validation = rule.checksum.map_or(Validation::Unverified, |c| c.validate(value));
+        let groups =
+            IDENTITY_GROUPS.iter().filter_map(|name| group(name).map(|(s, e)| (*name, s, e))).collect();
+        Some(Some(RawMatch {
+            rule: ri as usize,
+            start: whole.start(),
+            end: whole.end(),
+            secret_start,
+            secret_end,
+            key,
+            groups,
+            entropy,
+            validation,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Anchoring at the word boundaries of the name that holds the keyword finds the same
+    /// secrets as a plain search of the whole text, on every example of those rules and on
+    /// names with dots, long runs and several keywords.
+    #[test]
+    fn name_anchored_rules_find_what_a_plain_search_finds() {
+        let rules = Arc::new(RuleSet::load(true, &[] as &[&str]).expect("builtin rules"));
+        let matcher = Matcher::new(rules.clone()).expect("matcher");
+        let mut texts: Vec<String> = [
+            "cfg.app.db_password = 'Xk2#pLm9!qRz' and x.passwd->pw_shell",
+            "push git+ssh://deploy:Zq8-w0rd-Lm3@example.com/repo.git now",
+            "a_name_that_runs_on_and_on_for_more_than_forty_characters_password = 'Xk2#pLm9!qRz'",
+            "password_passwd_pwd: \"Hq7-vB2kLz9w\"; token = x; TOKEN_TOKEN=hT9kQ2mZ7xW4pL8vN3rB6yC1",
+        ]
+        .map(String::from)
+        .to_vec();
+        let anchored: Vec<usize> =
+            (0..rules.rules.len()).filter(|&i| rules.rules[i].starts_in_name).collect();
+        assert!(anchored.len() > 60, "{}", anchored.len());
+        for &i in &anchored {
+            texts.extend(rules.rules[i].source.examples.iter().cloned());
+            texts.extend(rules.rules[i].source.negative_examples.iter().cloned());
+        }
+        let mut found = 0;
+        for text in &texts {
+            let hay = text.as_bytes();
+            let mut got = Vec::new();
+            matcher.scan(hay, &mut Scratch::default(), |m| {
+                if rules.rules[m.rule].starts_in_name {
+                    got.push((m.rule, m.secret_start, m.secret_end));
+                }
+            });
+            let mut plain = Vec::new();
+            for &i in &anchored {
+                matcher.confirm(hay, (i as u32, 0, hay.len()), &mut |m| {
+                    plain.push((m.rule, m.secret_start, m.secret_end))
+                });
+            }
+            got.sort_unstable();
+            got.dedup();
+            plain.sort_unstable();
+            assert_eq!(got, plain, "{text}");
+            found += got.len();
+        }
+        assert!(found > 100, "{found}");
     }
 }

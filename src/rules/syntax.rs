@@ -33,6 +33,12 @@ pub struct RuleSyntax {
     /// such as PEM blocks need more.
     #[serde(default)]
     pub window: Option<usize>,
+    /// The match starts at a word boundary in the name run (`[A-Za-z0-9_.+-]`) that ends at
+    /// the keyword, as in `(?P<key>\b[\w.-]{0,30}vercel…` or `\b[A-Za-z][A-Za-z0-9+.-]*://`:
+    /// the regex then runs anchored at those boundaries, dying within a few bytes where
+    /// nothing matches, instead of across a window. Default: true for generic rules.
+    #[serde(default)]
+    pub starts_in_name: Option<bool>,
     /// Id of a rule whose match within a few lines completes this credential
     /// (an AWS secret key next to its key id).
     #[serde(default)]
