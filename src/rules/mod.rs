@@ -134,7 +134,7 @@ impl Rule {
             identity: src.identity.clone(),
             severity,
             window: src.window.unwrap_or(if generic { GENERIC_WINDOW } else { DEFAULT_WINDOW }),
-            lookbehind: if generic { GENERIC_LOOKBEHIND } else { LOOKBEHIND },
+            lookbehind: src.lookbehind.unwrap_or(if generic { GENERIC_LOOKBEHIND } else { LOOKBEHIND }),
             starts_in_name: src.starts_in_name.unwrap_or(generic),
             pair_with: src.pair_with.clone(),
             references: src.references.clone(),

@@ -33,6 +33,10 @@ pub struct RuleSyntax {
     /// such as PEM blocks need more.
     #[serde(default)]
     pub window: Option<usize>,
+    /// Bytes searched before a keyword hit (default 256; generic rules 64): for a keyword
+    /// that sits late in a long match, such as `<password>` in a Maven `<server>` block.
+    #[serde(default)]
+    pub lookbehind: Option<usize>,
     /// The match starts at a word boundary in the name run (`[A-Za-z0-9_.+-]`) that ends at
     /// the keyword, as in `(?P<key>\b[\w.-]{0,30}vercel…` or `\b[A-Za-z][A-Za-z0-9+.-]*://`:
     /// the regex then runs anchored at those boundaries, dying within a few bytes where

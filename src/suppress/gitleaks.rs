@@ -120,6 +120,7 @@ fn rule(file: &str, v: &Value, out: &mut Imported) {
         identity: None,
         severity: "high".into(),
         window: None,
+        lookbehind: None,
         starts_in_name: None,
         pair_with: None,
         placeholders: false,
