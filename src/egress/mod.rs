@@ -41,8 +41,8 @@ pub trait RepoFiles {
 /// test: YAML, Dockerfiles, `.dockerignore`, Jenkinsfiles). File lists keep only these, so
 /// that the model of a 100k-file tree costs no more than that of a small one.
 pub fn may_be_ci_file(path: &[u8]) -> bool {
-    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
-    let has = |needle: &[u8]| name.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle));
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path).to_ascii_lowercase();
+    let has = |needle: &[u8]| name.windows(needle.len()).any(|w| w == needle);
     [&b".yml"[..], b".yaml", b"dockerfile", b"containerfile", b"jenkinsfile", b"dockerignore"]
         .iter()
         .any(|n| has(n))
