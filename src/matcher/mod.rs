@@ -8,10 +8,9 @@ mod keywords;
 use std::sync::Arc;
 
 use keywords::Keywords;
-
-use crate::decode;
 use regex_automata::{Anchored, Input};
 
+use crate::decode;
 use crate::rules::RuleSet;
 use crate::validate::Validation;
 
@@ -53,7 +52,7 @@ pub struct Scratch {
     windows: Vec<(u32, usize, usize)>,
     /// Per rule, the index in `windows` of its latest window.
     last: Vec<u32>,
-    /// Keyword hits of [`Rule::starts_in_name`] rules: rule and position.
+    /// Keyword hits of [`crate::rules::Rule::starts_in_name`] rules: rule and position.
     names: Vec<(u32, usize)>,
     /// Which [`decode::MARKERS`] the last scan saw (a bit mask).
     markers: u8,
@@ -177,18 +176,14 @@ impl Matcher {
         while pos <= input.haystack().len() {
             // Most windows hold no match: a plain search first allocates nothing.
             let Some(found) = regex.search(&input.clone().range(pos..)) else { break };
-            let Some(m) = self.accept(ri, &input.clone().range(found.start()..).anchored(Anchored::Yes))
-            else {
-                break;
-            };
-            pos = if found.is_empty() { found.end() + 1 } else { found.end() };
-            if let Some(m) = m {
+            if let Some(m) = self.accept(ri, &input.clone().range(found.start()..).anchored(Anchored::Yes)) {
                 emit(m);
             }
+            pos = if found.is_empty() { found.end() + 1 } else { found.end() };
         }
     }
 
-    /// Run the regex of a [`Rule::starts_in_name`] rule anchored at each word boundary of
+    /// Run the regex of a [`crate::rules::Rule::starts_in_name`] rule anchored at each word boundary of
     /// the name run that ends at `at`; returns the end of its match.
     fn confirm_in_name(
         &self,
@@ -211,7 +206,7 @@ impl Matcher {
             }
             let input = input.clone().range(start..);
             if let Some(found) = regex.search(&input) {
-                if let Some(Some(m)) = self.accept(ri, &input) {
+                if let Some(m) = self.accept(ri, &input) {
                     emit(m);
                 }
                 return Some(found.end());
@@ -221,8 +216,8 @@ impl Matcher {
     }
 
     /// The match of rule `ri` anchored at the start of `input`, with its captures: `None`
-    /// if there is none, `Some(None)` if the filters reject it.
-    fn accept(&self, ri: u32, input: &Input<'_>) -> Option<Option<RawMatch>> {
+    /// if there is none or the filters reject it.
+    fn accept(&self, ri: u32, input: &Input<'_>) -> Option<RawMatch> {
         let rule = &self.rules.rules[ri as usize];
         let regex = rule.regex()?;
         let hay = input.haystack();
@@ -230,23 +225,21 @@ impl Matcher {
         regex.search_captures(input, &mut caps);
         let whole = caps.get_match()?;
         let group = |name: &str| caps.get_group_by_name(name).map(|s| (s.start, s.end));
-        let Some((secret_start, secret_end)) = group("secret").filter(|(s, e)| e > s) else {
-            return Some(None);
-        };
+        let (secret_start, secret_end) = group("secret").filter(|(s, e)| e > s)?;
         let value = &hay[secret_start..secret_end];
         let entropy = entropy::shannon(value);
         if rule.min_entropy.is_some_and(|min| entropy < min) {
-            return Some(None);
+            return None;
         }
         let key = group("key");
         if rule.source.placeholders && generic::placeholder_password(value) {
-            return Some(None);
+            return None;
         }
         if rule.generic {
             let delimited =
                 key.is_some_and(|(ks, ke)| generic::well_delimited(hay, ks, ke, secret_start, secret_end));
             if !delimited || !generic::plausible(key.map(|(ks, ke)| &hay[ks..ke]), value) {
-                return Some(None);
+                return None;
             }
         }
         // Matches that fail their checksum are still emitted: they must keep a generic
@@ -254,7 +247,7 @@ impl Matcher {
         let validation = rule.checksum.map_or(Validation::Unverified, |c| c.validate(value));
         let groups =
             IDENTITY_GROUPS.iter().filter_map(|name| group(name).map(|(s, e)| (*name, s, e))).collect();
-        Some(Some(RawMatch {
+        Some(RawMatch {
             rule: ri as usize,
             start: whole.start(),
             end: whole.end(),
@@ -264,7 +257,7 @@ impl Matcher {
             groups,
             entropy,
             validation,
-        }))
+        })
     }
 }
 
