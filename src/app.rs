@@ -1,22 +1,26 @@
-//! One function per subcommand: build the configuration, wire source → scanner → report.
+//! The commands: build the configuration, run its source through the scanner and the one
+//! post-scan pipeline (`crate::pipeline`), then report.
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 
-use std::path::{Path, PathBuf};
-
-use crate::cli::{BaselineCommand, Cli, Command, GitArgs, RulesArgs, ScanArgs, SweepArgs};
-use crate::config::ScanConfig;
+use crate::cli::{Cli, Command, RulesArgs, SweepArgs};
+use crate::config::{Output, ScanConfig, Source};
 use crate::diag::Stats;
 use crate::finding::Finding;
-use crate::identity::owners::OwnerContext;
+use crate::link::owners::OwnerContext;
+use crate::link::Linker;
+use crate::paths::PathMap;
+use crate::pipeline::{self, Stages, Tally};
 use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::scanner::{ScanScratch, Skip};
 use crate::source::dir::WalkOptions;
-use crate::source::RepoPaths;
+use crate::source::git::TreeFiles;
+use crate::source::repo::{GitOptions, Mode};
 use crate::suppress::baseline;
 use crate::{egress, report, source, sweep};
 
@@ -39,131 +43,132 @@ impl Outcome {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {
-        Command::Rules(args) => rules(&args),
-        Command::Dir(args) => dir(&args.paths, &args.scan, |config| config.walk_options(&args), false),
-        Command::Git(args) => git(&args, false),
-        Command::Sweep(args) => sweep(&args),
-        Command::Baseline(BaselineCommand::Create(args)) if args.files => {
-            let paths = [args.git.repo.clone()];
-            dir(&paths, &args.git.scan, |config| config.walk_all(&paths), true)
-        }
-        Command::Baseline(BaselineCommand::Create(args)) => git(&args.git, true),
-        Command::Stdin(args) => {
-            let cwd = std::env::current_dir().context("cannot read the current directory")?;
-            let config = ScanConfig::from_args(&args.scan, &cwd, RepoPaths::default())?;
-            let scanner = config.scanner()?;
-            scan(
-                &config,
-                "input",
-                |_: &Stats| OwnerContext::default(),
-                |_: &Stats, _: &mut Vec<Finding>| {},
-                |stats| {
-                    let mut out = Vec::new();
-                    let stdin = std::io::stdin().lock();
-                    match scanner.scan_reader(stdin, &args.label, &mut ScanScratch::default(), &mut out)? {
-                        Ok(bytes) => {
-                            Stats::add(&stats.scanned, 1);
-                            Stats::add(&stats.bytes, bytes);
-                        }
-                        Err(Skip::Binary) => {
-                            stats.warn("standard input looks binary (use --binary to scan it)")
-                        }
-                    }
-                    Ok(out)
-                },
-            )
-        }
+    if let Command::Rules(args) = &cli.command {
+        return rules(args);
+    }
+    let config = ScanConfig::new(&cli.command)?;
+    match &cli.command {
+        Command::Sweep(args) => sweep(args, &config),
+        _ => scan(&config),
     }
 }
 
-/// Files on disk. CODEOWNERS and `.sprawl.toml` come from the root of the work tree holding
-/// the first path (or that path itself).
-fn dir(
-    paths: &[PathBuf],
-    args: &ScanArgs,
-    walk: impl FnOnce(&ScanConfig) -> WalkOptions,
-    write_baseline: bool,
-) -> anyhow::Result<Outcome> {
-    let first = paths.first().context("no path to scan")?;
-    let repo_paths = RepoPaths::for_dir(first);
-    let root = repo_paths.root.clone().unwrap_or_else(|| first.clone());
-    let mut config = ScanConfig::from_args(args, &root, repo_paths)?;
-    config.write_baseline = write_baseline;
+/// Run the configured source, then the pipeline; report (or write a baseline) and summarise.
+fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let stats = Stats::default();
+    for w in &config.warnings {
+        stats.warn(w);
+    }
     let scanner = config.scanner()?;
-    let walk = walk(&config);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
-    let owners =
-        |stats: &Stats| OwnerContext::load(|rel| std::fs::read(root.join(rel)).ok(), |w| stats.warn(w));
-    let files = std::cell::OnceCell::new();
-    let egress = |stats: &Stats, found: &mut Vec<Finding>| {
-        dir_egress(&walk.paths, files.get().map_or(&[][..], Vec::as_slice), stats, found);
+    let (found, linker, unit) = match &config.source {
+        Source::Dir(walk) => {
+            let walked = pool.install(|| source::dir::scan(&scanner, walk, &stats))?;
+            (walked.findings, dir_linker(config, walk, &walked.listed, &stats), "file")
+        }
+        Source::Git(opts) => {
+            let found = pool.install(|| source::repo::scan(&scanner, opts, &stats))?;
+            let linker = git_linker(opts, !found.is_empty(), &stats)?;
+            (found, linker, "blob")
+        }
+        Source::Stdin { label } => {
+            let mut out = Vec::new();
+            let stdin = std::io::stdin().lock();
+            match scanner.scan_reader(stdin, label, &mut ScanScratch::default(), &mut out)? {
+                Ok(bytes) => {
+                    Stats::add(&stats.scanned, 1);
+                    Stats::add(&stats.bytes, bytes);
+                }
+                Err(Skip::Binary) => stats.warn("standard input looks binary (use --binary to scan it)"),
+            }
+            (out, Linker::none(), "input")
+        }
+        Source::Sweep => anyhow::bail!("a sweep is not a single scan"),
     };
-    scan(&config, "file", owners, egress, |stats| {
-        let walked = pool.install(|| source::dir::scan(&scanner, &walk, stats))?;
-        files.get_or_init(|| walked.ci_files);
-        Ok(walked.findings)
-    })
-}
-
-/// Git history, a range or the index. CODEOWNERS comes from HEAD's tree, `.sprawl.toml`
-/// from the work tree.
-fn git(args: &GitArgs, write_baseline: bool) -> anyhow::Result<Outcome> {
-    let repo = source::git::open(&args.repo)?;
-    let root = repo.workdir().map_or_else(|| args.repo.clone(), Path::to_path_buf);
-    let mut config = ScanConfig::from_args(&args.scan, &root, RepoPaths::default())?;
-    config.write_baseline = write_baseline;
-    let scanner = config.scanner()?;
-    let opts = config.git_options(args);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
-    let owners =
-        |stats: &Stats| OwnerContext::load(|rel| source::git::head_file(&repo, rel), |w| stats.warn(w));
-    let egress = |stats: &Stats, found: &mut Vec<Finding>| git_egress(&opts, stats, found);
-    scan(&config, "blob", owners, egress, |stats| pool.install(|| source::repo::scan(&scanner, &opts, stats)))
-}
-
-/// CI egress for files on disk: the CI files under the first scanned directory link the
-/// findings, and their own secret references become findings.
-fn dir_egress(paths: &[PathBuf], files: &[PathBuf], stats: &Stats, findings: &mut Vec<Finding>) {
-    let Some(root) = paths.first().filter(|p| p.is_dir()) else { return };
-    let warn = |w: String| stats.warn(w);
-    let model = egress::CiModel::build(&egress::DiskFiles::new(root, files), &warn);
-    let shown = egress::PathMap::under(root);
-    model.link(findings, &shown);
-    findings.extend(model.ci_secret_findings(&shown));
-}
-
-/// CI egress for history: the CI files of HEAD's tree (of the index for `--staged`: what the
-/// commit will hold). A pre-commit hook (`--staged`) or a
-/// pull-request range reports what the change adds: the egress paths of its hits, not the
-/// CI secrets of the whole tree, and nothing at all (not even the tree walk) without hits.
-fn git_egress(opts: &source::repo::GitOptions, stats: &Stats, findings: &mut Vec<Finding>) {
-    let whole = matches!(opts.mode, source::repo::Mode::All { .. });
-    if !whole && findings.is_empty() {
-        return;
-    }
-    let Ok(repo) = source::git::open(&opts.repo) else { return };
-    let warn = |w: String| stats.warn(w);
-    let files = match opts.mode {
-        source::repo::Mode::Staged => egress::GitTreeFiles::index(repo, &warn),
-        _ => egress::GitTreeFiles::head(repo, &warn),
+    let stages = Stages {
+        linker: &linker,
+        suppressor: &config.suppressor,
+        baseline: config.baseline.as_ref(),
+        paths: &config.paths,
     };
-    let model = egress::CiModel::build(&files, &warn);
-    model.link(findings, &egress::PathMap::repo());
-    if whole {
-        findings.extend(model.ci_secret_findings(&egress::PathMap::repo()));
+    let (processed, tally) = pipeline::run(found, &stages);
+    let new = processed.iter().filter(|p| p.finding.suppressed.is_none()).count();
+    let mut out = output(config)?;
+    match config.output_mode {
+        Output::Baseline => {
+            let entries: Vec<(String, &Finding)> = processed
+                .iter()
+                .filter(|p| p.finding.suppressed.is_none())
+                .map(|p| (p.key.clone(), &p.finding))
+                .collect();
+            baseline::write(&entries, &mut out)?;
+            out.flush()?;
+        }
+        Output::Report(format) => {
+            let findings: Vec<Finding> = processed
+                .into_iter()
+                .map(|p| p.finding)
+                .filter(|f| config.show_suppressed || f.suppressed.is_none())
+                .collect();
+            let warn = |w: String| stats.warn(w);
+            report::write(format, &findings, &report_context(config, &warn), &mut out)?;
+        }
     }
+    if !config.quiet {
+        summary(&stats, unit, new, tally, started);
+    }
+    Ok(if new == 0 || config.output_mode == Output::Baseline { Outcome::Clean } else { Outcome::Findings })
+}
+
+fn report_context<'a>(config: &'a ScanConfig, warn: &'a dyn Fn(String)) -> report::Context<'a> {
+    report::Context {
+        rules: &config.rules,
+        paths: &config.paths,
+        color: config.color,
+        terminal: config.terminal,
+        warn,
+    }
+}
+
+/// Files on disk: owners from the work tree's CODEOWNERS; egress from the CI files the walk
+/// listed under the first scanned directory, whose own secret references become findings.
+fn dir_linker(config: &ScanConfig, walk: &WalkOptions, listed: &[PathBuf], stats: &Stats) -> Linker {
+    let warn = |w: String| stats.warn(w);
+    let owners = match &config.root {
+        Some(root) => OwnerContext::load(|rel| std::fs::read(root.join(rel)).ok(), warn),
+        None => OwnerContext::default(),
+    };
+    let Some(first) = walk.paths.first().filter(|p| p.is_dir()) else {
+        return Linker::new(owners, None, PathMap::repo(), false, &warn);
+    };
+    let files = egress::DiskFiles::new(first, listed);
+    Linker::new(owners, Some(&files), PathMap::under(first), true, &warn)
+}
+
+/// History: owners and CI files from HEAD's tree (the index for `--staged`: what the commit
+/// will hold). A pre-commit hook or a pull-request range reports what the change adds: the
+/// egress paths of its hits, not the CI secrets of the whole tree, and builds no CI model at
+/// all (not even the tree walk) without hits.
+fn git_linker(opts: &GitOptions, hits: bool, stats: &Stats) -> anyhow::Result<Linker> {
+    let warn = |w: String| stats.warn(w);
+    let repo = source::git::open(&opts.repo)?;
+    let owners = OwnerContext::load(|rel| source::git::head_file(&repo, rel), warn);
+    let whole = matches!(opts.mode, Mode::All { .. });
+    if !whole && !hits {
+        return Ok(Linker::new(owners, None, PathMap::repo(), false, &warn));
+    }
+    let mut files = match opts.mode {
+        Mode::Staged => TreeFiles::index(repo, egress::may_be_ci_file, &warn),
+        _ => TreeFiles::head(repo, egress::may_be_ci_file, &warn),
+    };
+    files.max = egress::MAX_CI_FILE;
+    Ok(Linker::new(owners, Some(&files), PathMap::repo(), whole, &warn))
 }
 
 /// Many repositories, incrementally. Output: JSON Lines (findings with their repository and
 /// status, then one summary line per repository) or the inventory across all of them.
-fn sweep(args: &SweepArgs) -> anyhow::Result<Outcome> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let config = ScanConfig::from_args(&args.scan, &cwd, RepoPaths::default())?;
-    anyhow::ensure!(
-        matches!(config.format, Format::Jsonl | Format::Inventory),
-        "sweep writes JSON Lines or the inventory (--format jsonl|inventory)"
-    );
+fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     let scanner = config.scanner()?;
     let repos: Vec<PathBuf> = sweep::targets::list(&args.targets)?
         .into_iter()
@@ -180,7 +185,12 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<Outcome> {
         stats.warn(w);
     }
     let warn = |w: String| stats.warn(w);
-    let cx = sweep::Context { scanner: &scanner, suppressor: &config.suppressor, warn: &warn };
+    let cx = sweep::Context {
+        scanner: &scanner,
+        suppressor: &config.suppressor,
+        baseline: config.baseline.as_ref(),
+        warn: &warn,
+    };
     let progress = (!config.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(repos.len() as u64);
         bar.set_style(
@@ -205,10 +215,10 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<Outcome> {
         bar.finish_and_clear();
     }
 
-    let mut out = output(&config)?;
+    let mut out = output(config)?;
     let shown = |status: sweep::Status| !args.only_new || status != sweep::Status::Open;
     let mut reported = 0usize;
-    if config.format == Format::Inventory {
+    if config.output_mode == Output::Report(Format::Inventory) {
         let mut all = Vec::new();
         for r in &reports {
             for (_, f) in r.findings.iter().filter(|(s, _)| *s != sweep::Status::Closed && shown(*s)) {
@@ -218,14 +228,7 @@ fn sweep(args: &SweepArgs) -> anyhow::Result<Outcome> {
             }
         }
         reported = all.len();
-        let cx = report::Context {
-            rules: &config.rules,
-            paths: &config.paths,
-            color: config.color,
-            terminal: config.terminal,
-            warn: &|w| stats.warn(w),
-        };
-        report::write(Format::Inventory, &all, &cx, &mut out)?;
+        report::write(Format::Inventory, &all, &report_context(config, &warn), &mut out)?;
     } else {
         for r in &reports {
             for (status, f) in r.findings.iter().filter(|(s, _)| shown(*s)) {
@@ -271,81 +274,7 @@ fn output(config: &ScanConfig) -> anyhow::Result<Box<dyn Write>> {
     })
 }
 
-/// Run a source; attach owners; apply allowed paths and the baseline; sort, report and
-/// summarise.
-fn scan(
-    config: &ScanConfig,
-    unit: &str,
-    owners: impl FnOnce(&Stats) -> OwnerContext,
-    egress: impl FnOnce(&Stats, &mut Vec<Finding>),
-    source: impl FnOnce(&Stats) -> anyhow::Result<Vec<Finding>>,
-) -> anyhow::Result<Outcome> {
-    let started = Instant::now();
-    let stats = Stats::default();
-    for w in &config.warnings {
-        stats.warn(w);
-    }
-    let mut findings = source(&stats)?;
-    egress(&stats, &mut findings);
-    let owners = owners(&stats);
-    let (mut suppressed, mut baselined) = (0usize, 0usize);
-    let mut keys = Vec::with_capacity(findings.len());
-    for f in &mut findings {
-        let rel = config.paths.relative(&f.location.path);
-        let found = owners.owners(f, rel.as_deref());
-        if let Some(identity) = &mut f.identity {
-            identity.owners = found;
-        }
-        let rel = rel.unwrap_or_else(|| f.location.path.clone());
-        if f.suppressed.is_none() {
-            f.suppressed = config.suppressor.by_path(&f.rule, &rel);
-        }
-        let key = baseline::key(&f.rule, &f.secret.fingerprint, &rel);
-        if f.suppressed.is_some() {
-            suppressed += 1;
-        } else if config.baseline.as_ref().is_some_and(|b| b.contains(&key)) {
-            f.suppressed = Some("baseline".to_string());
-            baselined += 1;
-        }
-        keys.push(key);
-    }
-    let mut reported: Vec<(String, Finding)> = keys
-        .into_iter()
-        .zip(findings)
-        .filter(|(_, f)| config.show_suppressed || f.suppressed.is_none())
-        .collect();
-    reported.sort_by(|a, b| a.1.sort_key().cmp(&b.1.sort_key()));
-    let new = reported.iter().filter(|(_, f)| f.suppressed.is_none()).count();
-    let mut out = output(config)?;
-    if config.write_baseline {
-        let entries: Vec<(String, &Finding)> =
-            reported.iter().filter(|(_, f)| f.suppressed.is_none()).map(|(k, f)| (k.clone(), f)).collect();
-        baseline::write(&entries, &mut out)?;
-        out.flush()?;
-    } else {
-        let findings: Vec<Finding> = reported.into_iter().map(|(_, f)| f).collect();
-        let cx = report::Context {
-            rules: &config.rules,
-            paths: &config.paths,
-            color: config.color,
-            terminal: config.terminal,
-            warn: &|w| stats.warn(w),
-        };
-        report::write(config.format, &findings, &cx, &mut out)?;
-    }
-    if !config.quiet {
-        summary(&stats, unit, new, (suppressed, baselined), started);
-    }
-    Ok(if new == 0 || config.write_baseline { Outcome::Clean } else { Outcome::Findings })
-}
-
-fn summary(
-    stats: &Stats,
-    unit: &str,
-    findings: usize,
-    (suppressed, baselined): (usize, usize),
-    started: Instant,
-) {
+fn summary(stats: &Stats, unit: &str, findings: usize, tally: Tally, started: Instant) {
     let mut line = format!(
         "sprawl: {findings} finding{} in {} {unit}{} ({:.1} MB) in {:.2}s",
         if findings == 1 { "" } else { "s" },
@@ -357,8 +286,8 @@ fn summary(
     for (n, what) in [
         (Stats::get(&stats.skipped_binary), "binary skipped"),
         (Stats::get(&stats.skipped_large), "too large, skipped"),
-        (suppressed as u64, "suppressed"),
-        (baselined as u64, "in the baseline"),
+        (tally.suppressed as u64, "suppressed"),
+        (tally.baselined as u64, "in the baseline"),
         (Stats::get(&stats.warnings), "warnings"),
     ] {
         if n > 0 {

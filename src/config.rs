@@ -6,25 +6,47 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::{ColorChoice, DirArgs, GitArgs, ScanArgs};
+use crate::cli::{BaselineCommand, ColorChoice, Command, DirArgs, GitArgs, ScanArgs};
 use crate::matcher::Matcher;
+use crate::paths::RepoPaths;
 use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::scanner::Scanner;
 use crate::source::dir::WalkOptions;
 use crate::source::history::Scope;
 use crate::source::repo::{GitOptions, Mode};
-use crate::source::RepoPaths;
 use crate::suppress::baseline::Baseline;
 use crate::suppress::config::ProjectConfig;
 use crate::suppress::{gitleaks, Suppressor};
 
+/// What a command scans.
+pub enum Source {
+    Dir(WalkOptions),
+    Git(GitOptions),
+    Stdin {
+        label: String,
+    },
+    /// Many repositories (see `crate::sweep`): the targets are listed by the sweep itself.
+    Sweep,
+}
+
+/// What a command writes: a report of the findings, or a baseline of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Report(Format),
+    Baseline,
+}
+
 pub struct ScanConfig {
+    pub source: Source,
+    /// Where `.sprawl.toml`, `.gitleaks.toml`, CODEOWNERS and CI files are read from: the
+    /// work tree's root (`None` for standard input and sweeps).
+    pub root: Option<PathBuf>,
     pub threads: usize,
     pub max_file_size: u64,
     pub binary: bool,
     pub redact: bool,
-    pub format: Format,
+    pub output_mode: Output,
     pub output: Option<PathBuf>,
     pub color: bool,
     /// Findings go to a terminal (not a file or a pipe).
@@ -39,15 +61,109 @@ pub struct ScanConfig {
     pub paths: RepoPaths,
     /// Problems found while loading the configuration, printed once the scan starts.
     pub warnings: Vec<String>,
-    /// Write a baseline of the findings instead of reporting them.
-    pub write_baseline: bool,
 }
 
 impl ScanConfig {
-    /// Validate the arguments and load the scanned repository's configuration: `root` is
-    /// where `.sprawl.toml` and `.gitleaks.toml` are looked for when not given, and what
-    /// finding paths are made relative to (`None` when they already are).
-    pub fn from_args(args: &ScanArgs, root: &Path, paths: RepoPaths) -> anyhow::Result<Self> {
+    /// The whole configuration of a scanning command (not `rules`), validated.
+    pub fn new(command: &Command) -> anyhow::Result<Self> {
+        let cwd = || std::env::current_dir().context("cannot read the current directory");
+        match command {
+            Command::Dir(args) => Self::dir(&args.paths, &args.scan, Some(args), Output::Report),
+            Command::Git(args) => Self::git(args, Output::Report),
+            Command::Baseline(BaselineCommand::Create(args)) if args.files => {
+                Self::dir(std::slice::from_ref(&args.git.repo), &args.git.scan, None, |_| Output::Baseline)
+            }
+            Command::Baseline(BaselineCommand::Create(args)) => Self::git(&args.git, |_| Output::Baseline),
+            Command::Stdin(args) => {
+                let source = Source::Stdin { label: args.label.clone() };
+                Self::build(&args.scan, source, None, &cwd()?, RepoPaths::default(), Output::Report)
+            }
+            Command::Sweep(args) => {
+                let config = Self::build(
+                    &args.scan,
+                    Source::Sweep,
+                    None,
+                    &cwd()?,
+                    RepoPaths::default(),
+                    Output::Report,
+                )?;
+                anyhow::ensure!(
+                    matches!(config.output_mode, Output::Report(Format::Jsonl | Format::Inventory)),
+                    "sweep writes JSON Lines or the inventory (--format jsonl|inventory)"
+                );
+                Ok(config)
+            }
+            Command::Rules(_) => anyhow::bail!("`rules` scans nothing"),
+        }
+    }
+
+    /// Files on disk. CODEOWNERS, CI files and `.sprawl.toml` come from the root of the work
+    /// tree holding the first path (or that path itself); `dir` is `None` for a baseline of
+    /// the work tree, which walks everything with the default settings.
+    fn dir(
+        paths: &[PathBuf],
+        args: &ScanArgs,
+        dir: Option<&DirArgs>,
+        output: fn(Format) -> Output,
+    ) -> anyhow::Result<Self> {
+        let first = paths.first().context("no path to scan")?;
+        let worktree = crate::source::git::discover(first).and_then(|r| r.workdir().map(Path::to_path_buf));
+        let repo_paths = RepoPaths::for_dir(first, worktree);
+        let root = repo_paths.root.clone().unwrap_or_else(|| first.clone());
+        let walk = WalkOptions {
+            paths: paths.to_vec(),
+            respect_gitignore: dir.is_some_and(|d| d.respect_gitignore),
+            exclude: dir.map(|d| d.exclude.clone()).unwrap_or_default(),
+            follow: dir.is_some_and(|d| d.follow),
+            one_file_system: dir.is_some_and(|d| d.one_file_system),
+            threads: 0,
+            max_file_size: 0,
+            list: crate::egress::may_be_ci_file,
+        };
+        let mut config = Self::build(args, Source::Dir(walk), Some(root.clone()), &root, repo_paths, output)?;
+        if let Source::Dir(walk) = &mut config.source {
+            (walk.threads, walk.max_file_size) = (config.threads, config.max_file_size);
+        }
+        Ok(config)
+    }
+
+    /// Git history, a range or the index. CODEOWNERS and CI files come from HEAD's tree (the
+    /// index for `--staged`), `.sprawl.toml` from the work tree.
+    fn git(args: &GitArgs, output: fn(Format) -> Output) -> anyhow::Result<Self> {
+        let repo = crate::source::git::open(&args.repo)?;
+        let root = repo.workdir().map_or_else(|| args.repo.clone(), Path::to_path_buf);
+        let mode = if args.staged {
+            Mode::Staged
+        } else if let Some(range) = &args.range {
+            Mode::Range(range.clone())
+        } else {
+            // Unreachable means "reachable from no ref": meaningless once the scope narrows.
+            let narrowed = args.branch.is_some() || args.since.is_some();
+            Mode::All {
+                scope: Scope { branch: args.branch.clone(), since: args.since },
+                unreachable: !args.no_unreachable && !narrowed,
+            }
+        };
+        let opts = GitOptions { repo: args.repo.clone(), mode, threads: 0, max_file_size: 0 };
+        let mut config =
+            Self::build(&args.scan, Source::Git(opts), None, &root, RepoPaths::default(), output)?;
+        if let Source::Git(opts) = &mut config.source {
+            (opts.threads, opts.max_file_size) = (config.threads, config.max_file_size);
+        }
+        Ok(config)
+    }
+
+    /// Validate the shared options and load the scanned repository's configuration: `root`
+    /// is where `.sprawl.toml` and `.gitleaks.toml` are looked for when not given, and
+    /// `paths` what finding paths are made relative to.
+    fn build(
+        args: &ScanArgs,
+        source: Source,
+        repo_root: Option<PathBuf>,
+        root: &Path,
+        paths: RepoPaths,
+        output: fn(Format) -> Output,
+    ) -> anyhow::Result<Self> {
         if args.no_builtin_rules && args.rule_paths.is_empty() {
             anyhow::bail!("--no-builtin-rules needs at least one --rules PATH");
         }
@@ -96,12 +212,15 @@ impl ScanConfig {
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
+        let format = args.format.unwrap_or(if to_terminal { Format::Human } else { Format::Jsonl });
         Ok(Self {
+            source,
+            root: repo_root,
             threads,
             max_file_size: args.max_file_size.or(project.max_file_size).unwrap_or(100 << 20),
             binary: args.binary,
             redact: !args.no_redact,
-            format: args.format.unwrap_or(if to_terminal { Format::Human } else { Format::Jsonl }),
+            output_mode: output(format),
             output: args.output.clone(),
             color: match args.color {
                 ColorChoice::Always => true,
@@ -117,53 +236,11 @@ impl ScanConfig {
             show_suppressed: args.show_suppressed,
             paths,
             warnings,
-            write_baseline: false,
         })
     }
 
     pub fn scanner(&self) -> anyhow::Result<Scanner> {
         let matcher = Matcher::new(self.rules.clone()).context("building the matcher")?;
         Ok(Scanner::new(matcher, self.suppressor.clone(), self.redact, self.binary, self.report_invalid))
-    }
-
-    pub fn walk_options(&self, args: &DirArgs) -> WalkOptions {
-        WalkOptions {
-            paths: args.paths.clone(),
-            respect_gitignore: args.respect_gitignore,
-            exclude: args.exclude.clone(),
-            follow: args.follow,
-            one_file_system: args.one_file_system,
-            threads: self.threads,
-            max_file_size: self.max_file_size,
-        }
-    }
-
-    /// Every file under `paths`, with the default walk settings.
-    pub fn walk_all(&self, paths: &[PathBuf]) -> WalkOptions {
-        WalkOptions {
-            paths: paths.to_vec(),
-            respect_gitignore: false,
-            exclude: Vec::new(),
-            follow: false,
-            one_file_system: false,
-            threads: self.threads,
-            max_file_size: self.max_file_size,
-        }
-    }
-
-    pub fn git_options(&self, args: &GitArgs) -> GitOptions {
-        let mode = if args.staged {
-            Mode::Staged
-        } else if let Some(range) = &args.range {
-            Mode::Range(range.clone())
-        } else {
-            // Unreachable means "reachable from no ref": meaningless once the scope narrows.
-            let narrowed = args.branch.is_some() || args.since.is_some();
-            Mode::All {
-                scope: Scope { branch: args.branch.clone(), since: args.since },
-                unreachable: !args.no_unreachable && !narrowed,
-            }
-        };
-        GitOptions { repo: args.repo.clone(), mode, threads: self.threads, max_file_size: self.max_file_size }
     }
 }

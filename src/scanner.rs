@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::decode;
-use crate::finding::{self, Finding, Location, Pair, Secret};
+use crate::finding::{Finding, Kind, Location, Pair, Secret};
 use crate::identity::{self, Evidence, Identity};
 use crate::matcher::{Matcher, RawMatch, Scratch};
 use crate::rules::Rule;
@@ -184,17 +184,18 @@ impl Scanner {
             let rule = &rules[h.m.rule];
             let text: &[u8] = h.decoded.as_deref().unwrap_or(hay);
             let secret = &text[h.m.secret_start..h.m.secret_end];
-            let fingerprint = finding::fingerprint(secret);
+            let fingerprint = crate::secret::fingerprint(secret);
             let identity = identify(rule, &h.m, text, &fingerprint);
             let (line, column) = lines.position(h.span.start);
             let (end_line, end_column) = lines.position_after(h.span.start, h.span.end);
             out.push(Finding {
+                kind: Kind::Secret,
                 rule: rule.id.clone(),
                 provider: rule.provider.clone(),
                 name: rule.name.clone(),
                 severity: rule.severity,
                 secret: Secret {
-                    redacted: finding::redact(secret),
+                    redacted: crate::secret::redact(secret),
                     fingerprint,
                     entropy: (h.m.entropy * 100.0).round() / 100.0,
                     validation: h.m.validation,
@@ -228,7 +229,7 @@ fn identify(rule: &Rule, m: &RawMatch, text: &[u8], fingerprint: &str) -> Identi
         context: &text[from..to],
         at: start - from,
     };
-    identity::identify(rule.identity.as_deref(), &rule.provider, fingerprint, &ev)
+    identity::identify(rule.identity, &rule.provider, fingerprint, &ev)
 }
 
 /// Link each finding whose rule names a `pair_with` rule to the nearest such finding.

@@ -246,7 +246,7 @@ fn ci_secrets_are_findings_with_their_paths() {
     assert_eq!(build_arg["identity"]["id"], "ci:github-actions:secret/NPM_TOKEN");
     assert_eq!(
         build_arg["secret"]["fingerprint"],
-        sprawl::finding::fingerprint(b"ci:github-actions:secrets.NPM_TOKEN")
+        sprawl::secret::fingerprint(b"ci:github-actions:secrets.NPM_TOKEN")
     );
     assert_eq!(
         chain(&build_arg["egress"][0]),

@@ -29,8 +29,11 @@ fn inline_markers() {
     assert!(run.stderr.contains("4 suppressed"), "{}", run.stderr);
 
     let shown = run_in(dir.path(), &["dir", "--format", "jsonl", "--show-suppressed"]);
-    let reasons: Vec<String> =
-        shown.findings().iter().map(|f| f["suppressed"].as_str().unwrap_or("-").to_string()).collect();
+    let reasons: Vec<String> = shown
+        .findings()
+        .iter()
+        .map(|f| f["suppressed"]["reason"].as_str().unwrap_or("-").to_string())
+        .collect();
     assert_eq!(
         reasons,
         [
@@ -80,8 +83,11 @@ regexes = ['^Fak3-']
     assert_eq!(run.triples(), ["src/e.env:1 generic.password"], "{}", run.stderr);
     assert!(run.stderr.contains("3 suppressed"), "{}", run.stderr);
     let shown = run_in(d, &["dir", "--format", "jsonl", "--show-suppressed"]);
-    let reasons: Vec<String> =
-        shown.findings().iter().filter_map(|f| f["suppressed"].as_str().map(str::to_string)).collect();
+    let reasons: Vec<String> = shown
+        .findings()
+        .iter()
+        .filter_map(|f| f["suppressed"]["reason"].as_str().map(str::to_string))
+        .collect();
     assert_eq!(
         reasons,
         [

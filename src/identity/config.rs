@@ -4,7 +4,8 @@ use base64::Engine;
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
-use super::{digest16, jwt, Derived, Evidence};
+use super::{jwt, Derived, Evidence};
+use crate::secret::short_of;
 
 /// Schemes of database and message-broker URLs, normalised.
 fn scheme_kind(scheme: &str) -> (&str, &'static str) {
@@ -126,7 +127,7 @@ pub(crate) fn kubeconfig(ev: &Evidence) -> Option<Derived> {
     let mut d = match jwt::extract(ev) {
         Some(token) => token,
         None => {
-            let who = user.map_or_else(|| digest16(ev.secret), str::to_string);
+            let who = user.map_or_else(|| short_of(ev.secret), str::to_string);
             let at = server.as_deref().unwrap_or("cluster");
             Derived::new(format!("kubernetes:{at}:user/{who}"), "kubeconfig-user")
         }
@@ -144,7 +145,7 @@ pub(crate) fn kubeconfig(ev: &Evidence) -> Option<Derived> {
 pub(crate) fn npm(ev: &Evidence) -> Option<Derived> {
     let registry = ev.group("registry").map_or("registry.npmjs.org", |r| r.trim_matches('/'));
     let kind = if ev.secret.starts_with(b"npm_") { "access-token" } else { "registry-token" };
-    Some(Derived::new(format!("npm:{registry}:{}", digest16(ev.secret)), kind).with("registry", registry))
+    Some(Derived::new(format!("npm:{registry}:{}", short_of(ev.secret)), kind).with("registry", registry))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub(crate) fn extract(ev: &Evidence) -> Option<Derived> {
         return None;
     }
     Some(
-        Derived::new(format!("github:{kind}:{}", short_fingerprint(ev.secret)), kind)
+        Derived::new(format!("github:{kind}:{}", crate::secret::short_of(ev.secret)), kind)
             .with("token_type", prefix)
             .with("checksum", checksum(prefix, rest)),
     )
@@ -40,14 +40,6 @@ fn checksum(prefix: &str, rest: &str) -> &'static str {
         Some((body, want)) if github_checksum(body).as_bytes() == want => "valid",
         _ => "invalid",
     }
-}
-
-/// The first 16 hex digits of the secret's fingerprint (SHA-256, as in the finding): names
-/// the token in an id without revealing it.
-pub(super) fn short_fingerprint(secret: &[u8]) -> String {
-    let fingerprint = crate::finding::fingerprint(secret);
-    let hex = fingerprint.strip_prefix("sha256:").unwrap_or(&fingerprint);
-    hex.get(..16).unwrap_or(hex).to_string()
 }
 
 #[cfg(test)]
@@ -70,7 +62,10 @@ mod tests {
         assert_eq!(d.kind, "personal-access-token");
         assert_eq!(d.fields["token_type"], "ghp");
         assert_eq!(d.fields["checksum"], "valid");
-        assert_eq!(d.id, format!("github:personal-access-token:{}", short_fingerprint(token.as_bytes())));
+        assert_eq!(
+            d.id,
+            format!("github:personal-access-token:{}", crate::secret::short_of(token.as_bytes()))
+        );
         assert_eq!(d.id.len(), "github:personal-access-token:".len() + 16);
         assert!(!d.id.contains("EXAMPLE") && !d.fields.values().any(|v| v.contains("EXAMPLE")));
     }

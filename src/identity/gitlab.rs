@@ -1,7 +1,6 @@
 //! GitLab tokens. Routable tokens (`glpat-<base64url>.[ver.]<len><crc>`) carry the
 //! organization, user, group or project they route to, so a leaked token names its owner
 //! offline; legacy 20-character tokens carry only their kind.
-use super::github::short_fingerprint;
 use super::{Derived, Evidence};
 use crate::validate::{b64url_decode, gitlab_checksum};
 
@@ -31,7 +30,7 @@ const LEN_LEN: usize = 2;
 pub(crate) fn extract(ev: &Evidence) -> Option<Derived> {
     let token = ev.secret_str()?;
     let (start, prefix, kind) = find_prefix(token)?;
-    let hashed = || Derived::new(format!("gitlab:{kind}:{}", short_fingerprint(ev.secret)), kind);
+    let hashed = || Derived::new(format!("gitlab:{kind}:{}", crate::secret::short_of(ev.secret)), kind);
     // Base64url has no '.', so a '.' marks the routable format; legacy tokens are random.
     if !token.contains('.') {
         return Some(hashed().with("checksum", "none"));
@@ -246,7 +245,10 @@ mod tests {
         let token = "glpat-abcdefghij0123456789";
         let d = derive(token).unwrap();
         assert_eq!(d.kind, "personal-access-token");
-        assert_eq!(d.id, format!("gitlab:personal-access-token:{}", short_fingerprint(token.as_bytes())));
+        assert_eq!(
+            d.id,
+            format!("gitlab:personal-access-token:{}", crate::secret::short_of(token.as_bytes()))
+        );
         assert_eq!(d.fields["checksum"], "none");
         assert_eq!(derive("gldt-abcdefghij0123456789").unwrap().kind, "deploy-token");
         assert_eq!(derive("glcbt-64_abcdefghij0123456789").unwrap().kind, "ci-job-token");

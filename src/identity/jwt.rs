@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::{Derived, Evidence};
-use crate::source::history::rfc3339_utc;
+use crate::units::rfc3339_utc;
 use crate::validate::jwt_parts;
 
 const GITHUB_OIDC_ISSUER: &str = "https://token.actions.githubusercontent.com";

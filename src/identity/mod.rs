@@ -10,16 +10,15 @@ mod cloud;
 mod config;
 mod github;
 mod gitlab;
-pub mod inventory;
 mod jwt;
 mod keys;
-pub mod owners;
 mod pypi;
 mod services;
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+pub use crate::finding::Identity;
+use crate::rules::IdentityHint;
 
 /// Bytes of context on each side of a match that extractors may read: enough for a
 /// service-account JSON key or a kubeconfig user entry around the matched field.
@@ -85,39 +84,25 @@ impl Derived {
     }
 }
 
-/// A finding's identity, as reported.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Identity {
-    pub id: String,
-    pub kind: String,
-    pub provider: String,
-    /// Whether the identity was derived from the credential (`true`) or only keyed by its
-    /// fingerprint (`false`).
-    pub derived: bool,
-    pub fields: BTreeMap<String, String>,
-    pub owners: Vec<owners::Owner>,
-}
-
 /// Derive the identity of one match. `hint` is the rule's `identity` field.
-pub fn identify(hint: Option<&str>, provider: &str, fingerprint: &str, ev: &Evidence) -> Identity {
+pub fn identify(hint: Option<IdentityHint>, provider: &str, fingerprint: &str, ev: &Evidence) -> Identity {
     let derived = hint.and_then(|h| match h {
-        "aws-access-key" => aws::extract(ev),
-        "github-token" => github::extract(ev),
-        "gitlab-token" => gitlab::extract(ev),
-        "pypi-token" => pypi::extract(ev),
-        "jwt" => jwt::extract(ev),
-        "private-key" => keys::extract(ev),
-        "gcp-service-account" => cloud::gcp_service_account(ev),
-        "azure-storage" => cloud::azure_storage(ev),
-        "azure-entra" => cloud::azure_entra(ev),
-        "slack-token" | "slack-webhook" => services::slack(ev),
-        "twilio" => services::twilio(ev),
-        "stripe" => services::stripe(ev),
-        "database-url" => config::database_url(ev),
-        "docker-auth" => config::docker_auth(ev),
-        "kubeconfig" => config::kubeconfig(ev),
-        "npm-token" => config::npm(ev),
-        _ => None,
+        IdentityHint::AwsAccessKey => aws::extract(ev),
+        IdentityHint::GithubToken => github::extract(ev),
+        IdentityHint::GitlabToken => gitlab::extract(ev),
+        IdentityHint::PypiToken => pypi::extract(ev),
+        IdentityHint::Jwt => jwt::extract(ev),
+        IdentityHint::PrivateKey => keys::extract(ev),
+        IdentityHint::GcpServiceAccount => cloud::gcp_service_account(ev),
+        IdentityHint::AzureStorage => cloud::azure_storage(ev),
+        IdentityHint::AzureEntra => cloud::azure_entra(ev),
+        IdentityHint::SlackToken | IdentityHint::SlackWebhook => services::slack(ev),
+        IdentityHint::Twilio => services::twilio(ev),
+        IdentityHint::Stripe => services::stripe(ev),
+        IdentityHint::DatabaseUrl => config::database_url(ev),
+        IdentityHint::DockerAuth => config::docker_auth(ev),
+        IdentityHint::Kubeconfig => config::kubeconfig(ev),
+        IdentityHint::NpmToken => config::npm(ev),
     });
     let key = ev.group("key").map(str::to_string);
     match derived {
@@ -136,8 +121,7 @@ pub fn identify(hint: Option<&str>, provider: &str, fingerprint: &str, ev: &Evid
             }
         }
         None => {
-            let short = fingerprint.strip_prefix("sha256:").unwrap_or(fingerprint);
-            let short = short.get(..16).unwrap_or(short);
+            let short = crate::secret::short(fingerprint);
             let mut fields = BTreeMap::new();
             if let Some(key) = key {
                 fields.insert("variable".into(), key);
@@ -152,13 +136,6 @@ pub fn identify(hint: Option<&str>, provider: &str, fingerprint: &str, ev: &Evid
             }
         }
     }
-}
-
-/// 16 hex digits naming a credential without revealing it (domain-separated SHA-256), for
-/// identities that nothing but the credential itself distinguishes.
-pub(crate) fn digest16(secret: &[u8]) -> String {
-    let full = crate::finding::fingerprint(secret);
-    full.strip_prefix("sha256:").unwrap_or(&full).get(..16).unwrap_or_default().to_string()
 }
 
 /// Test helper: evidence for a secret alone, or inside a context string.

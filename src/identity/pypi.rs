@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{Derived, Evidence};
-use crate::source::history::rfc3339_utc;
+use crate::units::rfc3339_utc;
 use crate::validate::pypi_macaroon;
 
 /// Macaroon v2 field types (libmacaroons' binary format).

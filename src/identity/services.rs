@@ -3,7 +3,8 @@
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
-use super::{digest16, Derived, Evidence};
+use super::{Derived, Evidence};
+use crate::secret::short_of;
 
 /// Slack: a webhook URL names its team and integration; a token only its kind.
 pub(crate) fn slack(ev: &Evidence) -> Option<Derived> {
@@ -27,7 +28,7 @@ pub(crate) fn slack(ev: &Evidence) -> Option<Derived> {
         _ => return None,
     };
     let mut d =
-        Derived::new(format!("slack:{kind}:{}", digest16(ev.secret)), kind).with("token_type", prefix);
+        Derived::new(format!("slack:{kind}:{}", short_of(ev.secret)), kind).with("token_type", prefix);
     // xapp-<n>-<APP ID>-…: the second segment is the app id.
     if prefix == "xapp" {
         if let Some(app) = token.split('-').nth(2).filter(|s| s.starts_with('A')) {
@@ -61,7 +62,7 @@ pub(crate) fn twilio(ev: &Evidence) -> Option<Derived> {
     };
     let mut id = match &account {
         Some(a) => format!("twilio:account/{a}"),
-        None => format!("twilio:{kind}:{}", digest16(ev.secret)),
+        None => format!("twilio:{kind}:{}", short_of(ev.secret)),
     };
     if let Some(key) = api_key {
         id.push_str(&format!(":key/{key}"));
@@ -84,7 +85,7 @@ pub(crate) fn stripe(ev: &Evidence) -> Option<Derived> {
         _ => return None,
     };
     let mode = if matches!(mode, "live" | "test") { mode } else { "unknown" };
-    Some(Derived::new(format!("stripe:{mode}:{kind}:{}", digest16(ev.secret)), kind).with("mode", mode))
+    Some(Derived::new(format!("stripe:{mode}:{kind}:{}", short_of(ev.secret)), kind).with("mode", mode))
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! egress path.
 use std::io::Write;
 
+use super::identities::{owners_cell, Row};
 use crate::diag::sanitize;
-use crate::identity::inventory::{owners_cell, Row};
 
 pub fn write(rows: &[Row], w: &mut dyn Write) -> std::io::Result<()> {
     let header = [

@@ -1,13 +1,15 @@
-//! Renders sorted findings: human lines, a JSON array or JSON Lines.
+//! Renders sorted findings: human lines, a JSON array, JSON Lines, SARIF or the NHI
+//! inventory (findings grouped by identity).
 mod human;
+mod identities;
 mod inventory;
 mod sarif;
 
 use std::io::Write;
 
 use crate::finding::Finding;
+use crate::paths::RepoPaths;
 use crate::rules::RuleSet;
-use crate::source::RepoPaths;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -39,7 +41,7 @@ pub fn write(format: Format, findings: &[Finding], cx: &Context, w: &mut dyn Wri
     match format {
         Format::Sarif => sarif::write(findings, cx.rules, cx.paths, cx.warn, w)?,
         Format::Inventory => {
-            let rows = crate::identity::inventory::build(findings);
+            let rows = identities::build(findings);
             if terminal {
                 inventory::write(&rows, w)?;
             } else {

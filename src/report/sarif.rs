@@ -12,9 +12,9 @@ use std::io::Write;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Kind, SuppressionKind};
+use crate::paths::RepoPaths;
 use crate::rules::{RuleSet, Severity};
-use crate::source::RepoPaths;
 use crate::validate::Validation;
 
 /// GitHub keeps at most this many results per run.
@@ -31,7 +31,7 @@ pub fn write(
     w: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let (egress, secrets): (Vec<&Finding>, Vec<&Finding>) =
-        findings.iter().partition(|f| f.rule.starts_with("egress."));
+        findings.iter().partition(|f| f.kind == Kind::CiEgress);
     let mut keep = MAX_RESULTS;
     loop {
         let runs = [("secrets", &secrets), ("egress", &egress)]
@@ -145,7 +145,7 @@ fn descriptor(example: &Finding, rules: &RuleSet) -> Value {
         Some(r) => (r.name.as_str(), r.provider.as_str(), r.severity),
         None => (example.name.as_str(), example.provider.as_str(), example.severity),
     };
-    let egress = example.rule.starts_with("egress.");
+    let egress = example.kind == Kind::CiEgress;
     let precision = match rule {
         _ if egress => "high",
         Some(r) if r.checksum.is_some() => "very-high",
@@ -247,8 +247,12 @@ fn result(f: &Finding, rule_index: usize, paths: &RepoPaths) -> Value {
     if !f.egress.is_empty() {
         r["codeFlows"] = Value::Array(f.egress.iter().take(MAX_FLOWS).map(code_flow).collect());
     }
-    if let Some(reason) = &f.suppressed {
-        r["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
+    if let Some(s) = &f.suppressed {
+        let kind = match s.kind {
+            SuppressionKind::Inline => "inSource",
+            SuppressionKind::Config | SuppressionKind::Baseline => "external",
+        };
+        r["suppressions"] = json!([{ "kind": kind, "justification": s.reason }]);
     }
     r
 }
@@ -257,7 +261,7 @@ fn result(f: &Finding, rule_index: usize, paths: &RepoPaths) -> Value {
 const MAX_FLOWS: usize = 10;
 
 /// One egress path as a SARIF code flow: each hop of the chain, source and sink essential.
-fn code_flow(e: &crate::egress::Egress) -> Value {
+fn code_flow(e: &crate::finding::Egress) -> Value {
     let last = e.chain.len().saturating_sub(1);
     let hops: Vec<Value> = e
         .chain
@@ -365,7 +369,7 @@ fn physical(uri: &str, line: u64, col: u64, end_line: u64, end_col: u64, text: O
 }
 
 fn digest(s: &str) -> String {
-    crate::rules::hex(&Sha256::digest(s.as_bytes())[..16])
+    crate::units::hex(&Sha256::digest(s.as_bytes())[..16])
 }
 
 /// Percent-encode a relative path for a URI reference (RFC 3986 path characters kept).

@@ -55,6 +55,58 @@ impl fmt::Display for Severity {
     }
 }
 
+/// Which identity extractor applies to a rule's matches (the `identity` field of a rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityHint {
+    AwsAccessKey,
+    GithubToken,
+    GitlabToken,
+    PypiToken,
+    Jwt,
+    PrivateKey,
+    GcpServiceAccount,
+    AzureStorage,
+    AzureEntra,
+    SlackToken,
+    SlackWebhook,
+    Twilio,
+    Stripe,
+    DatabaseUrl,
+    DockerAuth,
+    Kubeconfig,
+    NpmToken,
+}
+
+impl IdentityHint {
+    const ALL: [(&'static str, Self); 17] = [
+        ("aws-access-key", Self::AwsAccessKey),
+        ("github-token", Self::GithubToken),
+        ("gitlab-token", Self::GitlabToken),
+        ("pypi-token", Self::PypiToken),
+        ("jwt", Self::Jwt),
+        ("private-key", Self::PrivateKey),
+        ("gcp-service-account", Self::GcpServiceAccount),
+        ("azure-storage", Self::AzureStorage),
+        ("azure-entra", Self::AzureEntra),
+        ("slack-token", Self::SlackToken),
+        ("slack-webhook", Self::SlackWebhook),
+        ("twilio", Self::Twilio),
+        ("stripe", Self::Stripe),
+        ("database-url", Self::DatabaseUrl),
+        ("docker-auth", Self::DockerAuth),
+        ("kubeconfig", Self::Kubeconfig),
+        ("npm-token", Self::NpmToken),
+    ];
+
+    /// The hint a rule file names, or an error listing the valid names.
+    fn parse(name: &str) -> anyhow::Result<Self> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|&(_, h)| h).with_context(|| {
+            let valid: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
+            format!("unknown identity {name:?}; valid names: {}", valid.join(", "))
+        })
+    }
+}
+
 /// Bytes searched after a keyword hit when the rule does not say: tokens are rarely longer
 /// than 300 characters, and the window also runs on to the end of its line.
 const DEFAULT_WINDOW: usize = 512;
@@ -80,7 +132,7 @@ pub struct Rule {
     regex: OnceLock<Option<Regex>>,
     pub min_entropy: Option<f64>,
     pub checksum: Option<Checksum>,
-    pub identity: Option<String>,
+    pub identity: Option<IdentityHint>,
     pub severity: Severity,
     pub window: usize,
     /// Bytes searched before a keyword hit.
@@ -119,6 +171,10 @@ impl Rule {
                     .with_context(|| format!("rule {}: unknown checksum {name:?}", src.id))?,
             ),
         };
+        let identity = match &src.identity {
+            None => None,
+            Some(name) => Some(IdentityHint::parse(name).with_context(|| format!("rule {}", src.id))?),
+        };
         let generic = src.provider == "generic";
         if src.keywords.iter().all(|k| k.trim().is_empty()) {
             bail!("rule {}: needs at least one non-empty keyword for the prefilter", src.id);
@@ -131,7 +187,7 @@ impl Rule {
             regex: OnceLock::new(),
             min_entropy: src.min_entropy,
             checksum,
-            identity: src.identity.clone(),
+            identity,
             severity,
             window: src.window.unwrap_or(if generic { GENERIC_WINDOW } else { DEFAULT_WINDOW }),
             lookbehind: src.lookbehind.unwrap_or(if generic { GENERIC_LOOKBEHIND } else { LOOKBEHIND }),
@@ -260,12 +316,8 @@ impl RuleSet {
         for r in &self.rules {
             h.update(format!("{:?}\0", r.source).as_bytes());
         }
-        hex(&h.finalize()[..8])
+        crate::units::hex(&h.finalize()[..8])
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn parse_file(
@@ -274,7 +326,7 @@ fn parse_file(
     rule: fn(RuleSyntax, &str) -> anyhow::Result<Rule>,
 ) -> anyhow::Result<Vec<Rule>> {
     let file: RuleFile = toml::from_str(text).with_context(|| format!("rule file {name} is not valid"))?;
-    file.rule.into_iter().map(|r| rule(r, name)).collect()
+    file.rule.into_iter().map(|r| rule(r, name).with_context(|| format!("rule file {name}"))).collect()
 }
 
 fn toml_files(path: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {

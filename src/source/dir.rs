@@ -22,17 +22,15 @@ pub struct WalkOptions {
     pub one_file_system: bool,
     pub threads: usize,
     pub max_file_size: u64,
+    /// Which visited files to list for the caller (by path): the CI model's candidates.
+    pub list: fn(&[u8]) -> bool,
 }
 
-/// What a walk found: findings, unsorted, and the files it visited that a CI model may read
-/// (the model is built from these, without a second walk).
+/// What a walk found: findings, unsorted, and the visited files that [`WalkOptions::list`]
+/// keeps (the CI model is built from these, without a second walk).
 pub struct Walked {
     pub findings: Vec<Finding>,
-    pub ci_files: Vec<PathBuf>,
-}
-
-fn may_be_ci_file(path: &Path) -> bool {
-    crate::egress::may_be_ci_file(path.as_os_str().as_encoded_bytes())
+    pub listed: Vec<PathBuf>,
 }
 
 /// Walk and scan.
@@ -95,7 +93,7 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
                 let abs = std::path::absolute(entry.path()).unwrap_or_else(|_| entry.path().to_owned());
                 seen.lock().expect("no thread panics while holding the lock").insert(abs);
             }
-            if may_be_ci_file(entry.path()) {
+            if (opts.list)(entry.path().as_os_str().as_encoded_bytes()) {
                 files.lock().expect("no thread panics while holding the lock").push(entry.path().to_owned());
             }
             let mut local = Vec::new();
@@ -113,12 +111,12 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
         let mut scratch = ScanScratch::default();
         for shown in tracked_but_ignored(&opts.paths, seen, &excluded) {
             scan_file(scanner, &shown, opts.max_file_size, stats, &mut scratch, &mut found);
-            if may_be_ci_file(&shown) {
+            if (opts.list)(shown.as_os_str().as_encoded_bytes()) {
                 ci_files.push(shown);
             }
         }
     }
-    Ok(Walked { findings: found, ci_files })
+    Ok(Walked { findings: found, listed: ci_files })
 }
 
 /// Files git tracks under the scanned paths that the ignore-respecting walk did not visit:

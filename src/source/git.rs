@@ -533,6 +533,82 @@ pub fn notes(repo: &gix::Repository) -> Vec<String> {
     notes
 }
 
+/// The files of HEAD's tree (or of the index) that `keep` selects by path, read on demand
+/// up to `max` bytes each.
+pub struct TreeFiles {
+    repo: gix::Repository,
+    /// Sorted paths, and the blob at each.
+    paths: Vec<String>,
+    blobs: Vec<gix::ObjectId>,
+    /// Files larger than this are not read.
+    pub max: u64,
+}
+
+impl TreeFiles {
+    /// HEAD's tree of `repo`; empty when HEAD is unborn or the tree cannot be read.
+    pub fn head(repo: gix::Repository, keep: fn(&[u8]) -> bool, warn: &dyn Fn(String)) -> Self {
+        let mut blobs = Vec::new();
+        match repo.head_tree() {
+            Ok(tree) => {
+                let mut rec = gix::traverse::tree::Recorder::default();
+                match tree.traverse().breadthfirst(&mut rec) {
+                    Ok(()) => {
+                        blobs = rec
+                            .records
+                            .into_iter()
+                            .filter(|e| e.mode.is_blob() && keep(&e.filepath))
+                            .map(|e| (e.filepath.to_string(), e.oid))
+                            .collect();
+                    }
+                    Err(e) => warn(format!("HEAD's tree: {e}; CI egress not analysed")),
+                }
+            }
+            Err(e) => warn(format!("HEAD's tree: {e}; CI egress not analysed")),
+        }
+        Self::sorted(repo, blobs)
+    }
+
+    /// The index of `repo`: what the next commit will hold (the pre-commit hook's view, and
+    /// no tree walk: 100k files cost a few milliseconds).
+    pub fn index(repo: gix::Repository, keep: fn(&[u8]) -> bool, warn: &dyn Fn(String)) -> Self {
+        let blobs = match index(&repo) {
+            Ok(index) => index_blobs(&index)
+                .filter(|(path, _)| keep(path))
+                .map(|(path, id)| (path.to_string(), id))
+                .collect(),
+            Err(e) => {
+                warn(format!("{e:#}; CI egress not analysed"));
+                Vec::new()
+            }
+        };
+        Self::sorted(repo, blobs)
+    }
+
+    fn sorted(repo: gix::Repository, mut files: Vec<(String, gix::ObjectId)>) -> Self {
+        files.sort_unstable();
+        files.dedup_by(|a, b| a.0 == b.0);
+        let (paths, blobs) = files.into_iter().unzip();
+        Self { repo, paths, blobs, max: u64::MAX }
+    }
+}
+
+impl crate::paths::RepoFiles for TreeFiles {
+    fn paths(&self) -> &[String] {
+        &self.paths
+    }
+
+    fn read(&self, path: &str) -> Option<Vec<u8>> {
+        let at = self.paths.binary_search_by(|p| p.as_str().cmp(path)).ok()?;
+        let id = self.blobs[at];
+        let header = self.repo.find_header(id).ok()?;
+        if header.size() > self.max {
+            return None;
+        }
+        let mut object = self.repo.find_object(id).ok()?;
+        Some(std::mem::take(&mut object.data))
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use std::path::Path;

@@ -330,5 +330,6 @@ impl BlobVisit<'_> {
 
 /// The `--since` argument: `YYYY-MM-DD`, an RFC 3339 time, or `@UNIX`.
 pub fn parse_since(s: &str) -> Result<i64, String> {
-    history::parse_date(s).ok_or_else(|| format!("not a date: {s:?} (use YYYY-MM-DD, RFC 3339 or @UNIX)"))
+    crate::units::parse_date(s)
+        .ok_or_else(|| format!("not a date: {s:?} (use YYYY-MM-DD, RFC 3339 or @UNIX)"))
 }

@@ -82,7 +82,7 @@ impl ProjectConfig {
         let max_file_size = match &syntax.max_file_size {
             None => None,
             Some(s) => Some(
-                crate::cli::parse_size(s.get_ref())
+                crate::units::parse_size(s.get_ref())
                     .map_err(|e| anyhow::anyhow!("{}: max_file_size: {e}", at(file, text, s.span())))?,
             ),
         };

@@ -9,6 +9,8 @@ pub(crate) mod gitleaks;
 use globset::GlobSet;
 use regex::bytes::Regex;
 
+use crate::finding::{Suppression, SuppressionKind};
+
 /// The markers always honoured, and those honoured for migration (switchable).
 const OWN_MARKER: &str = "sprawl:allow";
 const COMPAT_MARKERS: [&str; 2] = ["gitleaks:allow", "pragma: allowlist secret"];
@@ -50,12 +52,12 @@ impl Default for Suppressor {
 impl Suppressor {
     /// Why a hit is suppressed by what can be seen at scan time: an inline marker on its
     /// line or the line before, or an allow entry's regex or stopword matching the secret.
-    pub fn by_content(&self, rule: &str, hay: &[u8], at: usize, secret: &[u8]) -> Option<String> {
+    pub fn by_content(&self, rule: &str, hay: &[u8], at: usize, secret: &[u8]) -> Option<Suppression> {
         if let Some(marker) = self.inline_marker(hay, at) {
-            return Some(format!("inline {marker}"));
+            return Some(Suppression::new(SuppressionKind::Inline, format!("inline {marker}")));
         }
         let lower = secret.to_ascii_lowercase();
-        self.allows.iter().filter(|a| a.applies(rule)).find_map(|a| {
+        let reason = self.allows.iter().filter(|a| a.applies(rule)).find_map(|a| {
             if a.regexes.iter().any(|re| re.is_match(secret)) {
                 return Some(format!("regex allowed by {}", a.origin));
             }
@@ -63,16 +65,17 @@ impl Suppressor {
                 .iter()
                 .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
                 .then(|| format!("stopword allowed by {}", a.origin))
-        })
+        })?;
+        Some(Suppression::new(SuppressionKind::Config, reason))
     }
 
     /// Why a finding at `path` (repository-relative) is suppressed by an allowed path.
-    pub fn by_path(&self, rule: &str, path: &str) -> Option<String> {
+    pub fn by_path(&self, rule: &str, path: &str) -> Option<Suppression> {
         self.allows
             .iter()
             .filter(|a| a.applies(rule))
             .find(|a| a.paths.is_match(path) || a.path_regexes.iter().any(|re| re.is_match(path.as_bytes())))
-            .map(|a| format!("path allowed by {}", a.origin))
+            .map(|a| Suppression::new(SuppressionKind::Config, format!("path allowed by {}", a.origin)))
     }
 
     /// The marker on the line holding `at`, or on a comment-only line just before it.

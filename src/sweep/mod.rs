@@ -19,10 +19,14 @@ use serde::Serialize;
 
 use crate::diag::Stats;
 use crate::finding::Finding;
-use crate::identity::owners::OwnerContext;
+use crate::link::owners::OwnerContext;
+use crate::link::Linker;
+use crate::paths::{PathMap, RepoPaths};
+use crate::pipeline::{self, Stages};
 use crate::scanner::Scanner;
 use crate::source::{git, history::Scope, repo};
-use crate::suppress::{baseline, Suppressor};
+use crate::suppress::baseline::Baseline;
+use crate::suppress::Suppressor;
 use state::{Header, Open, RepoState, StateDir};
 
 #[derive(Debug, Clone)]
@@ -70,6 +74,7 @@ pub struct RepoReport {
 pub struct Context<'a> {
     pub scanner: &'a Scanner,
     pub suppressor: &'a Suppressor,
+    pub baseline: Option<&'a Baseline>,
     pub warn: &'a (dyn Fn(String) + Sync),
 }
 
@@ -180,27 +185,28 @@ fn sweep_repo(
     scanned.dedup();
 
     let hit_blobs: BTreeSet<String> = hits.iter().map(|(id, _)| id.to_string()).collect();
-    let mut found = repo::attribute(&repo, hits, &Scope::default(), false, &stats);
-    let owners = OwnerContext::load(|rel| git::head_file(&repo, rel), |w| (cx.warn)(format!("{label}: {w}")));
-    for f in &mut found {
-        let who = owners.owners(f, Some(&f.location.path));
-        if let Some(identity) = &mut f.identity {
-            identity.owners = who;
-        }
-        if f.suppressed.is_none() {
-            f.suppressed = cx.suppressor.by_path(&f.rule, &f.location.path);
-        }
-    }
-    found.retain(|f| f.suppressed.is_none());
-    found.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let found = repo::attribute(&repo, hits, &Scope::default(), false, &stats);
+    let warn = |w: String| (cx.warn)(format!("{label}: {w}"));
+    let owners = OwnerContext::load(|rel| git::head_file(&repo, rel), warn);
+    let mut files = git::TreeFiles::head(repo, crate::egress::may_be_ci_file, &warn);
+    files.max = crate::egress::MAX_CI_FILE;
+    let linker = Linker::new(owners, Some(&files), PathMap::repo(), true, &warn);
+    let stages = Stages {
+        linker: &linker,
+        suppressor: cx.suppressor,
+        baseline: cx.baseline,
+        paths: &RepoPaths::default(),
+    };
+    let (processed, _) = pipeline::run(found, &stages);
+    let (keys, found): (Vec<String>, Vec<Finding>) =
+        processed.into_iter().filter(|p| p.finding.suppressed.is_none()).map(|p| (p.key, p.finding)).unzip();
 
-    let key = |f: &Finding| baseline::key(&f.rule, &f.secret.fingerprint, &f.location.path);
     let before: BTreeSet<String> =
         previous.iter().flat_map(|p| p.header.open.iter().map(|o| o.key.clone())).collect();
-    let now: BTreeSet<String> = found.iter().map(key).collect();
+    let now: BTreeSet<String> = keys.iter().cloned().collect();
     let mut findings: Vec<(Status, Finding)> = Vec::new();
-    for f in &found {
-        let status = if before.contains(&key(f)) { Status::Open } else { Status::New };
+    for (key, f) in keys.iter().zip(&found) {
+        let status = if before.contains(key) { Status::Open } else { Status::New };
         findings.push((status, f.clone()));
     }
     if let Some(prev) = &previous {
@@ -213,7 +219,7 @@ fn sweep_repo(
     summary.findings_closed = findings.iter().filter(|(s, _)| *s == Status::Closed).count();
 
     if let Some(state) = state {
-        let open = found.iter().map(|f| Open { key: key(f), finding: f.clone() }).collect();
+        let open = keys.into_iter().zip(found).map(|(key, finding)| Open { key, finding }).collect();
         let header = Header {
             repo: label.to_string(),
             rules: opts.rules_digest.clone(),

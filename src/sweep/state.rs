@@ -94,7 +94,7 @@ impl StateDir {
 
     fn file(&self, repo: &str) -> PathBuf {
         let digest = Sha256::digest(repo.as_bytes());
-        self.dir.join("repos").join(format!("{}.state", crate::rules::hex(&digest[..12])))
+        self.dir.join("repos").join(format!("{}.state", crate::units::hex(&digest[..12])))
     }
 
     /// The state of `repo` (its path as listed), or `None` before its first sweep. A file

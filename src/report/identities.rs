@@ -5,9 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::owners::Owner;
-use crate::egress::Egress;
-use crate::finding::Finding;
+use crate::finding::{Egress, Finding, Owner};
 use crate::rules::Severity;
 
 #[derive(Debug, Clone, Serialize)]

@@ -3,10 +3,10 @@
 //! in the output are shown the way finding paths are (through [`PathMap`]).
 use std::collections::BTreeMap;
 
-use super::flow::{normalize, Flow, Origin};
-use super::{Egress, Hop, Link, PathMap};
-use crate::finding::{fingerprint, Finding, Location, Secret};
-use crate::identity::Identity;
+use crate::egress::flow::{normalize, Flow, Origin};
+use crate::finding::{Egress, Finding, Hop, Identity, Kind, Link, Location, Secret};
+use crate::paths::PathMap;
+use crate::secret::fingerprint;
 use crate::validate::Validation;
 
 pub(crate) fn link(flows: &[Flow], findings: &mut [Finding], paths: &PathMap) {
@@ -90,6 +90,7 @@ pub(crate) fn ci_secret_findings(flows: &[Flow], paths: &PathMap) -> Vec<Finding
         let fields =
             BTreeMap::from([("ci".to_string(), ci.clone()), ("reference".to_string(), reference.clone())]);
         out.push(Finding {
+            kind: Kind::CiEgress,
             rule: format!("egress.{sink}"),
             provider: "ci".into(),
             name: format!("CI secret reaches sink {sink}"),
@@ -124,12 +125,34 @@ pub(crate) fn ci_secret_findings(flows: &[Flow], paths: &PathMap) -> Vec<Finding
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::egress::flow::{Binding, Ctx, Out};
-    use crate::egress::{Ci, Sink};
+    use crate::egress::CiModel;
+    use crate::finding::Sink;
+    use crate::paths::RepoFiles;
     use crate::rules::Severity;
 
-    fn finding(path: &str, line: u64, key: Option<&str>, fields: &[(&str, &str)]) -> Finding {
+    /// One workflow, held in memory.
+    struct Workflow;
+
+    const WORKFLOW: &str = "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \"${{ secrets.DEPLOY_TOKEN }}\" | base64\n";
+
+    impl RepoFiles for Workflow {
+        fn paths(&self) -> &[String] {
+            static PATHS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+            PATHS.get_or_init(|| vec![".github/workflows/ci.yml".to_string()])
+        }
+
+        fn read(&self, _: &str) -> Option<Vec<u8>> {
+            Some(WORKFLOW.as_bytes().to_vec())
+        }
+    }
+
+    fn flows() -> Vec<Flow> {
+        CiModel::build(&Workflow, &|w| panic!("unexpected warning: {w}")).flows().to_vec()
+    }
+
+    fn finding(path: &str, key: Option<&str>) -> Finding {
         Finding {
+            kind: Kind::Secret,
             rule: "generic.token".into(),
             provider: "generic".into(),
             name: "token".into(),
@@ -141,64 +164,32 @@ mod tests {
                 validation: Validation::Unverified,
                 value: None,
             },
-            location: Location { path: path.into(), line, column: 1, end_line: line, end_column: 9 },
+            location: Location { path: path.into(), line: 1, column: 1, end_line: 1, end_column: 9 },
             key: key.map(str::to_string),
             encoding: None,
             paired_with: None,
             suppressed: None,
-            identity: Some(Identity {
-                id: "id".into(),
-                kind: "secret".into(),
-                provider: "generic".into(),
-                derived: false,
-                fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-                owners: vec![],
-            }),
+            identity: None,
             git: None,
             egress: vec![],
         }
     }
 
-    fn flows() -> Vec<Flow> {
-        let ctx = Ctx {
-            ci: Ci::GithubActions,
-            file: ".github/workflows/ci.yml",
-            job: Some("deploy".into()),
-            step: None,
-            fork: false,
-            store_vars: false,
-            store_ref: ("secrets.", ""),
-        };
-        let mut out = Out::default();
-        let store =
-            Binding::new(Origin::Store { name: "DEPLOY_TOKEN".into() }, ctx.hop("secrets.DEPLOY_TOKEN", 5));
-        ctx.emit(&mut out, 9, Sink::TransformedPrint, &store, ctx.hop("echo $T | …", 9));
-        let id = Binding::new(
-            Origin::Identity(vec![("account_id", "123456789012".into())]),
-            ctx.hop("assume role", 7),
-        );
-        ctx.emit(&mut out, 12, Sink::UnpinnedAction, &id, ctx.hop("uses x/y@v1", 12));
-        out.flows
-    }
-
     #[test]
-    fn name_and_identity_matches() {
+    fn name_matches_under_the_scanned_root() {
         let mut fs = vec![
-            finding("sub/config/.env", 1, Some("deploy-token"), &[]),
-            finding("sub/keys.txt", 3, None, &[("account_id", "123456789012")]),
-            finding("elsewhere/x", 1, Some("DEPLOY_TOKEN"), &[]),
+            finding("sub/config/.env", Some("deploy-token")),
+            finding("elsewhere/x", Some("DEPLOY_TOKEN")),
         ];
         link(&flows(), &mut fs, &PathMap::under(std::path::Path::new("sub")));
         assert_eq!(fs[0].egress.len(), 1);
         let e = &fs[0].egress[0];
         assert_eq!(
             (e.link, e.sink, e.line, e.file.as_str()),
-            (Link::NameMatch, Sink::TransformedPrint, 9, "sub/.github/workflows/ci.yml")
+            (Link::NameMatch, Sink::TransformedPrint, 6, "sub/.github/workflows/ci.yml")
         );
-        let chain: Vec<&str> = e.chain.iter().map(|h| h.what.as_str()).collect();
-        assert_eq!(chain, ["hit deploy-token", "secrets.DEPLOY_TOKEN", "echo $T | …"]);
-        assert_eq!(fs[1].egress[0].link, Link::IdentityMatch);
-        assert!(fs[2].egress.is_empty(), "outside the scanned root");
+        assert_eq!(e.chain[0].what, "hit deploy-token");
+        assert!(fs[1].egress.is_empty(), "outside the scanned root");
     }
 
     #[test]
@@ -207,11 +198,11 @@ mod tests {
         assert_eq!(found.len(), 1);
         let f = &found[0];
         assert_eq!(
-            (f.rule.as_str(), f.location.line, f.severity),
-            ("egress.transformed-print", 9, Severity::High)
+            (f.kind, f.rule.as_str(), f.location.line),
+            (Kind::CiEgress, "egress.transformed-print", 6)
         );
+        assert_eq!(f.severity, Severity::High);
         assert_eq!(f.secret.redacted, "secrets.DEPLOY_TOKEN");
-        assert_eq!(f.secret.fingerprint, fingerprint(b"ci:github-actions:secrets.DEPLOY_TOKEN"));
         assert_eq!(f.identity.as_ref().map(|i| i.id.as_str()), Some("ci:github-actions:secret/DEPLOY_TOKEN"));
     }
 }

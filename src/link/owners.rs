@@ -2,19 +2,8 @@
 //! GitLab's sections), the author of the commit that introduced it, and what the variable
 //! name says (`DEPLOY_BOT_TOKEN` → `deploy-bot`). Each owner says where it came from.
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use serde::{Deserialize, Serialize};
 
-/// Someone accountable for a secret, and where that came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Owner {
-    /// `@org/team`, `@user`, an email, or a name.
-    pub who: String,
-    /// `codeowners`, `commit-author` or `variable-name`.
-    pub source: String,
-    /// Where exactly: the CODEOWNERS file and line, the commit id, the variable.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
+use crate::finding::Owner;
 
 /// Where GitHub and GitLab look for the file, in the order that decides which one is used.
 pub const LOCATIONS: [&str; 4] =

@@ -1,15 +1,19 @@
 //! A finding: one secret at one location, with everything a report needs and never the
 //! raw value unless redaction is off.
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+pub mod egress;
+pub mod identity;
 
-use crate::egress::Egress;
-use crate::identity::Identity;
+use serde::{Deserialize, Serialize};
+
+pub use egress::{Ci, Egress, Hop, Link, Sink};
+pub use identity::{Identity, Owner};
+
 use crate::rules::Severity;
 use crate::validate::Validation;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
+    pub kind: Kind,
     pub rule: String,
     pub provider: String,
     pub name: String,
@@ -31,13 +35,46 @@ pub struct Finding {
     pub identity: Option<Identity>,
     /// Why the finding is not reported (an inline marker, an allow entry, the baseline);
     /// suppressed findings are shown only with `--show-suppressed`.
-    pub suppressed: Option<String>,
+    pub suppressed: Option<Suppression>,
     /// Where the secret came from in git history (`sprawl git` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub git: Option<GitInfo>,
     /// CI paths through which it can leave the repository's boundary, worst first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub egress: Vec<Egress>,
+}
+
+/// What was found: a secret in the scanned content, or a CI secret reference that reaches
+/// a sink (its value lives in the CI secret store; rule ids `egress.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Secret,
+    CiEgress,
+}
+
+/// Why a finding is not reported, and who decided it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    /// `sprawl:allow`, `path allowed by .sprawl.toml:12`, `baseline`…
+    pub reason: String,
+}
+
+/// Where a suppression lives: in the source next to the secret (SARIF `inSource`), or
+/// outside it, in configuration or a baseline (SARIF `external`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionKind {
+    Inline,
+    Config,
+    Baseline,
+}
+
+impl Suppression {
+    pub fn new(kind: SuppressionKind, reason: impl Into<String>) -> Self {
+        Self { kind, reason: reason.into() }
+    }
 }
 
 /// A finding's place in git history. Commit fields are absent when unknown: an unreachable
@@ -78,8 +115,8 @@ pub struct GitInfo {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Secret {
     pub redacted: String,
-    /// `sha256:` over a domain-separated secret: stable across lines, paths and runs, so
-    /// baselines and identities key on content, not position.
+    /// [`crate::secret::fingerprint`]: stable across lines, paths and runs, so baselines
+    /// and identities key on content, not position.
     pub fingerprint: String,
     pub entropy: f64,
     pub validation: Validation,
@@ -104,51 +141,11 @@ pub struct Pair {
     pub line: u64,
 }
 
-/// Content fingerprint of a secret.
-pub fn fingerprint(secret: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(b"sprawl-secret-v1\0");
-    h.update(secret);
-    format!("sha256:{}", crate::rules::hex(&h.finalize()))
-}
-
-/// Keep a few characters at each end, proportionate to the length, so that a reader can
-/// tell secrets apart without learning them: 40-character tokens keep 6 + 4, an
-/// 8-character password 1 + 0.
-pub fn redact(secret: &[u8]) -> String {
-    let s = String::from_utf8_lossy(secret);
-    let chars: Vec<char> = s.chars().filter(|c| !c.is_control()).collect();
-    let n = chars.len();
-    let head = (n / 6).min(6);
-    let tail = (n / 10).min(4);
-    let mut out: String = chars[..head].iter().collect();
-    out.push('…');
-    out.extend(&chars[n - tail..]);
-    out
-}
-
 impl Finding {
-    /// Sort key: path, position, rule.
-    pub fn sort_key(&self) -> (&Location, &str) {
-        (&self.location, &self.rule)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redaction_keeps_little() {
-        assert_eq!(redact(b"ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"), "ghp_aB…6789");
-        assert_eq!(redact(b"hunter22"), "h…");
-        assert_eq!(redact(b"abc"), "…");
-    }
-
-    #[test]
-    fn fingerprint_is_content_based() {
-        assert_eq!(fingerprint(b"x"), fingerprint(b"x"));
-        assert_ne!(fingerprint(b"x"), fingerprint(b"y"));
-        assert!(fingerprint(b"x").starts_with("sha256:"));
+    /// Sort key: path, position, rule, then the secret (as shown) and the blob, so that the order is
+    /// total and reports diff cleanly whatever order the threads found them in.
+    pub fn sort_key(&self) -> (&Location, &str, &str, &str, Option<&str>) {
+        let blob = self.git.as_ref().map(|g| g.blob.as_str());
+        (&self.location, &self.rule, &self.secret.redacted, &self.secret.fingerprint, blob)
     }
 }

@@ -1,0 +1,60 @@
+//! The link stage: ties each finding to what surrounds it in the repository — its owners
+//! (CODEOWNERS, the introducing commit's author, the role a variable name states) and its
+//! egress paths (the repository's CI model) — and reports the CI secret references that
+//! reach a sink as findings of their own.
+mod egress;
+pub mod owners;
+
+use crate::egress::CiModel;
+use crate::finding::Finding;
+use crate::paths::{PathMap, RepoFiles, RepoPaths};
+use owners::OwnerContext;
+
+/// What the link stage knows of one repository (or one directory).
+pub struct Linker {
+    owners: OwnerContext,
+    ci: Option<CiModel>,
+    /// How finding paths map to the repository paths the CI model uses.
+    shown: PathMap,
+    /// Add the CI secrets' own `egress.*` findings (a scan of a whole tree; a pre-commit or
+    /// pull-request scan reports only what the change adds).
+    ci_findings: bool,
+}
+
+impl Linker {
+    /// No owners, no CI model: standard input.
+    pub fn none() -> Self {
+        Self { owners: OwnerContext::default(), ci: None, shown: PathMap::repo(), ci_findings: false }
+    }
+
+    /// `owners` from the repository's CODEOWNERS; the CI model from `ci` (`None`: do not
+    /// build one); `shown` maps finding paths to repository paths.
+    pub fn new(
+        owners: OwnerContext,
+        ci: Option<&dyn RepoFiles>,
+        shown: PathMap,
+        ci_findings: bool,
+        warn: &dyn Fn(String),
+    ) -> Self {
+        let ci = ci.map(|files| CiModel::build(files, warn));
+        Self { owners, ci, shown, ci_findings }
+    }
+
+    /// Attach egress paths and owners to every finding, after adding the CI secrets' own
+    /// findings; `paths` makes finding paths repository-relative for CODEOWNERS.
+    pub fn link(&self, findings: &mut Vec<Finding>, paths: &RepoPaths) {
+        if let Some(model) = &self.ci {
+            egress::link(model.flows(), findings, &self.shown);
+            if self.ci_findings {
+                findings.extend(egress::ci_secret_findings(model.flows(), &self.shown));
+            }
+        }
+        for f in findings.iter_mut() {
+            let rel = paths.relative(&f.location.path);
+            let found = self.owners.owners(f, rel.as_deref());
+            if let Some(identity) = &mut f.identity {
+                identity.owners = found;
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The one post-scan pipeline every command runs, between a source and a report:
+//!
+//! ```text
+//! raw findings ──► link ──► suppress ──► order
+//! (identity set    owners,   allowed paths,   path, position, rule
+//!  by the scanner) egress    the baseline
+//! ```
+//!
+//! The scanner attaches identities and inline suppressions, because both need the bytes
+//! around a match; everything that needs the whole repository happens here, once, for
+//! `dir`, `git`, `stdin`, `baseline create` and each repository of a `sweep`.
+use crate::finding::{Finding, Suppression, SuppressionKind};
+use crate::link::Linker;
+use crate::paths::RepoPaths;
+use crate::suppress::baseline::{self, Baseline};
+use crate::suppress::Suppressor;
+
+/// What the stages after the source need of one repository.
+pub struct Stages<'a> {
+    pub linker: &'a Linker,
+    pub suppressor: &'a Suppressor,
+    pub baseline: Option<&'a Baseline>,
+    /// Makes finding paths repository-relative (allowed paths, baseline keys, CODEOWNERS).
+    pub paths: &'a RepoPaths,
+}
+
+/// How many findings each kind of suppression took.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub suppressed: usize,
+    pub baselined: usize,
+}
+
+/// A finding after the pipeline, with the key the baseline knows it by.
+pub struct Processed {
+    pub key: String,
+    pub finding: Finding,
+}
+
+/// Link, suppress and order `findings`. Suppressed findings are kept, marked, so that
+/// `--show-suppressed` can list them.
+pub fn run(mut findings: Vec<Finding>, stages: &Stages) -> (Vec<Processed>, Tally) {
+    stages.linker.link(&mut findings, stages.paths);
+    let mut tally = Tally::default();
+    let mut out: Vec<Processed> = findings
+        .into_iter()
+        .map(|mut f| {
+            let rel = stages.paths.relative(&f.location.path).unwrap_or_else(|| f.location.path.clone());
+            if f.suppressed.is_none() {
+                f.suppressed = stages.suppressor.by_path(&f.rule, &rel);
+            }
+            let key = baseline::key(&f.rule, &f.secret.fingerprint, &rel);
+            if f.suppressed.is_some() {
+                tally.suppressed += 1;
+            } else if stages.baseline.is_some_and(|b| b.contains(&key)) {
+                f.suppressed = Some(Suppression::new(SuppressionKind::Baseline, "baseline"));
+                tally.baselined += 1;
+            }
+            Processed { key, finding: f }
+        })
+        .collect();
+    out.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    (out, tally)
+}
