@@ -291,3 +291,77 @@ impl<'a> LineCounter<'a> {
 fn column(prefix: &[u8]) -> u64 {
     prefix.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64 + 1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    fn scanner() -> Scanner {
+        let rules = Arc::new(RuleSet::load(true, &[] as &[std::path::PathBuf]).expect("builtin rules load"));
+        let matcher = Matcher::new(rules).expect("matcher builds");
+        Scanner::new(matcher, Arc::new(Suppressor::default()), true, false, false)
+    }
+
+    fn scan(s: &Scanner, text: &[u8]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        s.scan_bytes(text, "f", &mut ScanScratch::default(), &mut out);
+        out
+    }
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let found = scan(&scanner(), "x\n# ünïcödé\n  DB_PASSWORD=Tr0ub4dor-x9q\n".as_bytes());
+        assert_eq!(found.len(), 1);
+        let l = &found[0].location;
+        assert_eq!((l.line, l.column, l.end_line, l.end_column), (3, 15, 3, 28));
+        assert_eq!(found[0].secret.value, None, "redacted by default");
+    }
+
+    #[test]
+    fn a_reader_in_chunks_finds_what_one_buffer_finds() {
+        let s = scanner();
+        // Secrets on both sides of the first chunk boundary and inside the overlap.
+        let mut text = Vec::new();
+        let mut line = 0;
+        while text.len() < CHUNK + OVERLAP * 2 {
+            line += 1;
+            if line % 20_000 == 0 {
+                text.extend_from_slice(format!("API_TOKEN=Chunk{line}-Xq9zW2vB7kLm\n").as_bytes());
+            } else {
+                text.extend_from_slice(b"filler line of ordinary text, nothing to see\n");
+            }
+        }
+        let whole = scan(&s, &text);
+        let mut chunked = Vec::new();
+        let got = s.scan_reader(&text[..], "f", &mut ScanScratch::default(), &mut chunked).expect("reads");
+        assert_eq!(got.ok(), Some(text.len() as u64));
+        let at = |fs: &[Finding]| {
+            fs.iter().map(|f| (f.location.clone(), f.secret.fingerprint.clone())).collect::<Vec<_>>()
+        };
+        assert!(whole.len() >= 9, "{}", whole.len());
+        assert_eq!(at(&chunked), at(&whole));
+    }
+
+    #[test]
+    fn binary_input_is_skipped_unless_asked_for() {
+        let s = scanner();
+        let mut out = Vec::new();
+        let got = s.scan_reader(
+            &b"\0\x01DB_PASSWORD=Tr0ub4dor-x9q\n"[..],
+            "f",
+            &mut ScanScratch::default(),
+            &mut out,
+        );
+        assert!(matches!(got, Ok(Err(Skip::Binary))));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_generic_rule_yields_to_a_specific_one_on_the_same_bytes() {
+        let key_id = ["AKIA", "QYLPMN5HHHFPZAM2"].concat();
+        let found = scan(&scanner(), format!("aws_access_key_id = {key_id}\n").as_bytes());
+        let rules: Vec<&str> = found.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(rules, ["aws.access-key-id"]);
+    }
+}

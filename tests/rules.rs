@@ -52,3 +52,36 @@ fn list_names_every_rule() {
     assert!(list.len() >= 150, "{} rules", list.len());
     assert!(list.iter().any(|r| r["id"] == "github.pat.classic"));
 }
+
+/// A misspelt identity hint used to pass the check and silently drop the identity.
+#[test]
+fn unknown_identity_hint_is_an_error_naming_file_rule_and_valid_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("hint.toml");
+    std::fs::write(
+        &file,
+        r#"[[rule]]
+id = "test.hint"
+name = "Hint"
+provider = "test"
+keywords = ["tok_"]
+regex = '''(?P<secret>tok_[a-z]{8})'''
+identity = "aws-acess-key"
+severity = "high"
+examples = ["tok_abcdefgh"]
+negative_examples = ["tok_ABCDEFGH"]
+"#,
+    )
+    .expect("write rule");
+    let path = file.to_str().expect("utf-8 path");
+    for args in [&["rules", "--check", "--rules", path][..], &["dir", "--rules", path, "."][..]] {
+        let run = run_in(dir.path(), args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let said = format!("{}{}", run.stdout, run.stderr);
+        assert!(said.contains("hint.toml") && said.contains("test.hint"), "{said}");
+        assert!(
+            said.contains("\"aws-acess-key\"") && said.contains("aws-access-key, github-token"),
+            "{said}"
+        );
+    }
+}

@@ -180,3 +180,31 @@ fn egress_sarif_has_code_flows() {
     assert!(secrets.iter().any(|r| r["codeFlows"].is_array()
         && r["message"]["text"].as_str().is_some_and(|m| m.contains("Can leave the repository through"))));
 }
+
+/// An inline `sprawl:allow` is a suppression in the source (`inSource`); an allow entry of
+/// `.sprawl.toml` and the baseline are `external`.
+#[test]
+fn suppression_kinds_in_sarif() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("inline.env"), "DB_PASSWORD=Inl1ne-Sw33t-Pw # sprawl:allow\n").expect("write");
+    fs::write(dir.path().join("config.env"), "DB_PASSWORD=C0nfig-Sw33t-Pw\n").expect("write");
+    fs::write(dir.path().join(".sprawl.toml"), "[[allow]]\npaths = [\"config.env\"]\n").expect("write");
+    let (text, log) = sarif_of(dir.path(), &["dir", ".", "--format", "sarif", "--show-suppressed"]);
+    assert_valid(&text);
+    let kinds: Vec<(String, String)> = log["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().expect("uri");
+            (uri.to_string(), r["suppressions"][0]["kind"].as_str().expect("suppressed").to_string())
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("config.env".to_string(), "external".to_string()),
+            ("inline.env".to_string(), "inSource".to_string())
+        ]
+    );
+}

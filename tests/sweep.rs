@@ -166,3 +166,49 @@ fn shards_partition_the_targets() {
     }
     assert_eq!((total, seen.len()), (7, 7), "each repository in exactly one shard: {seen:?}");
 }
+
+/// A sweep goes through the same pipeline as `sprawl git`: each repository's CI model is
+/// built from its HEAD tree, so its findings carry their egress paths and its CI secrets
+/// reaching a sink are findings of their own.
+#[test]
+fn sweep_reports_egress_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let workflow = "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \"$DEPLOY_BOT_TOKEN\"\n        env:\n          DEPLOY_BOT_TOKEN: ${{ secrets.DEPLOY_BOT_TOKEN }}\n";
+    new_repo(
+        &dir.path().join("repos"),
+        "ci",
+        &[
+            ("config/.env", "DEPLOY_BOT_TOKEN=Sw33p-Egr3ss-T0ken-Q7\n"),
+            (".github/workflows/ci.yml", workflow),
+        ],
+    );
+    let run = run_in(dir.path(), &["sweep", "repos", "--format", "jsonl"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found = lines(&run, "finding");
+    let secret = found.iter().find(|f| f["location"]["path"] == "config/.env").expect("the .env finding");
+    let sinks: Vec<&str> = secret["egress"]
+        .as_array()
+        .expect("egress paths")
+        .iter()
+        .filter_map(|e| e["sink"].as_str())
+        .collect();
+    assert_eq!(sinks, ["log-print"], "{secret}");
+    assert_eq!(secret["identity"]["owners"][1]["source"], "variable-name", "{secret}");
+    assert!(found.iter().any(|f| f["rule"] == "egress.log-print" && f["kind"] == "ci-egress"), "{found:?}");
+}
+
+/// `--baseline` applies to sweeps: only findings not in the baseline are reported.
+#[test]
+fn sweep_honours_the_baseline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = new_repo(&dir.path().join("repos"), "app", &[("old.env", "DB_PASSWORD=Old-Sw33p-Pw-K4\n")]);
+    let baseline = run_in(&repo, &["baseline", "create", "."]);
+    assert_eq!(baseline.code, 0, "{}", baseline.stderr);
+    fs::write(dir.path().join("known.baseline"), &baseline.stdout).expect("write baseline");
+    commit(&repo, &[("new.env", "DB_PASSWORD=New-Sw33p-Pw-K5\n")], "add");
+    let run = run_in(dir.path(), &["sweep", "repos", "--format", "jsonl", "--baseline", "known.baseline"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found = lines(&run, "finding");
+    let paths: Vec<&str> = found.iter().filter_map(|f| f["location"]["path"].as_str()).collect();
+    assert_eq!(paths, ["new.env"]);
+}

@@ -33,7 +33,7 @@ impl Ci {
     }
 }
 
-/// What makes a value observable outside its boundary (research/IDENTITY_EGRESS.md §3.3).
+/// What makes a value observable outside its boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Sink {
@@ -96,7 +96,7 @@ impl Sink {
         }
     }
 
-    /// Severity for a live secret and an internal trigger (§3.3); images are raised to
+    /// Severity for a live secret and an internal trigger; images are raised to
     /// critical when something in the repository pushes them.
     pub fn base(self) -> Severity {
         match self {

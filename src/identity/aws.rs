@@ -52,7 +52,7 @@ fn from_key_id(key_id: &str) -> Option<Derived> {
 }
 
 /// The account id encoded in a key id: base32-decode characters 4..20, read the first 48
-/// bits and drop their top bit and low 7 bits (§1.1 of the research notes). Ids whose fifth character is
+/// bits and drop their top bit and low 7 bits. Ids whose fifth character is
 /// `I` or `J` predate the encoding and carry no account.
 fn account_id(key_id: &str) -> Option<u64> {
     let body = key_id.as_bytes().get(4..20)?;

@@ -4,20 +4,13 @@ use std::sync::LazyLock;
 
 use super::{Derived, Evidence};
 
-/// `"field": "value"` in JSON (also with escaped quotes, inside another JSON string).
-fn json_field<'a>(hay: &'a [u8], field: &str) -> Option<&'a str> {
-    let re = Regex::new(&format!(r#"\\?"{field}\\?"\s*:\s*\\?"([^"\\]{{1,300}})\\?""#)).ok()?;
-    let caps = re.captures(hay)?;
-    std::str::from_utf8(caps.get(1)?.as_bytes()).ok()
-}
-
 /// A service-account JSON key: the rule matches its `private_key_id`; the `client_email`
 /// that names the account is usually a few lines further on.
 pub(crate) fn gcp_service_account(ev: &Evidence) -> Option<Derived> {
     let key_id = ev.secret_str()?;
-    let email = json_field(ev.after(), "client_email").or_else(|| json_field(ev.before(), "client_email"));
-    let project = ev.group("account").or_else(|| json_field(ev.context, "project_id"));
-    let mut d = match (email, project) {
+    let email = ev.json_field("client_email");
+    let project = ev.group("account").map(str::to_string).or_else(|| ev.json_field("project_id"));
+    let mut d = match (email, &project) {
         (Some(email), _) => {
             Derived::new(format!("gcp:serviceaccount/{email}"), "service-account").with("client_email", email)
         }
@@ -30,7 +23,7 @@ pub(crate) fn gcp_service_account(ev: &Evidence) -> Option<Derived> {
     if let Some(project) = project {
         d = d.with("project_id", project);
     }
-    if let Some(client) = json_field(ev.context, "client_id") {
+    if let Some(client) = ev.json_field("client_id") {
         d = d.with("client_id", client);
     }
     Some(d)

@@ -156,7 +156,7 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    /// GitLab's routable token generator (research notes §1.3), with a fixed "random" tail.
+    /// GitLab's routable token generator (its published format), with a fixed "random" tail.
     fn routable(prefix: &str, fields: &[(&str, u64)], version: Option<&str>) -> String {
         let mut fields = fields.to_vec();
         fields.sort();
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn published_vectors_decode_to_org_1() {
-        // GitLab's own rule-file vectors, non-versioned and versioned (research notes §1.3).
+        // GitLab's own rule-file vectors, non-versioned and versioned (its published format).
         for token in
             ["glpat-bzox79Of-KE9FD2LjoXXF4CvyxA.0r03gxo7s", "glpat-bzox79Of-KE9FD2LjoXXF4CvyxA.01.0r0l8l6ir"]
         {

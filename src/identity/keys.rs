@@ -24,10 +24,10 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 pub(crate) fn extract(ev: &Evidence) -> Option<Derived> {
     let text = unescape(ev.secret_str()?);
     let mut derived = parse(&text)?.derive();
-    if let Some(email) = json_field(ev, "client_email") {
+    if let Some(email) = ev.json_field("client_email") {
         derived.fields.insert("client_email".into(), email);
         for name in ["project_id", "private_key_id"] {
-            if let Some(value) = json_field(ev, name) {
+            if let Some(value) = ev.json_field(name) {
                 derived.fields.insert(name.into(), value);
             }
         }
@@ -946,34 +946,6 @@ fn regroup(data: &[u8], from: u32, to: u32, pad: bool) -> Option<Vec<u8>> {
         return None;
     }
     Some(out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Context
-
-/// A string field of the JSON around the key (a GCP service-account file), nearest occurrence
-/// first; also when that JSON is itself escaped inside a string (`\"client_email\": \"…\"`).
-fn json_field(ev: &Evidence, name: &str) -> Option<String> {
-    let quoted = format!("\"{name}");
-    let value_at = |text: &[u8], at: usize| json_value(text.get(at + quoted.len()..)?);
-    let after = memchr::memmem::find(ev.after(), quoted.as_bytes())
-        .and_then(|at| Some((at, value_at(ev.after(), at)?)));
-    let before = memchr::memmem::rfind(ev.before(), quoted.as_bytes())
-        .and_then(|at| Some((ev.before().len() - at, value_at(ev.before(), at)?)));
-    [after, before].into_iter().flatten().min_by_key(|(distance, _)| *distance).map(|(_, value)| value)
-}
-
-/// The value of `": "value"` right after a field name (its closing quote next), in plain or
-/// escaped JSON (`\": \"value\"`).
-fn json_value(rest: &[u8]) -> Option<String> {
-    fn quote(bytes: &[u8]) -> Option<&[u8]> {
-        bytes.strip_prefix(b"\\\"").or_else(|| bytes.strip_prefix(b"\""))
-    }
-    let rest = quote(rest)?.trim_ascii_start().strip_prefix(b":")?;
-    let rest = quote(rest.trim_ascii_start())?;
-    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
-    let value = std::str::from_utf8(rest.get(..end)?).ok()?;
-    (!value.is_empty() && !value.contains(char::is_whitespace)).then(|| value.to_string())
 }
 
 #[cfg(test)]

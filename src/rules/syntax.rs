@@ -29,7 +29,7 @@ pub struct RuleSyntax {
     #[serde(default)]
     pub identity: Option<String>,
     pub severity: String,
-    /// Bytes of context searched after a keyword hit (default 1024); multi-line secrets
+    /// Bytes of context searched after a keyword hit (default 512); multi-line secrets
     /// such as PEM blocks need more.
     #[serde(default)]
     pub window: Option<usize>,

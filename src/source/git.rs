@@ -41,7 +41,7 @@ pub fn open(path: &Path) -> anyhow::Result<gix::Repository> {
 /// Every blob in the object database (all packs of the repo and its alternates, then loose
 /// objects), each exactly once, reachable or not. Each pack is decoded with the delta-tree
 /// traversal (every object decoded once, deltas resolved from in-memory bases: 7-9x faster
-/// than looking objects up one by one, §3.1) on `threads` gix threads; `scan` is cloned per
+/// than looking objects up one by one) on `threads` gix threads; `scan` is cloned per
 /// thread. Blobs over `max_blob` are still decoded (they may be delta bases) but only counted.
 /// A corrupt pack or object is reported through `warn` and the rest is read.
 pub fn for_each_unique_blob<F>(

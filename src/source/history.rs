@@ -344,7 +344,7 @@ pub(crate) struct Delta {
 }
 
 /// Plumbing tree diffs (`gix::diff::tree`) with reused state: about 9x faster than the
-/// `Tree::changes()` platform in a loop, which builds a resource cache per call (§3.4).
+/// `Tree::changes()` platform in a loop, which builds a resource cache per call.
 /// Commits diffed per parallel task: consecutive commits share most trees, so each task's
 /// object cache stays warm.
 const DIFF_CHUNK: usize = 256;
@@ -360,7 +360,7 @@ fn first_parent_deltas(
 ) -> anyhow::Result<Vec<Option<Delta>>> {
     use rayon::prelude::*;
     let shared = repo.clone().into_sync();
-    // Every tree is read once per child commit: a cache makes the diffs 3-4x faster (§3.7).
+    // Every tree is read once per child commit: a cache makes the diffs 3-4x faster.
     // The budget is split between the threads, so memory stays bounded.
     let cache = 64 * 1024 * 1024 / rayon::current_num_threads().max(1);
     let chunks: Vec<Vec<Option<Delta>>> = order

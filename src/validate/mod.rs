@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn gitlab_published_vectors() {
-        // Public test vectors from GitLab's own rule file (research/IDENTITY_EGRESS.md §1.3).
+        // Public test vectors from GitLab's own rule file.
         for v in
             ["glpat-bzox79Of-KE9FD2LjoXXF4CvyxA.0r03gxo7s", "glpat-bzox79Of-KE9FD2LjoXXF4CvyxA.01.0r0l8l6ir"]
         {
