@@ -68,7 +68,8 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
             (walked.findings, dir_linker(config, walk, &walked.listed, &stats), "file")
         }
         Source::Git(opts) => {
-            let found = pool.install(|| source::repo::scan(&scanner, opts, &stats))?;
+            let mut found = pool.install(|| source::repo::scan(&scanner, opts, &stats))?;
+            found.extend(config.config_changes.iter().map(|path| Finding::config_change(path)));
             let linker = git_linker(opts, !found.is_empty(), &stats)?;
             (found, linker, "blob")
         }

@@ -9,10 +9,12 @@ use anyhow::Context;
 use crate::cli::{BaselineCommand, ColorChoice, Command, DirArgs, GitArgs, ScanArgs};
 use crate::matcher::Matcher;
 use crate::paths::RepoPaths;
+use crate::project::ProjectFiles;
 use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::scanner::Scanner;
 use crate::source::dir::WalkOptions;
+use crate::source::git;
 use crate::source::history::Scope;
 use crate::source::repo::{GitOptions, Mode};
 use crate::suppress::baseline::Baseline;
@@ -61,6 +63,9 @@ pub struct ScanConfig {
     pub paths: RepoPaths,
     /// Problems found while loading the configuration, printed once the scan starts.
     pub warnings: Vec<String>,
+    /// Configuration files a pull-request range changes (`--range` only): reported as
+    /// findings, so that reviewers see a change to the check in the change it checks.
+    pub config_changes: Vec<String>,
 }
 
 impl ScanConfig {
@@ -76,14 +81,22 @@ impl ScanConfig {
             Command::Baseline(BaselineCommand::Create(args)) => Self::git(&args.git, |_| Output::Baseline),
             Command::Stdin(args) => {
                 let source = Source::Stdin { label: args.label.clone() };
-                Self::build(&args.scan, source, None, &cwd()?, RepoPaths::default(), Output::Report)
+                Self::build(
+                    &args.scan,
+                    source,
+                    None,
+                    ProjectFiles::Disk(cwd()?),
+                    RepoPaths::default(),
+                    Output::Report,
+                )
             }
             Command::Sweep(args) => {
+                let project = ProjectFiles::Disk(cwd()?);
                 let config = Self::build(
                     &args.scan,
                     Source::Sweep,
                     None,
-                    &cwd()?,
+                    project,
                     RepoPaths::default(),
                     Output::Report,
                 )?;
@@ -107,7 +120,7 @@ impl ScanConfig {
         output: fn(Format) -> Output,
     ) -> anyhow::Result<Self> {
         let first = paths.first().context("no path to scan")?;
-        let worktree = crate::source::git::discover(first).and_then(|r| r.workdir().map(Path::to_path_buf));
+        let worktree = git::discover(first).and_then(|r| r.workdir().map(Path::to_path_buf));
         let repo_paths = RepoPaths::for_dir(first, worktree);
         let root = repo_paths.root.clone().unwrap_or_else(|| first.clone());
         let walk = WalkOptions {
@@ -120,7 +133,8 @@ impl ScanConfig {
             max_file_size: 0,
             list: crate::egress::may_be_ci_file,
         };
-        let mut config = Self::build(args, Source::Dir(walk), Some(root.clone()), &root, repo_paths, output)?;
+        let project = ProjectFiles::Disk(root.clone());
+        let mut config = Self::build(args, Source::Dir(walk), Some(root), project, repo_paths, output)?;
         if let Source::Dir(walk) = &mut config.source {
             (walk.threads, walk.max_file_size) = (config.threads, config.max_file_size);
         }
@@ -128,9 +142,9 @@ impl ScanConfig {
     }
 
     /// Git history, a range or the index. CODEOWNERS and CI files come from HEAD's tree (the
-    /// index for `--staged`), `.sprawl.toml` from the work tree.
+    /// index for `--staged`), `.sprawl.toml` from the work tree (the base commit for a range).
     fn git(args: &GitArgs, output: fn(Format) -> Output) -> anyhow::Result<Self> {
-        let repo = crate::source::git::open(&args.repo)?;
+        let repo = git::open(&args.repo)?;
         let root = repo.workdir().map_or_else(|| args.repo.clone(), Path::to_path_buf);
         let mode = if args.staged {
             Mode::Staged
@@ -144,56 +158,89 @@ impl ScanConfig {
                 unreachable: !args.no_unreachable && !narrowed,
             }
         };
+        // A pull request must not configure its own check: its range reads the configuration
+        // of the base commit, and reports changes to it (see `config_changes`).
+        let (project, config_changes) = match &mode {
+            Mode::Range(range) => {
+                let (base, tip) = git::split_range(range)?;
+                let (base, tip) = (git::resolve_commit(&repo, base)?, git::resolve_commit(&repo, tip)?);
+                let changes = changed_config(&repo, base, tip)?;
+                (ProjectFiles::Commit { repo: Box::new(repo), commit: base }, changes)
+            }
+            _ => (ProjectFiles::Disk(root), Vec::new()),
+        };
         let opts = GitOptions { repo: args.repo.clone(), mode, threads: 0, max_file_size: 0 };
         let mut config =
-            Self::build(&args.scan, Source::Git(opts), None, &root, RepoPaths::default(), output)?;
+            Self::build(&args.scan, Source::Git(opts), None, project, RepoPaths::default(), output)?;
+        config.config_changes = config_changes;
         if let Source::Git(opts) = &mut config.source {
             (opts.threads, opts.max_file_size) = (config.threads, config.max_file_size);
         }
         Ok(config)
     }
 
-    /// Validate the shared options and load the scanned repository's configuration: `root`
-    /// is where `.sprawl.toml` and `.gitleaks.toml` are looked for when not given, and
-    /// `paths` what finding paths are made relative to.
+    /// Validate the shared options and load the scanned repository's configuration:
+    /// `project` is where `.sprawl.toml` and `.gitleaks.toml` are read when not given on the
+    /// command line, and `paths` what finding paths are made relative to.
     fn build(
         args: &ScanArgs,
         source: Source,
         repo_root: Option<PathBuf>,
-        root: &Path,
+        project: ProjectFiles,
         paths: RepoPaths,
         output: fn(Format) -> Output,
     ) -> anyhow::Result<Self> {
-        if args.no_builtin_rules && args.rule_paths.is_empty() {
-            anyhow::bail!("--no-builtin-rules needs at least one --rules PATH");
-        }
         let mut warnings = Vec::new();
-        let project = match &args.config {
-            Some(file) => ProjectConfig::load(file, &file.display().to_string())?,
-            None => match root.join(".sprawl.toml") {
-                f if f.is_file() && !args.no_config => ProjectConfig::load(&f, ".sprawl.toml")?,
-                _ => ProjectConfig::default(),
+        let project_files = |rel: &str| -> anyhow::Result<Option<String>> {
+            if args.no_config {
+                return Ok(None);
+            }
+            project.read(rel)
+        };
+        // The user's own files (named on the command line) are trusted; the repository's are
+        // read inside it, from the base commit for a range.
+        let mut rules = RuleSet::load(!args.no_builtin_rules, &args.rule_paths)?;
+        let settings = match &args.config {
+            Some(file) => {
+                let settings = ProjectConfig::load(file)?;
+                let dir = file.parent().unwrap_or(Path::new("."));
+                let paths: Vec<PathBuf> = settings.rules.iter().map(|r| dir.join(r)).collect();
+                rules.add(RuleSet::load(false, &paths)?.rules)?;
+                settings
+            }
+            None => match project_files(".sprawl.toml")? {
+                Some(text) => {
+                    let settings = ProjectConfig::parse(".sprawl.toml", &text)?;
+                    for rel in &settings.rules {
+                        let files = project.rule_files(rel).context(".sprawl.toml: rules")?;
+                        rules.add_files(&files)?;
+                    }
+                    settings
+                }
+                None => ProjectConfig::default(),
             },
         };
-        let mut rule_paths = args.rule_paths.clone();
-        rule_paths.extend(project.rules.iter().cloned());
-        let mut rules = RuleSet::load(!args.no_builtin_rules, &rule_paths)?;
-        let mut suppressor = project.suppressor;
-        let gitleaks_file = args
-            .gitleaks_config
-            .clone()
-            .or_else(|| Some(root.join(".gitleaks.toml")).filter(|f| f.is_file() && !args.no_config));
-        if let Some(file) = gitleaks_file {
-            let text =
-                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let name = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+        let mut suppressor = settings.suppressor;
+        let gitleaks = match &args.gitleaks_config {
+            Some(file) => Some((
+                file.display().to_string(),
+                std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?,
+            )),
+            None => project_files(".gitleaks.toml")?.map(|text| (".gitleaks.toml".to_string(), text)),
+        };
+        if let Some((name, text)) = gitleaks {
             let imported = gitleaks::import(&name, &text)?;
             rules.add(imported.rules)?;
             suppressor.allows.extend(imported.allows);
             warnings.extend(imported.warnings);
         }
-        for (id, at) in &project.disable {
+        anyhow::ensure!(
+            !rules.is_empty(),
+            "no rules to run: --no-builtin-rules needs --rules PATH or a rule file"
+        );
+        for (id, at) in &settings.disable {
             anyhow::ensure!(rules.remove(id), "{at}: disable names unknown rule {id:?}");
+            warnings.push(format!("{at}: rule {id} is disabled by the configuration"));
         }
         for allow in &suppressor.allows {
             for id in &allow.rules {
@@ -217,7 +264,7 @@ impl ScanConfig {
             source,
             root: repo_root,
             threads,
-            max_file_size: args.max_file_size.or(project.max_file_size).unwrap_or(100 << 20),
+            max_file_size: args.max_file_size.or(settings.max_file_size).unwrap_or(100 << 20),
             binary: args.binary,
             redact: !args.no_redact,
             output_mode: output(format),
@@ -236,6 +283,7 @@ impl ScanConfig {
             show_suppressed: args.show_suppressed,
             paths,
             warnings,
+            config_changes: Vec::new(),
         })
     }
 
@@ -243,4 +291,30 @@ impl ScanConfig {
         let matcher = Matcher::new(self.rules.clone()).context("building the matcher")?;
         Ok(Scanner::new(matcher, self.suppressor.clone(), self.redact, self.binary, self.report_invalid))
     }
+}
+
+/// The configuration files whose content differs between `base` and `tip`: `.sprawl.toml`,
+/// `.gitleaks.toml` and the rule files the base's `.sprawl.toml` names.
+fn changed_config(
+    repo: &gix::Repository,
+    base: gix::ObjectId,
+    tip: gix::ObjectId,
+) -> anyhow::Result<Vec<String>> {
+    let mut watched = vec![".sprawl.toml".to_string(), ".gitleaks.toml".to_string()];
+    let base_files = ProjectFiles::Commit { repo: Box::new(repo.clone()), commit: base };
+    if let Ok(Some(text)) = base_files.read(".sprawl.toml") {
+        if let Ok(settings) = ProjectConfig::parse(".sprawl.toml", &text) {
+            for rel in settings.rules {
+                match base_files.rule_files(&rel) {
+                    Ok(files) => watched.extend(files.into_iter().map(|(name, _)| name)),
+                    Err(_) => watched.push(rel),
+                }
+            }
+        }
+    }
+    let blob = |commit, path: &str| match git::tree_entry(repo, commit, path) {
+        Ok(Some(git::TreeEntry::Blob { id, .. })) => Some(id),
+        _ => None,
+    };
+    Ok(watched.into_iter().filter(|p| blob(base, p) != blob(tip, p)).collect())
 }

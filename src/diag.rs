@@ -47,10 +47,85 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
+/// A TOML parse error as `file:line:column: message`, without the offending line (the toml
+/// crate quotes it, and a configuration line may hold a secret) and with the values the
+/// message quotes left out: only the names sprawl expects are kept.
+pub fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> String {
+    let at = match e.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = before.len() - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+            format!("{file}:{line}:{column}")
+        }
+        None => file.to_string(),
+    };
+    let message = e.message().trim();
+    let (what, expected) = message.split_once(", expected").map_or((message, None), |(a, b)| (a, Some(b)));
+    let mut out = format!("{at}: {}", without_quoted(what));
+    if let Some(expected) = expected {
+        out.push_str(", expected");
+        out.push_str(expected);
+    }
+    out
+}
+
+/// A regex error's last line (`error: unclosed group`), without the pattern it quotes.
+pub fn regex_error(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid");
+    let last = last.trim().trim_start_matches("error:").trim();
+    // A single-line message (a size limit, say) may still quote: keep only the words.
+    without_quoted(last)
+}
+
+/// `text` with what it quotes replaced by `…`: every double-quoted value, and every
+/// backticked name that does not look like a configuration key (a short word of letters,
+/// `_`, `.` and `-`: a secret used as a key has digits or length).
+fn without_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quoted: Option<(char, String)> = None;
+    for c in text.chars() {
+        match &mut quoted {
+            Some((q, inside)) if c == *q => {
+                let name_like = *q == '`'
+                    && inside.len() <= 24
+                    && inside.chars().all(|c| c.is_ascii_alphabetic() || "_.-".contains(c));
+                out.push_str(if name_like { inside } else { "…" });
+                out.push(c);
+                quoted = None;
+            }
+            Some((_, inside)) => inside.push(c),
+            None => {
+                out.push(c);
+                if c == '`' || c == '"' {
+                    quoted = Some((c, String::new()));
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn escapes_controls() {
-        assert_eq!(super::sanitize("a\x1b[31mb\n"), "a\\u{1b}[31mb\\n");
+        assert_eq!(sanitize("a\x1b[31mb\n"), "a\\u{1b}[31mb\\n");
+    }
+
+    #[test]
+    fn config_errors_do_not_quote_values() {
+        let text = "a = 1\ntoken = \"hunter2-Sup3r\" oops\n";
+        let e = toml::from_str::<toml::Table>(text).expect_err("bad TOML");
+        let msg = toml_error("x.toml", text, &e);
+        assert!(msg.starts_with("x.toml:2:"), "{msg}");
+        assert!(!msg.contains("hunter2"), "{msg}");
+        let pattern = ["(", "hunter2-Sup3r"].concat();
+        let e = regex::Regex::new(&pattern).expect_err("bad regex");
+        let msg = regex_error(&e);
+        assert!(!msg.contains("hunter2") && msg.contains("unclosed"), "{msg}");
     }
 }

@@ -10,7 +10,8 @@
 //! - `rules`: `sprawl rules` and `rules --check`;
 //! - `sarif`: SARIF validated against the 2.1.0 schema; no secret in any output format;
 //! - `suppress`: inline markers, `.sprawl.toml`, gitleaks import, baselines;
-//! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards.
+//! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards;
+//! - `trust`: the scanned repository's configuration stays inside its trust boundary.
 mod common;
 mod dir;
 mod egress;
@@ -21,3 +22,4 @@ mod sarif;
 mod stdin;
 mod suppress;
 mod sweep;
+mod trust;

@@ -111,10 +111,10 @@ fn config_errors_name_file_and_line() {
     let d = dir.path();
     write(d, "a.env", "DB_PASSWORD=Zx8-Qv2mLp7w\n");
     for (config, wanted) in [
-        ("max_file_size = \"1M\"\nunknown_key = 1\n", ".sprawl.toml: TOML parse error at line 2"),
-        ("[[allow]]\nregexes = ['(unclosed']\n", ".sprawl.toml:2: bad regex \"(unclosed\""),
+        ("max_file_size = \"1M\"\nunknown_key = 1\n", ".sprawl.toml:2:1: unknown field `unknown_key`"),
+        ("[[allow]]\nregexes = ['(unclosed']\n", ".sprawl.toml:2: allow.regexes: bad regex: unclosed group"),
         ("\n\ndisable = [\"no.such.rule\"]\n", ".sprawl.toml:3: disable names unknown rule \"no.such.rule\""),
-        ("[[allow]]\npaths = ['a/[']\n", ".sprawl.toml:2: bad path glob"),
+        ("[[allow]]\npaths = ['a/[']\n", ".sprawl.toml:2: allow.paths: bad glob"),
     ] {
         write(d, ".sprawl.toml", config);
         let run = run_in(d, &["dir", "--format", "jsonl"]);

@@ -44,13 +44,15 @@ pub struct Finding {
     pub egress: Vec<Egress>,
 }
 
-/// What was found: a secret in the scanned content, or a CI secret reference that reaches
-/// a sink (its value lives in the CI secret store; rule ids `egress.*`).
+/// What was found: a secret in the scanned content, a CI secret reference that reaches a
+/// sink (its value lives in the CI secret store; rule ids `egress.*`), or a change that a
+/// pull-request range makes to sprawl's own configuration (`sprawl.config-change`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Secret,
     CiEgress,
+    ConfigChange,
 }
 
 /// Why a finding is not reported, and who decided it.
@@ -142,6 +144,33 @@ pub struct Pair {
 }
 
 impl Finding {
+    /// A pull-request range changes `path`, a file that configures sprawl: the check's
+    /// configuration came from the base commit, and a reviewer should look at the change.
+    pub fn config_change(path: &str) -> Self {
+        Self {
+            kind: Kind::ConfigChange,
+            rule: "sprawl.config-change".into(),
+            provider: "sprawl".into(),
+            name: "The change modifies sprawl's configuration (not applied to this check)".into(),
+            severity: Severity::Medium,
+            secret: Secret {
+                redacted: path.to_string(),
+                fingerprint: crate::secret::fingerprint(format!("config:{path}").as_bytes()),
+                entropy: 0.0,
+                validation: Validation::Unverified,
+                value: None,
+            },
+            location: Location { path: path.to_string(), line: 1, column: 1, end_line: 1, end_column: 1 },
+            key: None,
+            encoding: None,
+            paired_with: None,
+            identity: None,
+            suppressed: None,
+            git: None,
+            egress: Vec::new(),
+        }
+    }
+
     /// Sort key: path, position, rule, then the secret (as shown) and the blob, so that the order is
     /// total and reports diff cleanly whatever order the threads found them in.
     pub fn sort_key(&self) -> (&Location, &str, &str, &str, Option<&str>) {

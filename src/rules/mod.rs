@@ -233,12 +233,10 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, Box<regex_automata::
 /// Index of the capture group called `name` (group 0 is the whole match).
 /// The rule's regex parses and has a `secret` group.
 pub(crate) fn verify_regex(src: &RuleSyntax) -> anyhow::Result<()> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(&src.regex)
-        .with_context(|| format!("rule {}: regex does not parse", src.id))?;
+    let hir =
+        regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(&src.regex).map_err(
+            |e| anyhow::anyhow!("rule {}: regex does not parse: {}", src.id, crate::diag::regex_error(&e)),
+        )?;
     if !has_capture(&hir, "secret") {
         bail!("rule {}: regex has no named group `secret`", src.id);
     }
@@ -280,6 +278,14 @@ impl RuleSet {
         let mut set = Self::default();
         set.add(rules)?;
         Ok(set)
+    }
+
+    /// Add the rules of user or repository rule files, given as `(name, text)`.
+    pub fn add_files(&mut self, files: &[(String, String)]) -> anyhow::Result<()> {
+        for (name, text) in files {
+            self.add(parse_file(name, text, Rule::compile)?)?;
+        }
+        Ok(())
     }
 
     /// Add rules; an id defined twice is an error naming both origins.
@@ -325,7 +331,8 @@ fn parse_file(
     text: &str,
     rule: fn(RuleSyntax, &str) -> anyhow::Result<Rule>,
 ) -> anyhow::Result<Vec<Rule>> {
-    let file: RuleFile = toml::from_str(text).with_context(|| format!("rule file {name} is not valid"))?;
+    let file: RuleFile = toml::from_str(text)
+        .map_err(|e| anyhow::anyhow!("rule file {}", crate::diag::toml_error(name, text, &e)))?;
     file.rule.into_iter().map(|r| rule(r, name).with_context(|| format!("rule file {name}"))).collect()
 }
 

@@ -341,20 +341,8 @@ fn compare_tree(
 /// so merging the base branch in does not re-report the base's files. One entry per
 /// (blob, path), with the oldest introducing commit by (time, id); sorted by path, then id.
 pub fn range_blobs(repo: &gix::Repository, range: &str) -> anyhow::Result<Vec<RangeBlob>> {
-    let (base, tip) = range
-        .split_once("..")
-        .filter(|(a, b)| !a.is_empty() && !b.starts_with('.'))
-        .with_context(|| format!("bad range {range:?}: expected BASE..HEAD"))?;
-    let tip = if tip.is_empty() { "HEAD" } else { tip };
-    let resolve = |rev: &str| -> anyhow::Result<ObjectId> {
-        let id = repo.rev_parse_single(rev).with_context(|| format!("unknown revision {rev:?}"))?;
-        let commit = id
-            .object()
-            .and_then(|o| o.peel_to_commit())
-            .with_context(|| format!("{rev:?} is not a commit"))?;
-        Ok(commit.id)
-    };
-    let (base, tip) = (resolve(base)?, resolve(tip)?);
+    let (base, tip) = split_range(range)?;
+    let (base, tip) = (resolve_commit(repo, base)?, resolve_commit(repo, tip)?);
     let mut repo = repo.clone();
     repo.object_cache_size_if_unset(64 * 1024 * 1024);
     let repo = &repo;
@@ -531,6 +519,51 @@ pub fn notes(repo: &gix::Repository) -> Vec<String> {
         notes.push("empty repository: no commits".to_owned());
     }
     notes
+}
+
+/// `BASE..TIP` (`TIP` defaults to `HEAD`) as its two revisions.
+pub fn split_range(range: &str) -> anyhow::Result<(&str, &str)> {
+    let (base, tip) = range
+        .split_once("..")
+        .filter(|(a, b)| !a.is_empty() && !b.starts_with('.'))
+        .with_context(|| format!("bad range {range:?}: expected BASE..HEAD"))?;
+    Ok((base, if tip.is_empty() { "HEAD" } else { tip }))
+}
+
+/// The commit a revision names.
+pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> anyhow::Result<ObjectId> {
+    let id = repo.rev_parse_single(rev).with_context(|| format!("unknown revision {rev:?}"))?;
+    let commit =
+        id.object().and_then(|o| o.peel_to_commit()).with_context(|| format!("{rev:?} is not a commit"))?;
+    Ok(commit.id)
+}
+
+/// An entry of a commit's tree: a regular file's blob, or what else is there.
+pub enum TreeEntry {
+    Blob {
+        id: ObjectId,
+        size: u64,
+    },
+    /// A directory: its entries' names.
+    Tree(Vec<String>),
+    /// A symbolic link or a submodule: not followed.
+    Other,
+}
+
+/// The entry at `path` in `commit`'s tree, if any.
+pub fn tree_entry(repo: &gix::Repository, commit: ObjectId, path: &str) -> anyhow::Result<Option<TreeEntry>> {
+    let tree = repo.find_commit(commit)?.tree()?;
+    let Some(entry) = tree.lookup_entry_by_path(path)? else { return Ok(None) };
+    let mode = entry.mode();
+    Ok(Some(if mode.is_blob() {
+        TreeEntry::Blob { id: entry.object_id(), size: repo.find_header(entry.object_id())?.size() }
+    } else if mode.is_tree() {
+        let names =
+            entry.object()?.into_tree().decode()?.entries.iter().map(|e| e.filename.to_string()).collect();
+        TreeEntry::Tree(names)
+    } else {
+        TreeEntry::Other
+    }))
 }
 
 /// The files of HEAD's tree (or of the index) that `keep` selects by path, read on demand

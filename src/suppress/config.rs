@@ -1,8 +1,9 @@
 //! `.sprawl.toml`: a repository's own scan settings. Every key is checked; an unknown key,
-//! a bad glob or a bad regex is an error naming the file and line.
+//! a bad glob or a bad regex is an error naming the file, line and key, never the line's
+//! content (it may hold a secret).
 //!
 //! ```toml
-//! rules = ["ci/extra-rules"]           # more rule files or directories (relative to this file)
+//! rules = ["ci/extra-rules"]           # more rule files or directories, inside the repository
 //! disable = ["generic.password"]       # rule ids not to run
 //! max_file_size = "10M"
 //! compat_markers = true                # honour gitleaks:allow and pragma: allowlist secret
@@ -15,7 +16,7 @@
 //! stopwords = ["dummy"]                # substrings of the secret, any case
 //! ```
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use globset::{GlobBuilder, GlobSetBuilder};
@@ -56,8 +57,9 @@ struct AllowSyntax {
 /// A loaded `.sprawl.toml`.
 #[derive(Debug, Default)]
 pub struct ProjectConfig {
-    /// Extra rule files, resolved against the config file's directory.
-    pub rules: Vec<PathBuf>,
+    /// Extra rule files or directories, as written (relative to the configuration file's
+    /// directory: the repository root for a repository's own file).
+    pub rules: Vec<String>,
     /// Rule ids to drop, with the line that asked for it.
     pub disable: Vec<(String, String)>,
     pub max_file_size: Option<u64>,
@@ -71,20 +73,22 @@ pub(crate) fn at(file: &str, text: &str, span: Range<usize>) -> String {
 }
 
 impl ProjectConfig {
-    /// Load `path`, naming it `name` in messages.
-    pub fn load(path: &Path, name: &str) -> anyhow::Result<Self> {
+    /// Load the file the user named on the command line.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let name = path.display().to_string();
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
-        Self::parse(name, &text, path.parent().unwrap_or(Path::new(".")))
+        Self::parse(&name, &text)
     }
 
-    pub fn parse(file: &str, text: &str, dir: &Path) -> anyhow::Result<Self> {
-        let syntax: FileSyntax = toml::from_str(text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+    /// Parse `text`, naming it `file` in messages.
+    pub fn parse(file: &str, text: &str) -> anyhow::Result<Self> {
+        let syntax: FileSyntax = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!("{}", crate::diag::toml_error(file, text, &e)))?;
         let max_file_size = match &syntax.max_file_size {
             None => None,
-            Some(s) => Some(
-                crate::units::parse_size(s.get_ref())
-                    .map_err(|e| anyhow::anyhow!("{}: max_file_size: {e}", at(file, text, s.span())))?,
-            ),
+            Some(s) => Some(crate::units::parse_size(s.get_ref()).map_err(|_| {
+                anyhow::anyhow!("{}: max_file_size: not a size (use K, M or G)", at(file, text, s.span()))
+            })?),
         };
         let mut allows = Vec::new();
         for entry in &syntax.allow {
@@ -93,7 +97,7 @@ impl ProjectConfig {
             let mut paths = GlobSetBuilder::new();
             for g in &entry.paths {
                 let glob = GlobBuilder::new(g.get_ref()).literal_separator(true).build().map_err(|e| {
-                    anyhow::anyhow!("{}: bad path glob {:?}: {e}", at(file, text, g.span()), g.get_ref())
+                    anyhow::anyhow!("{}: allow.paths: bad glob: {}", at(file, text, g.span()), e.kind())
                 })?;
                 paths.add(glob);
             }
@@ -101,8 +105,9 @@ impl ProjectConfig {
                 .regexes
                 .iter()
                 .map(|r| {
-                    regex::bytes::Regex::new(r.get_ref()).map_err(|e| {
-                        anyhow::anyhow!("{}: bad regex {:?}: {e}", at(file, text, r.span()), r.get_ref())
+                    regex::bytes::RegexBuilder::new(r.get_ref()).size_limit(1 << 20).build().map_err(|e| {
+                        let why = crate::diag::regex_error(&e);
+                        anyhow::anyhow!("{}: allow.regexes: bad regex: {why}", at(file, text, r.span()))
                     })
                 })
                 .collect::<anyhow::Result<_>>()?;
@@ -118,7 +123,7 @@ impl ProjectConfig {
         let disable =
             syntax.disable.iter().map(|d| (d.get_ref().clone(), at(file, text, d.span()))).collect();
         Ok(Self {
-            rules: syntax.rules.iter().map(|r| dir.join(r)).collect(),
+            rules: syntax.rules,
             disable,
             max_file_size,
             suppressor: Suppressor { allows, compat_markers: syntax.compat_markers.unwrap_or(true) },
