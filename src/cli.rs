@@ -142,6 +142,11 @@ pub struct ScanArgs {
     /// Print secrets in full. Never use in CI logs.
     #[arg(long)]
     pub no_redact: bool,
+    /// Key fingerprints with the organisation key in FILE (kept outside the repository; the
+    /// SPRAWL_FINGERPRINT_KEY environment variable does the same): a report's fingerprints
+    /// then reveal nothing to anyone without the key. See docs/SECURITY.md.
+    #[arg(long, value_name = "FILE")]
+    pub fingerprint_key_file: Option<PathBuf>,
     /// Extra rule files or directories of `*.toml` rule files (repeatable).
     #[arg(long = "rules", value_name = "PATH")]
     pub rule_paths: Vec<PathBuf>,

@@ -191,6 +191,18 @@ impl ScanConfig {
         output: fn(Format) -> Output,
     ) -> anyhow::Result<Self> {
         let mut warnings = Vec::new();
+        let key = match &args.fingerprint_key_file {
+            Some(file) => {
+                Some(std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?)
+            }
+            None => std::env::var_os("SPRAWL_FINGERPRINT_KEY").map(|k| k.as_encoded_bytes().to_vec()),
+        };
+        let key = key.map(|k| k.trim_ascii().to_vec());
+        anyhow::ensure!(
+            key.as_ref().is_none_or(|k| k.len() >= 16),
+            "the fingerprint key must have at least 16 bytes"
+        );
+        crate::secret::set_key(key);
         let project_files = |rel: &str| -> anyhow::Result<Option<String>> {
             if args.no_config {
                 return Ok(None);

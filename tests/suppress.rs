@@ -167,7 +167,7 @@ fn baseline_round_trip() {
     let text = fs::read_to_string(d.join(".sprawl-baseline")).expect("baseline written");
     let entries: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(entries.len(), 2, "{text}");
-    assert!(entries[0].starts_with("generic.password sha256:") && entries[0].contains(" config/app.env  # "));
+    assert!(entries[0].starts_with("generic.password pbkdf2:") && entries[0].contains(" config/app.env  # "));
     assert!(!text.contains("Zx8-Qv2mLp7w"), "the baseline holds fingerprints, not secrets");
 
     // Nothing new.

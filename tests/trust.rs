@@ -87,3 +87,59 @@ fn a_range_uses_the_base_configuration_and_reports_changes_to_it() {
         }
     }
 }
+
+/// Fingerprints do not give weak secrets away: a dictionary guess hashed the old way (an
+/// unkeyed SHA-256) matches nothing; with an organisation key every fingerprint is an HMAC
+/// under it, stable from run to run, so baselines keep working.
+#[test]
+fn fingerprints_resist_guessing_and_take_an_organisation_key() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let weak = "Summer2024!";
+    fs::write(dir.path().join("app.env"), format!("DB_PASSWORD={weak}\n")).expect("write");
+    let fingerprint = |env: &[(&str, &str)]| {
+        let mut cmd = sprawl();
+        cmd.current_dir(dir.path())
+            .args(["dir", ".", "--format", "jsonl"])
+            .env_remove("SPRAWL_FINGERPRINT_KEY");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let run = Run::from(cmd.output().expect("runs"));
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        run.findings()[0]["secret"]["fingerprint"].as_str().expect("fingerprint").to_string()
+    };
+    let unkeyed = fingerprint(&[]);
+    let guess = Sha256::new().chain_update(b"sprawl-secret-v1\0").chain_update(weak).finalize();
+    let guess: String = guess.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(unkeyed.starts_with("pbkdf2:") && !unkeyed.contains(&guess), "{unkeyed}");
+    assert_eq!(fingerprint(&[]), unkeyed, "stable without a key");
+
+    let key = [("SPRAWL_FINGERPRINT_KEY", "an-organisation-key-of-32-bytes!")];
+    let keyed = fingerprint(&key);
+    assert!(keyed.starts_with("hmac-sha256:") && keyed != unkeyed, "{keyed}");
+    assert_eq!(fingerprint(&key), keyed, "stable with the same key");
+    let other = fingerprint(&[("SPRAWL_FINGERPRINT_KEY", "another-organisation-key-32bytes")]);
+    assert_ne!(other, keyed);
+
+    // A baseline made with the key suppresses the finding on the next keyed run.
+    let base = Run::from(
+        sprawl()
+            .current_dir(dir.path())
+            .env("SPRAWL_FINGERPRINT_KEY", key[0].1)
+            .args(["baseline", "create", "--files", "."])
+            .output()
+            .expect("runs"),
+    );
+    assert_eq!(base.code, 0, "{}", base.stderr);
+    fs::write(dir.path().join("known.baseline"), &base.stdout).expect("write");
+    let again = Run::from(
+        sprawl()
+            .current_dir(dir.path())
+            .env("SPRAWL_FINGERPRINT_KEY", key[0].1)
+            .args(["dir", ".", "--format", "jsonl", "--baseline", "known.baseline"])
+            .output()
+            .expect("runs"),
+    );
+    assert_eq!((again.code, again.findings().len()), (0, 0), "{}", again.stderr);
+}

@@ -1,7 +1,6 @@
 //! The matcher: a case-insensitive search for every rule keyword finds the few windows
 //! worth a regex; each rule's regex confirms inside its windows; entropy, the generic
 //! filters and offline checksums then decide what is reported.
-pub(crate) mod entropy;
 pub(crate) mod generic;
 mod keywords;
 
@@ -227,7 +226,7 @@ impl Matcher {
         let group = |name: &str| caps.get_group_by_name(name).map(|s| (s.start, s.end));
         let (secret_start, secret_end) = group("secret").filter(|(s, e)| e > s)?;
         let value = &hay[secret_start..secret_end];
-        let entropy = entropy::shannon(value);
+        let entropy = crate::secret::shannon(value);
         if rule.min_entropy.is_some_and(|min| entropy < min) {
             return None;
         }

@@ -48,7 +48,7 @@ impl Baseline {
             let (Some(rule), Some(fp), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
                 anyhow::bail!("{}:{}: expected `RULE FINGERPRINT PATH`", path.display(), i + 1);
             };
-            if !fp.starts_with("sha256:") {
+            if !crate::secret::is_fingerprint(fp) {
                 anyhow::bail!("{}:{}: {fp:?} is not a sprawl fingerprint", path.display(), i + 1);
             }
             keys.insert(key(rule, fp, file));
