@@ -2,6 +2,7 @@
 //! post-scan pipeline (`crate::pipeline`), then report.
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -201,25 +202,51 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
         bar
     });
     let totals = std::sync::Mutex::new((0u64, 0usize));
-    let done = |r: &sweep::RepoReport| {
-        let mut t = totals.lock().expect("no thread panics while holding the lock");
-        t.0 += r.summary.blobs_scanned;
-        t.1 += r.summary.findings_open;
-        if let Some(bar) = &progress {
-            bar.inc(1);
-            bar.set_message(format!("{} blobs, {} findings", t.0, t.1));
+    let shown = |status: sweep::Status| !args.only_new || status != sweep::Status::Open;
+    let inventory = config.output_mode == Output::Report(Format::Inventory);
+    // JSON Lines stream: each repository's lines are written and flushed before its state
+    // is recorded, so a sweep killed at any point loses nothing and `--only-new` stays exact.
+    let out = std::sync::Mutex::new(output(config)?);
+    let reported = std::sync::atomic::AtomicUsize::new(0);
+    let emit = |r: &sweep::RepoReport| -> anyhow::Result<()> {
+        {
+            let mut t = totals.lock().expect("no thread panics while holding the lock");
+            t.0 += r.summary.blobs_scanned;
+            t.1 += r.summary.findings_open;
+            if let Some(bar) = &progress {
+                bar.inc(1);
+                bar.set_message(format!("{} blobs, {} findings", t.0, t.1));
+            }
         }
+        if inventory {
+            return Ok(());
+        }
+        let mut out = out.lock().expect("no thread panics while holding the lock");
+        for (status, f) in r.findings.iter().filter(|(s, _)| shown(*s)) {
+            let mut line = serde_json::to_value(f)?;
+            line["type"] = serde_json::json!("finding");
+            line["repo"] = serde_json::json!(r.summary.repo);
+            line["status"] = serde_json::to_value(status)?;
+            serde_json::to_writer(&mut *out, &line)?;
+            writeln!(out)?;
+            reported.fetch_add(usize::from(*status != sweep::Status::Closed), Ordering::Relaxed);
+        }
+        let mut line = serde_json::to_value(&r.summary)?;
+        line["type"] = serde_json::json!("summary");
+        serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
+        out.flush()?;
+        Ok(())
     };
     let started = Instant::now();
-    let reports = sweep::sweep(&repos, &opts, &cx, &done)?;
+    let when = if inventory { sweep::Commit::Deferred } else { sweep::Commit::AfterEmit };
+    let (reports, deferred) = sweep::sweep(&repos, &opts, &cx, when, &emit)?;
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
-
-    let mut out = output(config)?;
-    let shown = |status: sweep::Status| !args.only_new || status != sweep::Status::Open;
-    let mut reported = 0usize;
-    if config.output_mode == Output::Report(Format::Inventory) {
+    let mut out = out.into_inner().expect("sweep is over");
+    let mut reported = reported.into_inner();
+    if inventory {
         let mut all = Vec::new();
         for r in &reports {
             for (_, f) in r.findings.iter().filter(|(s, _)| *s != sweep::Status::Closed && shown(*s)) {
@@ -230,24 +257,9 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
         }
         reported = all.len();
         report::write(Format::Inventory, &all, &report_context(config, &warn), &mut out)?;
-    } else {
-        for r in &reports {
-            for (status, f) in r.findings.iter().filter(|(s, _)| shown(*s)) {
-                let mut line = serde_json::to_value(f)?;
-                line["type"] = serde_json::json!("finding");
-                line["repo"] = serde_json::json!(r.summary.repo);
-                line["status"] = serde_json::to_value(status)?;
-                serde_json::to_writer(&mut out, &line)?;
-                writeln!(out)?;
-                reported += usize::from(*status != sweep::Status::Closed);
-            }
-            let mut line = serde_json::to_value(&r.summary)?;
-            line["type"] = serde_json::json!("summary");
-            serde_json::to_writer(&mut out, &line)?;
-            writeln!(out)?;
-        }
     }
     out.flush()?;
+    deferred.commit()?;
     let failed = reports.iter().filter(|r| r.summary.error.is_some()).count();
     if !config.quiet {
         let unchanged = reports.iter().filter(|r| r.summary.unchanged).count();
@@ -266,12 +278,12 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
 }
 
 /// Where findings go: `-o FILE` or standard output, buffered.
-fn output(config: &ScanConfig) -> anyhow::Result<Box<dyn Write>> {
+fn output(config: &ScanConfig) -> anyhow::Result<Box<dyn Write + Send>> {
     Ok(match &config.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     })
 }
 

@@ -10,6 +10,7 @@
 //!   of low entropy — a password a dictionary holds — `pbkdf2:`, PBKDF2-HMAC-SHA256 with
 //!   [`SLOW_ROUNDS`] rounds, so that each guess costs what 20,000 SHA-256 guesses cost
 //!   (an organisation that fears offline guessing sets a key).
+//!
 //! The same secret gets the same fingerprint on every run and machine with the same key.
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};

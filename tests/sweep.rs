@@ -53,7 +53,7 @@ fn incremental_sweeps() {
     let first = sweep(&[]);
     assert_eq!(first.code, 1, "{}", first.stderr);
     let found = lines(&first, "finding");
-    let got: Vec<(String, String)> = found
+    let mut got: Vec<(String, String)> = found
         .iter()
         .map(|f| {
             (
@@ -62,6 +62,7 @@ fn incremental_sweeps() {
             )
         })
         .collect();
+    got.sort(); // repositories are written as they finish
     assert_eq!(got, [("alpha".to_string(), "new".to_string()), ("gamma".to_string(), "new".to_string())]);
     assert_eq!(lines(&first, "summary").len(), 3);
 
@@ -211,4 +212,74 @@ fn sweep_honours_the_baseline() {
     let found = lines(&run, "finding");
     let paths: Vec<&str> = found.iter().filter_map(|f| f["location"]["path"].as_str()).collect();
     assert_eq!(paths, ["new.env"]);
+}
+
+/// A repository's state is recorded only once its findings are written: when the output
+/// cannot be written, the next `--only-new` sweep reports them again.
+#[test]
+fn state_is_recorded_only_after_the_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repos = dir.path().join("repos");
+    new_repo(&repos, "alpha", &[("app.env", "DB_PASSWORD=Alph4-Str34m-Pw\n")]);
+    new_repo(&repos, "beta", &[("svc.env", "API_TOKEN=B3ta-Str34m-T0ken-X9\n")]);
+    let full = fs::File::create("/dev/full").expect("/dev/full");
+    let failed = crate::common::sprawl()
+        .current_dir(dir.path())
+        .args(["sweep", "repos", "--state", "state", "--format", "jsonl"])
+        .stdout(full)
+        .output()
+        .expect("sprawl runs");
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("its state is not recorded"), "{stderr}");
+
+    let again =
+        run_in(dir.path(), &["sweep", "repos", "--state", "state", "--format", "jsonl", "--only-new"]);
+    let new: Vec<Value> = lines(&again, "finding").into_iter().filter(|f| f["status"] == "new").collect();
+    assert_eq!(new.len(), 2, "{}", again.stdout);
+}
+
+/// A sweep killed after its first repository has written that repository's findings; what
+/// its state did not record is new on the next `--only-new` sweep: nothing is lost.
+#[test]
+fn a_killed_sweep_loses_nothing() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repos = dir.path().join("repos");
+    for i in 0..24 {
+        let env = format!("DB_PASSWORD=K1ll-Sw33p-Pw-{i}x\nAPI_TOKEN=K1ll-T0ken-{i}-Zq8w\n");
+        new_repo(&repos, &format!("r{i}"), &[("app.env", &env)]);
+    }
+    let mut child = crate::common::sprawl()
+        .current_dir(dir.path())
+        .args(["sweep", "repos", "--state", "state", "--format", "jsonl", "-j1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sprawl starts");
+    // Kill it after the first repository's summary, then read whatever it wrote before it
+    // died: a finding written is a finding reported.
+    let mut seen = BTreeSet::new();
+    let mut killed = false;
+    let out = std::io::BufReader::new(child.stdout.take().expect("piped"));
+    for line in out.lines().map_while(Result::ok) {
+        let Ok(v) = serde_json::from_str::<Value>(&line) else { continue }; // cut by the kill
+        if v["type"] == "summary" && !killed {
+            child.kill().expect("kill");
+            killed = true;
+        }
+        if v["type"] == "finding" {
+            seen.insert(v["secret"]["fingerprint"].as_str().expect("fingerprint").to_string());
+        }
+    }
+    child.wait().expect("reaped");
+    assert!(seen.len() >= 2 && seen.len() < 48, "killed part-way: {} findings written", seen.len());
+
+    let rest = run_in(dir.path(), &["sweep", "repos", "--state", "state", "--format", "jsonl", "--only-new"]);
+    let new: BTreeSet<String> = lines(&rest, "finding")
+        .iter()
+        .filter(|f| f["status"] == "new")
+        .map(|f| f["secret"]["fingerprint"].as_str().expect("fingerprint").to_string())
+        .collect();
+    let all: BTreeSet<String> = seen.union(&new).cloned().collect();
+    assert_eq!(all.len(), 48, "every finding was reported by one of the two sweeps");
 }

@@ -78,19 +78,57 @@ pub struct Context<'a> {
     pub warn: &'a (dyn Fn(String) + Sync),
 }
 
-/// Sweep `repos` (see [`targets`]); `done` is called after each repository (progress).
+/// When a repository's state is written: right after its report was emitted (the output
+/// streams, so a sweep killed at any point has written every finding whose state it
+/// recorded), or by the caller once the whole output is written (an inventory needs every
+/// repository first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    AfterEmit,
+    Deferred,
+}
+
+/// A repository's state, computed but not yet written.
+struct Pending {
+    label: String,
+    state: RepoState,
+}
+
+/// The states a [`Commit::Deferred`] sweep left, with the state directory still locked.
+pub struct Deferred {
+    dir: Option<StateDir>,
+    pending: Vec<Pending>,
+}
+
+impl Deferred {
+    /// Write the states, once the output is written.
+    pub fn commit(self) -> anyhow::Result<()> {
+        let Some(dir) = self.dir else { return Ok(()) };
+        for p in self.pending {
+            dir.save(&p.label, &p.state)?;
+        }
+        Ok(())
+    }
+}
+
+/// Sweep `repos` (see [`targets`]). `emit` gets each repository's report as soon as it is
+/// done; with [`Commit::AfterEmit`] its state is written once `emit` returned `Ok`. Returns
+/// the reports in the order of `repos`, and the states still to be written (none unless
+/// [`Commit::Deferred`]).
 pub fn sweep(
     repos: &[PathBuf],
     opts: &SweepOptions,
     cx: &Context,
-    done: &(dyn Fn(&RepoReport) + Sync),
-) -> anyhow::Result<Vec<RepoReport>> {
+    when: Commit,
+    emit: &(dyn Fn(&RepoReport) -> anyhow::Result<()> + Sync),
+) -> anyhow::Result<(Vec<RepoReport>, Deferred)> {
     let state = opts.state.as_deref().map(|d| StateDir::open(d, &|n| (cx.warn)(n))).transpose()?;
     // Repositories run side by side; each gets its share of the threads for pack decoding.
     let per_repo = (opts.threads / repos.len().max(1)).max(1);
     let parallel = opts.threads.min(repos.len()).max(1);
     let next = Mutex::new(0usize);
     let reports = Mutex::new(Vec::new());
+    let deferred = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..parallel {
             s.spawn(|| loop {
@@ -102,23 +140,42 @@ pub fn sweep(
                 let Some(path) = repos.get(i) else { break };
                 let started = Instant::now();
                 let label = path.display().to_string();
-                let mut report =
-                    sweep_repo(path, &label, state.as_ref(), opts, per_repo, cx).unwrap_or_else(|e| {
-                        RepoReport {
-                            summary: Summary { error: Some(format!("{e:#}")), ..Summary::default() },
-                            ..RepoReport::default()
-                        }
-                    });
+                let (mut report, pending) = match sweep_repo(path, &label, state.as_ref(), opts, per_repo, cx)
+                {
+                    Ok((report, state)) => {
+                        (report, state.map(|state| Pending { label: label.clone(), state }))
+                    }
+                    Err(e) => {
+                        let summary = Summary { error: Some(format!("{e:#}")), ..Summary::default() };
+                        (RepoReport { summary, ..RepoReport::default() }, None)
+                    }
+                };
                 report.summary.repo = label;
                 report.summary.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
-                done(&report);
+                let emitted = emit(&report);
+                match (emitted, pending, state.as_ref()) {
+                    (Err(e), ..) => (cx.warn)(format!(
+                        "{}: output failed ({e:#}); its state is not recorded",
+                        report.summary.repo
+                    )),
+                    (Ok(()), Some(p), Some(dir)) if when == Commit::AfterEmit => {
+                        if let Err(e) = dir.save(&p.label, &p.state) {
+                            (cx.warn)(format!("{}: {e:#}", p.label));
+                        }
+                    }
+                    (Ok(()), Some(p), _) => {
+                        deferred.lock().expect("no thread panics while holding the lock").push(p)
+                    }
+                    (Ok(()), None, _) => {}
+                }
                 reports.lock().expect("no thread panics while holding the lock").push((i, report));
             });
         }
     });
     let mut reports = reports.into_inner().expect("sweep threads have finished");
     reports.sort_by_key(|(i, _)| *i);
-    Ok(reports.into_iter().map(|(_, r)| r).collect())
+    let pending = deferred.into_inner().expect("sweep threads have finished");
+    Ok((reports.into_iter().map(|(_, r)| r).collect(), Deferred { dir: state, pending }))
 }
 
 fn sweep_repo(
@@ -128,7 +185,7 @@ fn sweep_repo(
     opts: &SweepOptions,
     threads: usize,
     cx: &Context,
-) -> anyhow::Result<RepoReport> {
+) -> anyhow::Result<(RepoReport, Option<RepoState>)> {
     let repo = git::open(path)?;
     let tips = git::ref_tips(&repo)?;
     let refs: BTreeMap<String, String> = tips.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
@@ -146,7 +203,7 @@ fn sweep_repo(
         summary.unchanged = true;
         summary.findings_open = prev.header.open.len();
         let findings = prev.header.open.iter().map(|o| (Status::Open, o.finding.clone())).collect();
-        return Ok(RepoReport { findings, summary });
+        return Ok((RepoReport { findings, summary }, None));
     }
 
     let mut scanned: Vec<ObjectId>;
@@ -218,7 +275,7 @@ fn sweep_repo(
     summary.findings_open = found.len();
     summary.findings_closed = findings.iter().filter(|(s, _)| *s == Status::Closed).count();
 
-    if let Some(state) = state {
+    let state = state.is_some().then(|| {
         let open = keys.into_iter().zip(found).map(|(key, finding)| Open { key, finding }).collect();
         let header = Header {
             repo: label.to_string(),
@@ -227,7 +284,7 @@ fn sweep_repo(
             hit_blobs: hit_blobs.into_iter().collect(),
             open,
         };
-        state.save(label, &RepoState { header, scanned })?;
-    }
-    Ok(RepoReport { findings, summary })
+        RepoState { header, scanned }
+    });
+    Ok((RepoReport { findings, summary }, state))
 }
