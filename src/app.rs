@@ -62,6 +62,8 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
         stats.warn(w);
     }
     let scanner = config.scanner()?;
+    // Opened before the scan: an unwritable -o fails now, not after minutes of work.
+    let mut out = output(config)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
     let (found, linker, unit) = match &config.source {
         Source::Dir(walk) => {
@@ -96,7 +98,6 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     };
     let (processed, tally) = pipeline::run(found, &stages);
     let new = processed.iter().filter(|p| p.finding.suppressed.is_none()).count();
-    let mut out = output(config)?;
     match config.output_mode {
         Output::Baseline => {
             let entries: Vec<(String, &Finding)> = processed
@@ -172,6 +173,8 @@ fn git_linker(opts: &GitOptions, hits: bool, stats: &Stats) -> anyhow::Result<Li
 /// status, then one summary line per repository) or the inventory across all of them.
 fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     let scanner = config.scanner()?;
+    // Opened before the sweep: an unwritable -o fails now, not after minutes of work.
+    let out = std::sync::Mutex::new(output(config)?);
     let repos: Vec<PathBuf> = sweep::targets::list(&args.targets)?
         .into_iter()
         .filter(|r| args.shard.is_none_or(|s| sweep::targets::in_shard(r, s)))
@@ -206,7 +209,6 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     let inventory = config.output_mode == Output::Report(Format::Inventory);
     // JSON Lines stream: each repository's lines are written and flushed before its state
     // is recorded, so a sweep killed at any point loses nothing and `--only-new` stays exact.
-    let out = std::sync::Mutex::new(output(config)?);
     let reported = std::sync::atomic::AtomicUsize::new(0);
     let emit = |r: &sweep::RepoReport| -> anyhow::Result<()> {
         {

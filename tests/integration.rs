@@ -10,6 +10,8 @@
 //! - `rules`: `sprawl rules` and `rules --check`;
 //! - `sarif`: SARIF validated against the 2.1.0 schema; no secret in any output format;
 //! - `suppress`: inline markers, `.sprawl.toml`, gitleaks import, baselines;
+//! - `output`: errors before any scanning, options per subcommand, human output worst first
+//!   with a summary, unreachable objects off by default;
 //! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards;
 //! - `trust`: the scanned repository's configuration stays inside its trust boundary.
 mod common;
@@ -17,6 +19,7 @@ mod dir;
 mod egress;
 mod git;
 mod identity;
+mod output;
 mod rules;
 mod sarif;
 mod stdin;

@@ -149,7 +149,8 @@ pub fn attribute(
             return hits
                 .into_iter()
                 .map(|(id, f)| {
-                    located(f, id.to_string(), GitInfo { blob: id.to_string(), ..Default::default() })
+                    let git = GitInfo { blob: id.to_string(), ..Default::default() };
+                    located(f, blob_label("blob", &id), git)
                 })
                 .collect();
         }
@@ -162,12 +163,19 @@ pub fn attribute(
             }
             None if unreachable => {
                 let git = GitInfo { blob: id.to_string(), unreachable: true, ..Default::default() };
-                out.push(located(f, id.to_string(), git));
+                out.push(located(f, blob_label("unreachable blob", &id), git));
             }
             None => {}
         }
     }
     merge_versions(out)
+}
+
+/// The location of a blob that has no path: `<unreachable blob 1a2b3c4d5e6f>`, which no
+/// file name can be mistaken for; the full id is in the finding's `git.blob`.
+fn blob_label(what: &str, id: &ObjectId) -> String {
+    let hex = id.to_string();
+    format!("<{what} {}>", hex.get(..12).unwrap_or(&hex))
 }
 
 fn located(mut f: Finding, path: String, git: GitInfo) -> Finding {
