@@ -23,7 +23,7 @@ use crate::source::dir::WalkOptions;
 use crate::source::git::TreeFiles;
 use crate::source::repo::{GitOptions, Mode};
 use crate::suppress::baseline;
-use crate::{egress, report, source, sweep};
+use crate::{egress, progress, report, source, sweep};
 
 /// How a run ended, mapped to the exit code: 0 nothing reported, 1 findings, 2 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,13 +65,19 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     // Opened before the scan: an unwritable -o fails now, not after minutes of work.
     let mut out = output(config)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
+    // A sign of life for long scans of files or history, on a terminal only.
+    let progress = !config.quiet && std::io::stderr().is_terminal();
     let (found, linker, unit) = match &config.source {
         Source::Dir(walk) => {
-            let walked = pool.install(|| source::dir::scan(&scanner, walk, &stats))?;
+            let walked = progress::while_running(progress, &stats, "file", || {
+                pool.install(|| source::dir::scan(&scanner, walk, &stats))
+            })?;
             (walked.findings, dir_linker(config, walk, &walked.listed, &stats), "file")
         }
         Source::Git(opts) => {
-            let mut found = pool.install(|| source::repo::scan(&scanner, opts, &stats))?;
+            let mut found = progress::while_running(progress, &stats, "blob", || {
+                pool.install(|| source::repo::scan(&scanner, opts, &stats))
+            })?;
             found.extend(config.config_changes.iter().map(|path| Finding::config_change(path)));
             let linker = git_linker(opts, !found.is_empty(), &stats)?;
             (found, linker, "blob")
@@ -130,6 +136,7 @@ fn report_context<'a>(config: &'a ScanConfig, warn: &'a dyn Fn(String)) -> repor
         paths: &config.paths,
         color: config.color,
         terminal: config.terminal,
+        width: config.width,
         warn,
     }
 }

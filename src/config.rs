@@ -53,8 +53,8 @@ pub struct ScanConfig {
     pub output_mode: Output,
     pub output: Option<PathBuf>,
     pub color: bool,
-    /// The inventory on a terminal shows every column in full instead of fitting the width.
-    pub wide: bool,
+    /// The width the inventory table fits on a terminal (`None` with `--wide`).
+    pub width: Option<usize>,
     /// Findings go to a terminal (not a file or a pipe).
     pub terminal: bool,
     pub quiet: bool,
@@ -303,7 +303,7 @@ impl ScanConfig {
             redact: !report.no_redact,
             output_mode: output(format),
             output: report.output.clone(),
-            wide: report.wide,
+            width: if report.wide { None } else { Some(terminal_width()) },
             color: match report.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
@@ -326,6 +326,16 @@ impl ScanConfig {
         let matcher = Matcher::new(self.rules.clone()).context("building the matcher")?;
         Ok(Scanner::new(matcher, self.suppressor.clone(), self.redact, self.binary, self.report_invalid))
     }
+}
+
+/// The terminal's width: `COLUMNS` when set (as shells export it), else what the terminal on
+/// standard output says, else 80.
+fn terminal_width() -> usize {
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok());
+    columns
+        .filter(|c| *c > 0)
+        .or_else(|| terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0)))
+        .unwrap_or(80)
 }
 
 /// A baseline is written, not reported: only where it goes is asked of the command line.

@@ -188,3 +188,87 @@ fn unreachable_objects_are_off_by_default() {
         human.stdout
     );
 }
+
+/// Run sprawl in `dir` on a pseudo-terminal (util-linux `script`), with `COLUMNS` set as a
+/// shell exports it; standard output and standard error both land in the result.
+fn on_terminal(dir: &Path, args: &[&str], columns: usize) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut command = quote(env!("CARGO_BIN_EXE_sprawl"));
+    for a in args {
+        command.push(' ');
+        command.push_str(&quote(a));
+    }
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .env("COLUMNS", columns.to_string())
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    String::from_utf8(out.stdout).expect("UTF-8").replace('\r', "")
+}
+
+/// The inventory table fits 80 and 120 columns, each row says where its identity was found,
+/// and `--wide` shows every column in full.
+#[test]
+fn inventory_fits_the_terminal_and_shows_locations() {
+    let dir = tree();
+    let d = dir.path();
+    fs::write(d.join("CODEOWNERS"), "* @example/platform-security-team\n").expect("write");
+    let deep = "services/payments/deployment/config/production";
+    fs::create_dir_all(d.join(deep)).expect("mkdir");
+    for (i, tail) in ["a1b2c3d4e5f6", "g7h8i9j0k1l2", "m3n4o5p6q7r8"].iter().enumerate() {
+        fs::write(d.join(format!("{deep}/secrets-{i}.env")), format!("KEY = crittok_{tail}\n"))
+            .expect("write");
+    }
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "more"]);
+    let args = ["git", "--format", "inventory", "-q", "--no-builtin-rules", "--rules", "rules.toml"];
+    let rows = |out: &str| out.lines().skip(1).filter(|l| !l.is_empty()).count();
+    let mut counts = Vec::new();
+    for columns in [80, 120] {
+        let out = on_terminal(d, &args, columns);
+        let header = out.lines().next().unwrap_or_default();
+        assert!(header.contains("IDENTITY") && header.contains("LOCATION"), "{columns}: {out}");
+        for line in out.lines() {
+            assert!(
+                line.chars().count() <= columns,
+                "{columns} columns, {} wide: {line}",
+                line.chars().count()
+            );
+        }
+        // The last column is the location (no egress here): `path:line`, shortened from the left.
+        for line in out.lines().skip(1).filter(|l| !l.is_empty()) {
+            let location = line.rsplit("  ").next().unwrap_or_default();
+            let line_number = location.rsplit_once(':').map(|(_, n)| n);
+            assert!(line_number.is_some_and(|n| n.parse::<u64>().is_ok()), "{columns}: no location: {line}");
+        }
+        counts.push(rows(&out));
+    }
+    let wide = on_terminal(d, &[&args[..], &["--wide"]].concat(), 80);
+    assert!(wide.lines().any(|l| l.chars().count() > 120), "{wide}");
+    assert!(wide.contains(&format!("{deep}/secrets-0.env:1")), "{wide}");
+    assert!(wide.contains("@example/platform-security-team"), "{wide}");
+    counts.push(rows(&wide));
+    assert_eq!(counts, [8, 8, 8], "two examples in rules.toml, two lows, four criticals");
+}
+
+/// Long scans show a spinner on a terminal; never when standard error is not one, or
+/// with `-q`.
+#[test]
+fn progress_only_on_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // About 25 MB: long enough for the spinner's half-second delay even in a release build.
+    let line = "alpha beta gamma delta config value and some more words to read\n";
+    fs::write(d.join("big.txt"), line.repeat(400_000)).expect("write");
+    let piped = run_in(d, &["dir", "big.txt", "--format", "jsonl"]);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert!(!piped.stderr.contains('\r') && !piped.stderr.contains("scanned ("), "{:?}", piped.stderr);
+    assert!(piped.stderr.starts_with("sprawl: 0 findings in 1 file"), "{}", piped.stderr);
+    let shown = on_terminal(d, &["dir", "big.txt", "--format", "jsonl"], 80);
+    assert!(shown.contains("scanned ("), "no progress on a terminal: {shown:?}");
+    let quiet = on_terminal(d, &["dir", "big.txt", "--format", "jsonl", "-q"], 80);
+    assert_eq!(quiet, "", "-q: {quiet:?}");
+}

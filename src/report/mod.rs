@@ -32,6 +32,8 @@ pub struct Context<'a> {
     pub paths: &'a RepoPaths,
     pub color: bool,
     pub terminal: bool,
+    /// The terminal's width for the inventory table (`None`: no limit, `--wide`).
+    pub width: Option<usize>,
     pub warn: &'a dyn Fn(String),
 }
 
@@ -43,7 +45,7 @@ pub fn write(format: Format, findings: &[Finding], cx: &Context, w: &mut dyn Wri
         Format::Inventory => {
             let rows = identities::build(findings);
             if terminal {
-                inventory::write(&rows, w)?;
+                inventory::write(&rows, cx.width, w)?;
             } else {
                 serde_json::to_writer_pretty(&mut *w, &rows)?;
                 writeln!(w)?;

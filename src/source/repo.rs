@@ -110,8 +110,7 @@ pub fn scan_database(
         move |id: &gix::oid, data: &[u8]| visit.scan(id, data),
         &warn,
     )?;
-    Stats::add(&stats.scanned, counts.blobs.saturating_sub(Stats::get(&stats.skipped_binary)));
-    Stats::add(&stats.bytes, counts.bytes);
+    // Blobs and bytes are counted as they are read (the progress bar shows them).
     Stats::add(&stats.skipped_large, counts.skipped_large);
     Ok(hits.into_inner().expect("scan threads have finished"))
 }
@@ -324,10 +323,12 @@ impl BlobVisit<'_> {
         if let Some(record) = self.record {
             record.lock().expect("no thread panics while holding the lock").push(id.to_owned());
         }
+        Stats::add(&self.stats.bytes, data.len() as u64);
         if self.scanner.skip(data).is_some() {
             Stats::add(&self.stats.skipped_binary, 1);
             return;
         }
+        Stats::add(&self.stats.scanned, 1);
         self.scanner.scan_bytes(data, &id.to_string(), &mut self.scratch, &mut self.found);
         if !self.found.is_empty() {
             let mut hits = self.hits.lock().expect("no thread panics while holding the lock");
