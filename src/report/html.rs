@@ -97,9 +97,10 @@ fn table(page: &mut String, findings: &[Finding], rows: &[Row]) {
             page,
             "<tbody class=\"identity\" data-severity=\"{sev}\" data-provider=\"{provider}\" \
              data-findings=\"{n}\">\n<tr class=\"row\"><td><span class=\"sev {sev}\">{sev}</span></td>\
-             <td><details id=\"identity-{i}\"><summary><code>{id}</code></summary>{detail}</details></td>\
-             <td>{provider}</td><td>{kind}</td><td>{owners}</td><td>{first}</td><td>{head}</td>\
-             <td class=\"num\">{locs}</td><td class=\"num\">{paths}</td></tr>\n</tbody>\n",
+             <td><code>{id}</code></td><td>{provider}</td><td>{kind}</td><td>{owners}</td>\
+             <td>{first}</td><td>{head}</td><td class=\"num\">{locs}</td><td class=\"num\">{paths}</td></tr>\n\
+             <tr class=\"more\"><td></td><td colspan=\"8\"><details id=\"identity-{i}\"><summary>locations \
+             and egress paths</summary>{detail}</details></td></tr>\n</tbody>\n",
             sev = r.severity.as_str(),
             provider = esc(&r.provider),
             n = mine.len(),
@@ -181,8 +182,8 @@ fn graph(e: &Egress) -> String {
             full = esc(what),
             place_full = esc(place),
             tx = x + 8,
-            what = esc(&clip(what, 28)),
-            place = esc(&clip(place, 30)),
+            what = esc(&clip(what, 24, false)),
+            place = esc(&clip(place, 26, true)),
         );
         if i + 1 < nodes.len() {
             let (x1, x2, y) = (x + NODE_W, x + NODE_W + GAP_W - 4, 1 + NODE_H / 2);
@@ -193,14 +194,20 @@ fn graph(e: &Egress) -> String {
     s
 }
 
-/// At most `n` characters, the end kept (file names and lines are at the end).
-fn clip(s: &str, n: usize) -> String {
+/// At most `n` characters: the start of a name kept, or the end of a place (its file name
+/// and line) with `keep_end`.
+fn clip(s: &str, n: usize, keep_end: bool) -> String {
     let count = s.chars().count();
     if count <= n {
         return s.to_string();
     }
-    let tail: String = s.chars().skip(count - (n - 1)).collect();
-    format!("…{tail}")
+    if keep_end {
+        let tail: String = s.chars().skip(count - (n - 1)).collect();
+        format!("…{tail}")
+    } else {
+        let head: String = s.chars().take(n - 1).collect();
+        format!("{head}…")
+    }
 }
 
 /// Text for HTML content and attribute values: markup characters escaped and control
@@ -227,6 +234,7 @@ mod tests {
     #[test]
     fn escapes_markup_and_controls() {
         assert_eq!(esc("<a href='x'>&\"\x1b"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;\\u{1b}");
-        assert_eq!(clip("deploy/prod/.env:12", 8), "….env:12");
+        assert_eq!(clip("deploy/prod/.env:12", 8, true), "….env:12");
+        assert_eq!(clip("network-send (gitlab-ci)", 8, false), "network…");
     }
 }
