@@ -153,6 +153,17 @@ fn human_output_is_worst_first_with_a_summary() {
     assert!(summary[4].trim_start().starts_with("low") && summary[4].contains("testlow:"), "{summary:?}");
     assert_eq!(summary.len(), 6, "{summary:?}");
 
+    // Suppressed findings listed with --show-suppressed say so, and are not counted.
+    fs::write(dir.path().join("src/a.txt"), "first = lowtok_q1w2e3r4t5y6 # sprawl:allow\n").expect("write");
+    let shown =
+        scan(dir.path(), &["dir", "src", "--format", "human", "--color", "never", "--show-suppressed"]);
+    assert!(shown.stdout.contains("[suppressed: inline sprawl:allow]"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains("\n1 finding: 1 critical (and 1 suppressed, listed above)\n"),
+        "{}",
+        shown.stdout
+    );
+
     // Nothing found: no summary, nothing on standard output.
     fs::write(dir.path().join("clean.txt"), "nothing here\n").expect("write");
     let clean = scan(dir.path(), &["dir", "clean.txt", "--format", "human"]);
@@ -260,7 +271,7 @@ fn inventory_fits_the_terminal_and_shows_locations() {
 fn progress_only_on_a_terminal() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    // About 25 MB: long enough for the spinner's half-second delay even in a release build.
+    // About 25 MB: seconds in the tests' debug build, well over the spinner's half-second delay.
     let line = "alpha beta gamma delta config value and some more words to read\n";
     fs::write(d.join("big.txt"), line.repeat(400_000)).expect("write");
     let piped = run_in(d, &["dir", "big.txt", "--format", "jsonl"]);

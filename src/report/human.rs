@@ -73,6 +73,9 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
         if let Some(g) = &f.git {
             line.push_str(&history(g));
         }
+        if let Some(s) = &f.suppressed {
+            line.push_str(&format!("  [suppressed: {}]", sanitize(&s.reason)));
+        }
         writeln!(w, "{line}")?;
         for e in &f.egress {
             writeln!(w, "    egress {}", sanitize(&e.summary()))?;
@@ -83,13 +86,16 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
 
 /// `3 findings: 1 critical, 2 high`, then one line per identity (or rule, for findings
 /// without one), worst first.
-fn summary(findings: &[Finding], p: &Paint, w: &mut dyn Write) -> std::io::Result<()> {
-    if findings.is_empty() {
+fn summary(all: &[Finding], p: &Paint, w: &mut dyn Write) -> std::io::Result<()> {
+    // Suppressed findings listed with --show-suppressed are not counted, only mentioned.
+    let findings: Vec<&Finding> = all.iter().filter(|f| f.suppressed.is_none()).collect();
+    let suppressed = all.len() - findings.len();
+    if all.is_empty() {
         return Ok(());
     }
     let mut by_severity: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
     let mut by_identity: BTreeMap<String, (Severity, usize, &str)> = BTreeMap::new();
-    for f in findings {
+    for f in &findings {
         *by_severity.entry(std::cmp::Reverse(f.severity)).or_default() += 1;
         let name = f.identity.as_ref().map_or_else(|| f.rule.clone(), |i| i.id.clone());
         let entry = by_identity.entry(name).or_insert((f.severity, 0, &f.provider));
@@ -100,7 +106,9 @@ fn summary(findings: &[Finding], p: &Paint, w: &mut dyn Write) -> std::io::Resul
         by_severity.iter().map(|(s, n)| format!("{n} {}", p.severity(s.0).trim_end())).collect();
     let n = findings.len();
     writeln!(w)?;
-    writeln!(w, "{}: {}", p.wrap("1", &format!("{n} finding{}", plural(n))), counts.join(", "))?;
+    let listed =
+        if suppressed > 0 { format!(" (and {suppressed} suppressed, listed above)") } else { String::new() };
+    writeln!(w, "{}: {}{listed}", p.wrap("1", &format!("{n} finding{}", plural(n))), counts.join(", "))?;
     let mut rows: Vec<(&String, &(Severity, usize, &str))> = by_identity.iter().collect();
     rows.sort_by_key(|(_, (severity, count, _))| (std::cmp::Reverse(*severity), std::cmp::Reverse(*count)));
     writeln!(w, "{} identit{}, worst first:", rows.len(), if rows.len() == 1 { "y" } else { "ies" })?;
