@@ -184,8 +184,9 @@ impl ScanConfig {
         // of the base commit, and reports changes to it (see `config_changes`).
         let (project, config_changes) = match &mode {
             Mode::Range(range) => {
-                let (base, tip) = git::split_range(range)?;
-                let (base, tip) = (git::resolve_commit(&repo, base)?, git::resolve_commit(&repo, tip)?);
+                let (base, tip) = git::split_range(range).context("--range")?;
+                let resolve = |rev| git::resolve_commit(&repo, rev).context("--range");
+                let (base, tip) = (resolve(base)?, resolve(tip)?);
                 let changes = changed_config(&repo, base, tip)?;
                 (ProjectFiles::Commit { repo: Box::new(repo), commit: base }, changes)
             }
