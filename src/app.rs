@@ -177,7 +177,8 @@ fn git_linker(opts: &GitOptions, hits: bool, stats: &Stats) -> anyhow::Result<Li
 }
 
 /// Many repositories, incrementally. Output: JSON Lines (findings with their repository and
-/// status, then one summary line per repository) or the inventory across all of them.
+/// status, then one summary line per repository), or the inventory or HTML report across all
+/// of them.
 fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     let scanner = config.scanner()?;
     // Opened before the sweep: an unwritable -o fails now, not after minutes of work.
@@ -213,7 +214,12 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     });
     let totals = std::sync::Mutex::new((0u64, 0usize));
     let shown = |status: sweep::Status| !args.only_new || status != sweep::Status::Open;
-    let inventory = config.output_mode == Output::Report(Format::Inventory);
+    // The inventory and the HTML report group across repositories: written at the end.
+    let grouped = match config.output_mode {
+        Output::Report(f @ (Format::Inventory | Format::Html)) => Some(f),
+        _ => None,
+    };
+    let inventory = grouped.is_some();
     // JSON Lines stream: each repository's lines are written and flushed before its state
     // is recorded, so a sweep killed at any point loses nothing and `--only-new` stays exact.
     let reported = std::sync::atomic::AtomicUsize::new(0);
@@ -255,7 +261,7 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     }
     let mut out = out.into_inner().expect("sweep is over");
     let mut reported = reported.into_inner();
-    if inventory {
+    if let Some(format) = grouped {
         let mut all = Vec::new();
         for r in &reports {
             for (_, f) in r.findings.iter().filter(|(s, _)| *s != sweep::Status::Closed && shown(*s)) {
@@ -265,7 +271,7 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
             }
         }
         reported = all.len();
-        report::write(Format::Inventory, &all, &report_context(config, &warn), &mut out)?;
+        report::write(format, &all, &report_context(config, &warn), &mut out)?;
     }
     out.flush()?;
     deferred.commit()?;

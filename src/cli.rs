@@ -24,7 +24,7 @@ pub enum Command {
     Stdin(StdinArgs),
     /// List the signatures, or check them.
     Rules(RulesArgs),
-    /// Sweep many repositories, incrementally from run to run (JSON Lines or inventory).
+    /// Sweep many repositories, incrementally from run to run (JSON Lines, inventory or HTML).
     Sweep(SweepArgs),
     /// Record the current findings as accepted, so that later scans report only new ones.
     #[command(subcommand)]
@@ -130,6 +130,8 @@ pub enum SweepFormat {
     Jsonl,
     /// One row per identity across all repositories.
     Inventory,
+    /// The HTML report across all repositories.
+    Html,
 }
 
 impl From<SweepFormat> for Format {
@@ -137,6 +139,7 @@ impl From<SweepFormat> for Format {
         match f {
             SweepFormat::Jsonl => Format::Jsonl,
             SweepFormat::Inventory => Format::Inventory,
+            SweepFormat::Html => Format::Html,
         }
     }
 }

@@ -101,3 +101,29 @@ fn html_report_renders_in_chromium() {
     assert_eq!(text_of(&github.dom, "shown-identities"), count("provider", "github").to_string());
     assert_eq!(count("provider", "github"), 1, "the token in the file named like markup");
 }
+
+/// A sweep's HTML report holds the identities of every repository, located by repository.
+#[test]
+fn sweep_writes_one_html_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    for name in ["alpha", "beta"] {
+        let repo = d.join("repos").join(name);
+        fs::create_dir_all(&repo).expect("mkdir");
+        let token = valid_github_token(&format!("sweep-{name}-token"));
+        fs::write(repo.join("ci.env"), format!("GITHUB_TOKEN={token}\n")).expect("write");
+        crate::common::git(&repo, &["init", "-q"]);
+        crate::common::git(&repo, &["add", "."]);
+        crate::common::git(&repo, &["commit", "-q", "-m", "init"]);
+    }
+    let run = run_in(d, &["sweep", "repos", "--format", "html", "-o", "sweep.html", "-q"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let page = fs::read_to_string(d.join("sweep.html")).expect("report written");
+    assert_eq!(page.matches("<tbody class=\"identity\"").count(), 2, "{page}");
+    for name in ["alpha", "beta"] {
+        assert!(page.contains(&format!("{name}:ci.env:1")), "{name} not located");
+    }
+    let Some(shown) = render(&d.join("sweep.html"), "") else { return };
+    assert!(shown.console.is_empty(), "console: {:?}", shown.console);
+    assert_eq!(text_of(&shown.dom, "shown-identities"), "2");
+}
