@@ -17,6 +17,7 @@ pub mod link;
 pub mod matcher;
 pub mod paths;
 pub mod pipeline;
+pub mod progress;
 pub mod project;
 pub mod report;
 pub mod rules;
