@@ -64,6 +64,7 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     let scanner = config.scanner()?;
     // Opened before the scan: an unwritable -o fails now, not after minutes of work.
     let mut out = output(config)?;
+    let validator = config.validator()?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
     // A sign of life for long scans of files or history, on a terminal only.
     let progress = !config.quiet && std::io::stderr().is_terminal();
@@ -100,6 +101,7 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
         linker: &linker,
         suppressor: &config.suppressor,
         baseline: config.baseline.as_ref(),
+        validator: validator.as_ref(),
         paths: &config.paths,
     };
     let (processed, tally) = pipeline::run(found, &stages);
@@ -198,10 +200,12 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
         stats.warn(w);
     }
     let warn = |w: String| stats.warn(w);
+    let validator = config.validator()?;
     let cx = sweep::Context {
         scanner: &scanner,
         suppressor: &config.suppressor,
         baseline: config.baseline.as_ref(),
+        validator: validator.as_ref(),
         warn: &warn,
     };
     let progress = (!config.quiet && std::io::stderr().is_terminal()).then(|| {

@@ -202,6 +202,16 @@ pub struct ScanArgs {
     /// Report matches whose checksum fails or that do not decode.
     #[arg(long)]
     pub report_invalid: bool,
+    /// Ask each supported provider whether its credentials are live: one read-only request
+    /// per distinct secret, only to the provider's own hosts built into sprawl (never to a
+    /// host from the scanned content or its configuration). Off by default: without it
+    /// sprawl opens no socket. Honours HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE.
+    #[arg(long)]
+    pub validate: bool,
+    /// Time budget in seconds for all of --validate's requests (default 60); what is not
+    /// checked by then is reported as unknown.
+    #[arg(long, value_name = "SECONDS", requires = "validate")]
+    pub validate_timeout: Option<u64>,
     /// Settings and allowlists (default: `.sprawl.toml` at the scanned root, if any).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

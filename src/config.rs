@@ -9,12 +9,13 @@ use anyhow::Context;
 use crate::cli::{
     BaselineArgs, BaselineCommand, ColorChoice, Command, DirArgs, GitSelect, ReportArgs, ScanArgs,
 };
+use crate::live;
 use crate::matcher::Matcher;
 use crate::paths::RepoPaths;
 use crate::project::ProjectFiles;
 use crate::report::Format;
 use crate::rules::RuleSet;
-use crate::scanner::Scanner;
+use crate::scanner::{self, Scanner};
 use crate::source::dir::WalkOptions;
 use crate::source::git;
 use crate::source::history::Scope;
@@ -48,8 +49,10 @@ pub struct ScanConfig {
     pub root: Option<PathBuf>,
     pub threads: usize,
     pub max_file_size: u64,
-    pub binary: bool,
-    pub redact: bool,
+    /// What the scanner keeps and reports.
+    pub scan: scanner::Options,
+    /// Live validation (`--validate`): off unless asked for.
+    pub validate: Option<live::Settings>,
     pub output_mode: Output,
     pub output: Option<PathBuf>,
     pub color: bool,
@@ -59,7 +62,6 @@ pub struct ScanConfig {
     pub terminal: bool,
     pub quiet: bool,
     pub rules: Arc<RuleSet>,
-    pub report_invalid: bool,
     pub suppressor: Arc<Suppressor>,
     pub baseline: Option<Baseline>,
     pub show_suppressed: bool,
@@ -300,8 +302,17 @@ impl ScanConfig {
             root: repo_root,
             threads,
             max_file_size: args.max_file_size.or(settings.max_file_size).unwrap_or(100 << 20),
-            binary: args.binary,
-            redact: !report.no_redact,
+            scan: scanner::Options {
+                no_redact: report.no_redact,
+                keep_raw: args.validate,
+                binary: args.binary,
+                report_invalid: args.report_invalid,
+            },
+            validate: args.validate.then(|| live::Settings {
+                budget: std::time::Duration::from_secs(
+                    args.validate_timeout.unwrap_or(live::DEFAULT_BUDGET_SECS),
+                ),
+            }),
             output_mode: output(format),
             output: report.output.clone(),
             width: if report.wide { None } else { Some(terminal_width()) },
@@ -313,7 +324,6 @@ impl ScanConfig {
             terminal: to_terminal,
             quiet: args.quiet,
             rules,
-            report_invalid: args.report_invalid,
             suppressor: Arc::new(suppressor),
             baseline,
             show_suppressed: report.show_suppressed,
@@ -325,7 +335,12 @@ impl ScanConfig {
 
     pub fn scanner(&self) -> anyhow::Result<Scanner> {
         let matcher = Matcher::new(self.rules.clone()).context("building the matcher")?;
-        Ok(Scanner::new(matcher, self.suppressor.clone(), self.redact, self.binary, self.report_invalid))
+        Ok(Scanner::new(matcher, self.suppressor.clone(), self.scan))
+    }
+
+    /// The live validator, when `--validate` asks for one.
+    pub fn validator(&self) -> anyhow::Result<Option<live::Validator>> {
+        self.validate.map(live::Validator::new).transpose()
     }
 }
 

@@ -14,6 +14,7 @@ pub mod egress;
 pub mod finding;
 pub mod identity;
 pub mod link;
+pub mod live;
 pub mod matcher;
 pub mod paths;
 pub mod pipeline;

@@ -14,6 +14,7 @@
 //! - `output`: errors before any scanning, options per subcommand, human output worst first
 //!   with a summary, unreachable objects off by default;
 //! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards;
+//! - `live`: `--validate` against fake providers behind a real CONNECT proxy and TLS;
 //! - `trust`: the scanned repository's configuration stays inside its trust boundary.
 mod common;
 mod dir;
@@ -21,6 +22,7 @@ mod egress;
 mod git;
 mod html;
 mod identity;
+mod live;
 mod output;
 mod rules;
 mod sarif;

@@ -148,6 +148,7 @@ pub fn identify(hint: Option<IdentityHint>, provider: &str, fingerprint: &str, e
                 provider: provider.to_string(),
                 derived: true,
                 fields,
+                live: BTreeMap::new(),
                 owners: vec![],
             }
         }
@@ -163,6 +164,7 @@ pub fn identify(hint: Option<IdentityHint>, provider: &str, fingerprint: &str, e
                 provider: provider.to_string(),
                 derived: false,
                 fields,
+                live: BTreeMap::new(),
                 owners: vec![],
             }
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use crate::diag::sanitize;
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 use crate::rules::Severity;
 
 struct Paint(bool);
@@ -57,6 +57,15 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
         );
         if f.secret.validation != crate::validate::Validation::Unverified {
             line.push_str(&format!("  [{}]", f.secret.validation.as_str()));
+        }
+        if let Some(live) = &f.secret.liveness {
+            let facts = f.identity.as_ref().map(|i| i.live.clone()).unwrap_or_default();
+            let text = format!("[{}]", sanitize(&live.describe(&facts)));
+            line.push_str("  ");
+            line.push_str(&match live.status {
+                Status::Live => p.wrap("1;31", &text),
+                _ => text,
+            });
         }
         if let Some(key) = &f.key {
             line.push_str(&format!("  key={}", sanitize(key)));

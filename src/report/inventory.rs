@@ -1,6 +1,7 @@
 //! The inventory as a terminal table: one line per identity, riskiest first, with where it
 //! was found and its worst egress path, fitted to the terminal's width (columns of least
-//! use dropped first, then the widest cells shortened with `…`), or in full with `--wide`.
+//! use dropped first, then the widest cells shortened with `…`), or in full with `--wide`;
+//! a LIVE column first when `--validate` asked the providers.
 use std::io::Write;
 
 use super::identities::{owners_cell, Row};
@@ -30,7 +31,9 @@ const fn col(header: &'static str, min: usize, drop_rank: Option<u8>, cut: Cut) 
     Column { header, min, drop_rank, cut }
 }
 
-const COLUMNS: [Column; 10] = [
+const COLUMNS: [Column; 11] = [
+    // Empty, and so dropped, without --validate.
+    col("LIVE", 7, Some(7), Cut::End),
     col("AT HEAD", 7, None, Cut::End),
     col("CREDS", 5, Some(3), Cut::End),
     col("SEVERITY", 8, None, Cut::End),
@@ -47,7 +50,7 @@ const GAP: usize = 2;
 
 /// Write the table; `width` is the terminal's (`None`: every column in full).
 pub fn write(rows: &[Row], width: Option<usize>, w: &mut dyn Write) -> std::io::Result<()> {
-    let cells: Vec<[String; 10]> = rows.iter().map(cells).collect();
+    let cells: Vec<[String; 11]> = rows.iter().map(cells).collect();
     // A column that could be dropped and has nothing to show (no history, no owners) is.
     let natural: Vec<Option<usize>> = COLUMNS
         .iter()
@@ -61,7 +64,7 @@ pub fn write(rows: &[Row], width: Option<usize>, w: &mut dyn Write) -> std::io::
         Some(width) => fit(natural, width),
         None => natural,
     };
-    let line = |cols: [&str; 10]| {
+    let line = |cols: [&str; 11]| {
         let shown: Vec<(usize, &str, Cut)> = widths
             .iter()
             .zip(cols)
@@ -137,7 +140,7 @@ fn cut(s: &str, width: usize, how: Cut) -> String {
     }
 }
 
-fn cells(r: &Row) -> [String; 10] {
+fn cells(r: &Row) -> [String; 11] {
     let first = r.first_seen.as_ref().map_or_else(String::new, |s| {
         let day = s.date.get(..10).unwrap_or(&s.date);
         format!("{day} {}", s.author.as_deref().unwrap_or(""))
@@ -148,6 +151,7 @@ fn cells(r: &Row) -> [String; 10] {
         Some((first, rest)) => format!("{first} (+{})", rest.len()),
     };
     [
+        r.live.map_or("", |s| s.as_str()).to_string(),
         if r.at_head { "yes" } else { "no" }.to_string(),
         r.credentials.to_string(),
         r.severity.as_str().to_string(),
@@ -177,7 +181,9 @@ mod tests {
 
     #[test]
     fn narrow_terminals_drop_columns_then_shorten() {
-        let natural = [7, 5, 8, 10, 20, 60, 30, 25, 40, 30].map(Some);
+        // No LIVE column (no --validate), then the rest.
+        let natural: Vec<Option<usize>> =
+            std::iter::once(None).chain([7, 5, 8, 10, 20, 60, 30, 25, 40, 30].map(Some)).collect();
         let at = |w: usize| {
             let ws = fit(natural.to_vec(), w);
             let shown: Vec<usize> = ws.iter().flatten().copied().collect();
@@ -185,9 +191,9 @@ mod tests {
             ws
         };
         let narrow = at(80);
-        assert!(narrow[4].is_none() && narrow[3].is_none(), "kind and provider go first: {narrow:?}");
-        assert!(narrow[5].is_some() && narrow[8].is_some(), "identity and location stay: {narrow:?}");
+        assert!(narrow[5].is_none() && narrow[4].is_none(), "kind and provider go first: {narrow:?}");
+        assert!(narrow[6].is_some() && narrow[9].is_some(), "identity and location stay: {narrow:?}");
         let wide = at(200);
-        assert!(wide.iter().all(Option::is_some), "{wide:?}");
+        assert!(wide[1..].iter().all(Option::is_some), "{wide:?}");
     }
 }
