@@ -1096,10 +1096,35 @@ fn provider_word(s: &str) -> String {
     }
 }
 
+/// The README's table of checks: provider, request, what the answer reveals.
+pub fn table() -> String {
+    let mut out = String::from("| provider | request | what the answer reveals |\n|---|---|---|\n");
+    for c in CHECKS {
+        let method = match c.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        };
+        let path = c.path.replace("{secret}", "…");
+        let hosts = c.hosts.join(", ");
+        out.push_str(&format!("| {} | `{method} {path}` on {hosts} | {} |\n", c.provider, c.reveals));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::RuleSet;
+
+    #[test]
+    fn the_readme_lists_every_check() {
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(&table()),
+            "README.md's table of live checks is stale; it should read:\n{}",
+            table()
+        );
+    }
 
     #[test]
     fn every_check_names_builtin_rules_and_no_rule_twice() {
