@@ -327,3 +327,64 @@ fn no_proxy_sends_a_host_direct() {
     assert_eq!(status_of(&found, "github.pat.classic")["status"], "unknown");
     assert!(world.connects().is_empty(), "{:?}", world.connects());
 }
+
+#[test]
+fn history_stdin_and_sweeps_are_validated_once_per_secret() {
+    use crate::common::git;
+    let s = Secrets::new();
+    let world = World::start(HOSTS, providers(&s));
+    let root = tempfile::tempdir().unwrap();
+    // Two repositories; each committed the live token and then removed it: a credential
+    // gone from HEAD that still authenticates was never rotated.
+    for name in ["billing", "infra"] {
+        let repo = root.path().join("repos").join(name);
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        std::fs::write(repo.join("ci.env"), format!("GITHUB_TOKEN={}\n", s.github_live)).unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-qm", "add"]);
+        std::fs::write(repo.join("ci.env"), "GITHUB_TOKEN=${GITHUB_TOKEN}\n").unwrap();
+        git(&repo, &["commit", "-qam", "remove"]);
+    }
+
+    let history = Run::from(
+        world
+            .sprawl()
+            .args(["git", "--format", "jsonl", "--validate"])
+            .arg(root.path().join("repos/infra"))
+            .output()
+            .unwrap(),
+    );
+    let f = &history.findings()[0];
+    assert_eq!(f["git"]["at_head"], false);
+    assert_eq!(f["secret"]["liveness"]["status"], "live", "{f}");
+
+    let stdin = world
+        .sprawl()
+        .args(["stdin", "--format", "jsonl", "--validate"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(format!("token: {}\n", s.github_revoked).as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let stdin = Run::from(stdin);
+    assert_eq!(stdin.findings()[0]["secret"]["liveness"]["status"], "revoked");
+
+    let before = world.requests().len();
+    let sweep = Run::from(
+        world
+            .sprawl()
+            .args(["sweep", "--format", "jsonl", "--validate"])
+            .arg(root.path().join("repos"))
+            .output()
+            .unwrap(),
+    );
+    let found: Vec<Value> = sweep.findings().into_iter().filter(|f| f["type"] == "finding").collect();
+    assert_eq!(found.len(), 2, "{}", sweep.stdout);
+    assert!(found.iter().all(|f| f["secret"]["liveness"]["status"] == "live"), "{}", sweep.stdout);
+    assert_eq!(world.requests().len() - before, 1, "one request for the secret both repositories hold");
+}

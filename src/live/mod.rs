@@ -74,19 +74,17 @@ impl Validator {
     /// answer of the pair.
     pub fn validate(&self, findings: &mut [Finding]) {
         let deadline = *self.deadline.get_or_init(|| Instant::now() + self.budget);
+        // One call at a time: the repositories of a sweep share the answers (a secret held
+        // by two is asked about once) and the limits on requests in flight.
+        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
         let mut jobs: Vec<(Key, Job)> = Vec::new();
-        {
-            let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-            for f in findings.iter() {
-                let Some((key, job)) = job_of(f) else { continue };
-                if !answers.contains_key(&key) && !jobs.iter().any(|(k, _)| *k == key) {
-                    jobs.push((key, job));
-                }
+        for f in findings.iter() {
+            let Some((key, job)) = job_of(f) else { continue };
+            if !answers.contains_key(&key) && !jobs.iter().any(|(k, _)| *k == key) {
+                jobs.push((key, job));
             }
         }
-        let done = run(&self.client, jobs, deadline);
-        let mut answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-        answers.extend(done);
+        answers.extend(run(&self.client, jobs, deadline));
         let by_pair: HashMap<&str, &Outcome> =
             answers.iter().filter_map(|((_, pair), o)| Some((pair.as_deref()?, o))).collect();
         for f in findings.iter_mut() {
