@@ -178,6 +178,24 @@ fn scan_file(
     }
 }
 
+/// A file's contents (`None` when it does not exist); an error when it cannot be read or is
+/// over `max` bytes, which are then never read.
+pub fn read_capped(path: &Path, max: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let file = match File::open(path) {
+        Ok(f) => f,
+        // Absent, or a path below a file (`dir` given a file to scan).
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut data = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut data)?;
+    anyhow::ensure!(data.len() as u64 <= max, "over {max} bytes, skipped");
+    Ok(Some(data))
+}
+
 /// Paths as the user gave them, without a leading `./`.
 fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy();

@@ -1,0 +1,161 @@
+//! Hostile input cannot exhaust or blind the scanner: oversized git objects are skipped by
+//! their header, imported regexes have a cost limit, CODEOWNERS is bounded, nothing is
+//! skipped in silence, and file and author names cannot forge output.
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::common::{git, run_in, valid_github_token, Run};
+
+/// Run sprawl in `dir` with its address space capped at `kib` KiB: a run that tries to
+/// allocate more dies instead of passing.
+fn run_capped(dir: &Path, kib: u64, args: &[&str]) -> Run {
+    let out = Command::new("sh")
+        .current_dir(dir)
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_sprawl"))
+        .args(args)
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs");
+    Run::from(out)
+}
+
+/// Write `len` zero bytes into the object database as a loose blob; its id.
+fn zero_blob(dir: &Path, len: usize) -> String {
+    let mut child = Command::new("git")
+        .current_dir(dir)
+        .args(["hash-object", "-w", "--stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("git runs");
+    let mut stdin = child.stdin.take().expect("piped");
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..len / block.len() {
+        stdin.write_all(&block).expect("write");
+    }
+    drop(stdin);
+    let out = child.wait_with_output().expect("git finishes");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("hex").trim().to_string()
+}
+
+/// Issue 13, item 4: a loose object that inflates to 128 MiB, and the same size of blob in a
+/// pack in history, are skipped by their header size and named; the run stays under 96 MiB
+/// of address space (it used to inflate both whole).
+#[test]
+fn oversized_git_objects_are_skipped_by_header() {
+    const BIG: usize = 128 << 20;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let token = valid_github_token("harden-big-objects");
+    fs::write(d.join("app.env"), format!("GITHUB_TOKEN={token}\n")).expect("write");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "one"]);
+    let packed = zero_blob(d, BIG);
+    git(d, &["update-index", "--add", "--cacheinfo", &format!("100644,{packed},big.bin")]);
+    git(d, &["commit", "-qm", "big"]);
+    git(d, &["rm", "-q", "--cached", "big.bin"]);
+    git(d, &["commit", "-qm", "gone"]);
+    git(d, &["repack", "-adq"]);
+    fs::write(d.join("noise"), "x").expect("write");
+    let loose = {
+        // Another content than the packed blob: one more zero block.
+        let id = zero_blob(d, BIG + (1 << 20));
+        assert!(d.join(".git/objects").join(&id[..2]).join(&id[2..]).exists());
+        id
+    };
+    let run = run_capped(d, 96 << 10, &["git", "--format", "jsonl", "--max-file-size", "1M", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.triples(), ["app.env:1 github.pat.classic"], "{}", run.stderr);
+    for id in [&packed, &loose] {
+        assert!(run.stderr.contains(&format!("blob {id}: ")), "{id}: {}", run.stderr);
+    }
+    assert!(run.stderr.contains("2 too large, skipped"), "{}", run.stderr);
+}
+
+/// Issue 13, item 7: a repository's `.gitleaks.toml` rule whose regex is slow on crafted
+/// input is disabled by its time budget, with a warning naming it; the scan finishes
+/// quickly and the builtin rules still report what is there.
+#[test]
+fn a_slow_imported_rule_is_disabled_by_its_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    fs::write(
+        d.join(".gitleaks.toml"),
+        "[[rules]]\nid = \"slow-one\"\nregex = '''a(?:[a-z0-9]|[a-z]|\\w){1,100}\\d{5,}z'''\nkeywords = [\"a\"]\n",
+    )
+    .expect("write");
+    // 8 MiB of `a` and `b` in a fixed pseudo-random order: the keyword is everywhere and
+    // the regex falls back to its slowest engine (2 s/MB in a debug build, unbounded).
+    let mut x: u32 = 1;
+    let mut text: Vec<u8> = (0..8 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if x & 1 == 0 {
+                b'a'
+            } else {
+                b'b'
+            }
+        })
+        .collect();
+    let token = valid_github_token("harden-slow-rule");
+    text.extend_from_slice(format!("\nGITHUB_TOKEN={token}\n").as_bytes());
+    fs::write(d.join("data.txt"), &text).expect("write");
+    let started = std::time::Instant::now();
+    let run = run_in(d, &["dir", "--format", "jsonl", "."]);
+    let took = started.elapsed();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.triples().iter().any(|t| t.ends_with("github.pat.classic")), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("rule gitleaks.slow-one:") && run.stderr.contains("disabled"),
+        "{}",
+        run.stderr
+    );
+    assert!(took.as_secs() < 30, "took {took:?}");
+}
+
+/// A cheap imported rule on text dense with its keyword: its windows are cut for the budget,
+/// and every match is still found exactly once.
+#[test]
+fn an_imported_rule_finds_each_match_once_in_cut_windows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    fs::write(
+        d.join(".gitleaks.toml"),
+        "[[rules]]\nid = \"dense\"\nregex = '''kq_([0-9A-Za-z]{32})'''\nkeywords = [\"k\"]\n",
+    )
+    .expect("write");
+    // High-entropy values (each 32 characters of a pseudo-random sequence), so that their
+    // fingerprints are fast.
+    const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut text = String::new();
+    for _ in 0..1_000 {
+        text.push_str("k k k k kq_");
+        for _ in 0..32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            text.push(ALNUM[(x % 62) as usize] as char);
+        }
+        text.push_str(" k k ");
+    }
+    fs::write(d.join("dense.txt"), &text).expect("write");
+    let run = run_in(d, &["dir", "--format", "jsonl", "--no-builtin-rules", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut columns: Vec<u64> =
+        run.findings().iter().map(|f| f["location"]["column"].as_u64().expect("column")).collect();
+    let n = columns.len();
+    columns.sort_unstable();
+    columns.dedup();
+    assert_eq!((n, columns.len()), (1_000, 1_000), "{}", run.stderr);
+    assert_eq!(columns[999], 999 * 48 + 12, "the last match's column");
+}
