@@ -159,3 +159,42 @@ fn an_imported_rule_finds_each_match_once_in_cut_windows() {
     assert_eq!((n, columns.len()), (1_000, 1_000), "{}", run.stderr);
     assert_eq!(columns[999], 999 * 48 + 12, "the last match's column");
 }
+
+/// Issue 13, item 8: a 500,000-line CODEOWNERS (3 MB, under GitHub's size limit) keeps its
+/// first 5,000 rules, says so, and fits in 256 MiB of address space (it took 1.1 GB).
+#[test]
+fn a_huge_codeowners_is_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mut owners = String::from("* @sec-team\n");
+    for i in 0..500_000u32 {
+        owners.push_str(&format!("/{} @o\n", char::from(b'a' + (i % 26) as u8)));
+    }
+    fs::write(d.join("CODEOWNERS"), owners).expect("write");
+    fs::write(d.join("app.env"), "DB_PASSWORD=Own3rs-Cap-Pw-7\n").expect("write");
+    let run = run_capped(d, 256 << 10, &["dir", "--format", "jsonl", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found = run.findings();
+    assert_eq!(found.len(), 1, "{}", run.stdout);
+    assert!(found[0].to_string().contains("@sec-team"), "{}", run.stdout);
+    assert!(run.stderr.contains("CODEOWNERS: over 5000 rules"), "{}", run.stderr);
+}
+
+/// Issue 13, item 10: when no path given can be read (a dangling link, a FIFO), the run
+/// fails with exit 2 instead of passing having scanned nothing; one readable path is enough.
+#[test]
+fn nothing_readable_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::os::unix::fs::symlink(d.join("gone"), d.join("dangling")).expect("symlink");
+    let fifo = Command::new("mkfifo").arg(d.join("fifo")).status().expect("mkfifo runs");
+    assert!(fifo.success());
+    for args in [&["dir", "dangling"][..], &["dir", "fifo"], &["dir", "dangling", "fifo"]] {
+        let run = run_in(d, args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("no path given can be read"), "{}", run.stderr);
+    }
+    fs::write(d.join("ok.txt"), "nothing here\n").expect("write");
+    let run = run_in(d, &["dir", "dangling", "ok.txt"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

@@ -41,6 +41,12 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
             anyhow::bail!("{}: no such file or directory", p.display());
         }
     }
+    // A CI job must not pass having scanned nothing: when no path given can be read at all
+    // (a dangling link, a FIFO, no permission), that is an error, not a warning.
+    if !opts.paths.iter().any(|p| readable(p)) {
+        let given: Vec<String> = opts.paths.iter().map(|p| p.display().to_string()).collect();
+        anyhow::bail!("nothing to scan: no path given can be read ({})", given.join(", "));
+    }
     let mut builder = WalkBuilder::new(first);
     for p in rest {
         builder.add(p);
@@ -117,6 +123,16 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
         }
     }
     Ok(Walked { findings: found, listed: ci_files })
+}
+
+/// Whether a path given on the command line can be read: a directory that can be listed,
+/// or a regular file that opens (links followed).
+fn readable(path: &Path) -> bool {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path).is_ok(),
+        Ok(m) if m.is_file() => File::open(path).is_ok(),
+        _ => false,
+    }
 }
 
 /// Files git tracks under the scanned paths that the ignore-respecting walk did not visit:
