@@ -34,17 +34,27 @@ impl Stats {
     }
 }
 
-/// Escape control characters so that file names cannot drive the terminal.
+/// Escape control characters, and the invisible characters that reorder or hide text
+/// (bidi overrides and isolates, zero-width marks, line separators), so that file names and
+/// author names can neither drive the terminal nor make a line read differently than it is.
 pub fn sanitize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control() && c != '\t' {
+        if needs_escape(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// Whether [`sanitize`] escapes `c`: control characters but tab, U+200B-200F (zero-width
+/// and direction marks), U+2028-202E (separators, bidi embeddings and overrides),
+/// U+2066-2069 (bidi isolates) and U+FEFF.
+pub fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A TOML parse error as `file:line:column: message`, without the offending line (the toml
@@ -114,6 +124,8 @@ mod tests {
     #[test]
     fn escapes_controls() {
         assert_eq!(sanitize("a\x1b[31mb\n"), "a\\u{1b}[31mb\\n");
+        assert_eq!(sanitize("evil\u{202e}txt.exe\u{2066}"), "evil\\u{202e}txt.exe\\u{2066}");
+        assert_eq!(sanitize("tab\tand é"), "tab\tand é");
     }
 
     #[test]

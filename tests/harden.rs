@@ -198,3 +198,65 @@ fn nothing_readable_is_an_error() {
     let run = run_in(d, &["dir", "dangling", "ok.txt"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// Issue 13, item 12: a file name with a newline cannot inject a line into a baseline. The
+/// name carries a forged entry for a secret the attacker adds later; that secret must still
+/// be reported, and the baselined file itself stays suppressed (its name reads back).
+#[test]
+fn a_newline_in_a_file_name_cannot_forge_a_baseline_entry() {
+    let later = "DB_PASSWORD=L8ter-Added-Pw-3\n";
+    let probe = tempfile::tempdir().expect("tempdir");
+    fs::write(probe.path().join("victim.env"), later).expect("write");
+    let fp = run_in(probe.path(), &["dir", "--format", "jsonl", "."]).findings()[0]["secret"]["fingerprint"]
+        .as_str()
+        .expect("fingerprint")
+        .to_string();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let name = format!("a.env\ngeneric.password {fp} victim.env\n#");
+    fs::write(d.join(&name), "DB_PASSWORD=F1rst-Accepted-Pw-9\n").expect("write");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "accepted"]);
+    let created = run_in(d, &["baseline", "create", "-o", ".sprawl-baseline"]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let text = fs::read_to_string(d.join(".sprawl-baseline")).expect("baseline");
+    assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 1, "{text}");
+
+    fs::write(d.join("victim.env"), later).expect("write");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "later"]);
+    let run = run_in(d, &["git", "--format", "jsonl", "--baseline", ".sprawl-baseline"]);
+    assert_eq!(run.triples(), ["victim.env:1 generic.password"], "{}", run.stderr);
+    assert!(run.stderr.contains("1 in the baseline"), "{}", run.stderr);
+}
+
+/// Issue 13, item 13: bidi overrides and isolates and other invisible or control
+/// characters in a path or an author name are escaped in human output.
+#[test]
+fn human_output_escapes_bidi_and_controls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    fs::write(d.join("cfg\u{202e}vne.txt"), "DB_PASSWORD=B1di-Path-Pw-44\n").expect("write");
+    git(d, &["add", "-A"]);
+    crate::common::git_at(
+        d,
+        &["commit", "-qm", "one"],
+        "2024-01-01T00:00:00Z",
+        "Mallory \u{2066}Admin\u{2069}\u{200b}",
+        "m@example.com",
+    );
+    let run = run_in(d, &["git", "--format", "human", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for bad in ['\u{202e}', '\u{2066}', '\u{2069}', '\u{200b}', '\x1b'] {
+        assert!(!run.stdout.contains(bad), "{:?} in {}", bad, run.stdout);
+    }
+    assert!(run.stdout.contains("cfg\\u{202e}vne.txt:1:"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("by Mallory \\u{2066}Admin\\u{2069}\\u{200b} <m@example.com>"),
+        "{}",
+        run.stdout
+    );
+}
