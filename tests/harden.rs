@@ -260,3 +260,45 @@ fn human_output_escapes_bidi_and_controls() {
         run.stdout
     );
 }
+
+/// Issue 13, item 11: the sweep lock is a kernel lock: of sweeps started together on one
+/// state directory, while one runs every other is refused, never two at once; a lock file
+/// left by a dead sweep is taken over, and its temporary state files are removed.
+#[test]
+fn sweeps_lock_atomically_and_clean_up_after_a_kill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let repo = d.join("r");
+    fs::create_dir_all(&repo).expect("mkdir");
+    git(&repo, &["init", "-q"]);
+    fs::write(repo.join("f.txt"), "x\n").expect("write");
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "one"]);
+    fs::write(d.join("list.txt"), "r\n").expect("write");
+    fs::create_dir_all(d.join("state/repos")).expect("mkdir");
+    fs::write(d.join("state/lock"), "999999999\n").expect("write");
+    let stale = d.join("state/repos/0123456789abcdef01234567.tmp.999999999");
+    fs::write(&stale, b"half-written state").expect("write");
+
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            crate::common::sprawl()
+                .current_dir(d)
+                .args(["sweep", "list.txt", "--state", "state"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("sprawl starts")
+        })
+        .collect();
+    let runs: Vec<Run> =
+        children.into_iter().map(|c| Run::from(c.wait_with_output().expect("finishes"))).collect();
+    let ran: Vec<&Run> = runs.iter().filter(|r| r.code == 0).collect();
+    assert!(!ran.is_empty(), "{:?}", runs.iter().map(|r| &r.stderr).collect::<Vec<_>>());
+    for r in runs.iter().filter(|r| r.code != 0) {
+        assert!(r.stderr.contains("in use by another sweep"), "{}", r.stderr);
+    }
+    let took_over = runs.iter().filter(|r| r.stderr.contains("taking over the lock")).count();
+    assert_eq!(took_over, 1, "exactly one sweep took the dead sweep's lock");
+    assert!(!stale.exists(), "the killed sweep's temporary state is removed");
+}
