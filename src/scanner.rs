@@ -81,6 +81,9 @@ impl Scanner {
         let mut buf = std::mem::take(&mut scratch.buf);
         buf.clear();
         let mut line_base = 1u64;
+        // Characters of the current line before the buffer's first byte: a line longer than
+        // a chunk keeps counting its columns across chunks.
+        let mut column_base = 0u64;
         let mut report_from = 0usize;
         let mut total = 0u64;
         let result = loop {
@@ -98,13 +101,18 @@ impl Scanner {
             }
             let eof = got < want;
             let report_to = if eof { buf.len() } else { buf.len() - OVERLAP };
-            self.scan_chunk(&buf, path, line_base, report_from..report_to, scratch, out);
+            let base = (line_base, column_base);
+            self.scan_chunk(&buf, path, base, report_from..report_to, scratch, out);
             if eof {
                 break Ok(Ok(total));
             }
             // Keep the overlap plus look-behind context for the next chunk.
             let keep_from = report_to.saturating_sub(4096);
             line_base += memchr::memchr_iter(b'\n', &buf[..keep_from]).count() as u64;
+            column_base = match memchr::memrchr(b'\n', &buf[..keep_from]) {
+                Some(i) => column(&buf[i + 1..keep_from]) - 1,
+                None => column_base + column(&buf[..keep_from]) - 1,
+            };
             buf.drain(..keep_from);
             report_from = report_to - keep_from;
         };
@@ -121,16 +129,16 @@ impl Scanner {
 
     /// Scan one in-memory buffer whole.
     pub fn scan_bytes(&self, bytes: &[u8], path: &str, scratch: &mut ScanScratch, out: &mut Vec<Finding>) {
-        self.scan_chunk(bytes, path, 1, 0..bytes.len(), scratch, out);
+        self.scan_chunk(bytes, path, (1, 0), 0..bytes.len(), scratch, out);
     }
 
-    /// Scan `hay`, whose first byte is on line `line_base`, reporting matches whose secret
-    /// starts inside `report`.
+    /// Scan `hay`, whose first byte is on line `base.0` after `base.1` characters of that
+    /// line, reporting matches whose secret starts inside `report`.
     fn scan_chunk(
         &self,
         hay: &[u8],
         path: &str,
-        line_base: u64,
+        base: (u64, u64),
         report: Range<usize>,
         scratch: &mut ScanScratch,
         out: &mut Vec<Finding>,
@@ -183,7 +191,7 @@ impl Scanner {
         }
 
         let first = out.len();
-        let mut lines = LineCounter::new(hay, line_base);
+        let mut lines = LineCounter::new(hay, base);
         for h in hits.iter() {
             let rule = &rules[h.m.rule];
             let text: &[u8] = h.decoded.as_deref().unwrap_or(hay);
@@ -257,27 +265,34 @@ fn pair(found: &mut [Finding], pair_rule: impl Fn(&str) -> Option<String>) {
     }
 }
 
-/// Converts increasing byte offsets to 1-based (line, column) without rescanning.
+/// Converts increasing byte offsets to 1-based (line, column) without rescanning: many
+/// findings on one long line (a minified file) cost one pass over it.
 struct LineCounter<'a> {
     hay: &'a [u8],
     pos: usize,
     line: u64,
-    line_start: usize,
+    /// The column at `pos`.
+    column: u64,
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(hay: &'a [u8], line_base: u64) -> Self {
-        Self { hay, pos: 0, line: line_base, line_start: 0 }
+    /// `base`: the line of the first byte, and the characters of that line before it.
+    fn new(hay: &'a [u8], (line, before): (u64, u64)) -> Self {
+        Self { hay, pos: 0, line, column: before + 1 }
     }
 
     /// Position of `offset`; offsets must not decrease between calls.
     fn position(&mut self, offset: usize) -> (u64, u64) {
-        for i in memchr::memchr_iter(b'\n', &self.hay[self.pos..offset]) {
-            self.line += 1;
-            self.line_start = self.pos + i + 1;
+        let skipped = &self.hay[self.pos..offset];
+        match memchr::memrchr(b'\n', skipped) {
+            Some(i) => {
+                self.line += memchr::memchr_iter(b'\n', skipped).count() as u64;
+                self.column = column(&self.hay[self.pos + i + 1..offset]);
+            }
+            None => self.column += column(skipped) - 1,
         }
         self.pos = offset;
-        (self.line, column(&self.hay[self.line_start..offset]))
+        (self.line, self.column)
     }
 
     /// Position just past the span `start..end` (an exclusive end, as SARIF counts), the span starting at `start` (already
@@ -285,7 +300,7 @@ impl<'a> LineCounter<'a> {
     fn position_after(&self, start: usize, end: usize) -> (u64, u64) {
         let span = &self.hay[start..end];
         match memchr::memrchr(b'\n', span) {
-            None => (self.line, column(&self.hay[self.line_start..end])),
+            None => (self.line, self.column + column(span) - 1),
             Some(i) => {
                 let n = memchr::memchr_iter(b'\n', span).count() as u64;
                 (self.line + n, column(&span[i + 1..]))

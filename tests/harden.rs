@@ -302,3 +302,32 @@ fn sweeps_lock_atomically_and_clean_up_after_a_kill() {
     assert_eq!(took_over, 1, "exactly one sweep took the dead sweep's lock");
     assert!(!stale.exists(), "the killed sweep's temporary state is removed");
 }
+
+/// Issue 13, item 13: columns stay right on a line longer than the 8 MiB chunk (a minified
+/// file), counted in characters, and the next line is counted from 1 again.
+#[test]
+fn columns_are_right_past_the_chunk_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let token = valid_github_token("harden-long-line");
+    let mut text = "é".repeat(5 << 20); // 10 MiB, 5 Mi characters
+    text.push_str(&"x".repeat(4 << 20));
+    text.push_str(&format!(" t=\"{token}\" "));
+    let before = (5 << 20) + (4 << 20) + 4;
+    text.push_str(&"y".repeat(1 << 20));
+    text.push_str(&format!("\nab {token}\n"));
+    fs::write(d.join("min.js"), &text).expect("write");
+    let run = run_in(d, &["dir", "--format", "jsonl", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let at: Vec<(u64, u64, u64)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            let n = |k: &str| l[k].as_u64().expect("number");
+            (n("line"), n("column"), n("end_column"))
+        })
+        .collect();
+    let len = token.chars().count() as u64;
+    assert_eq!(at, [(1, before + 1, before + 1 + len), (2, 4, 4 + len)], "{}", run.stderr);
+}
