@@ -95,6 +95,15 @@ impl Scanner {
             let got = buf.len() - before;
             total += got as u64;
             if total == got as u64 {
+                if let Some(order) = crate::text::utf16(&buf) {
+                    // Decoded whole: the caller's size limit bounds it.
+                    if let Err(e) = reader.read_to_end(&mut buf) {
+                        break Err(e);
+                    }
+                    let text = crate::text::decode(&buf, order);
+                    self.scan_chunk(text.as_bytes(), path, (1, 0), 0..text.len(), scratch, out);
+                    break Ok(Ok(buf.len() as u64));
+                }
                 if let Some(skip) = self.skip(&buf) {
                     break Ok(Err(skip));
                 }
@@ -121,15 +130,21 @@ impl Scanner {
     }
 
     /// Why `bytes` would not be scanned: a NUL in the first 8 KiB marks it binary, unless
-    /// binary files were asked for.
+    /// binary files were asked for or it is UTF-16 text.
     pub fn skip(&self, bytes: &[u8]) -> Option<Skip> {
-        (!self.options.binary && memchr::memchr(0, &bytes[..bytes.len().min(SNIFF)]).is_some())
-            .then_some(Skip::Binary)
+        let nul = || memchr::memchr(0, &bytes[..bytes.len().min(SNIFF)]).is_some();
+        (!self.options.binary && nul() && crate::text::utf16(bytes).is_none()).then_some(Skip::Binary)
     }
 
-    /// Scan one in-memory buffer whole.
+    /// Scan one in-memory buffer whole (decoded first when it is UTF-16).
     pub fn scan_bytes(&self, bytes: &[u8], path: &str, scratch: &mut ScanScratch, out: &mut Vec<Finding>) {
-        self.scan_chunk(bytes, path, (1, 0), 0..bytes.len(), scratch, out);
+        match crate::text::utf16(bytes) {
+            Some(order) => {
+                let text = crate::text::decode(bytes, order);
+                self.scan_chunk(text.as_bytes(), path, (1, 0), 0..text.len(), scratch, out);
+            }
+            None => self.scan_chunk(bytes, path, (1, 0), 0..bytes.len(), scratch, out),
+        }
     }
 
     /// Scan `hay`, whose first byte is on line `base.0` after `base.1` characters of that

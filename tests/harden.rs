@@ -331,3 +331,55 @@ fn columns_are_right_past_the_chunk_size() {
     let len = token.chars().count() as u64;
     assert_eq!(at, [(1, before + 1, before + 1 + len), (2, 4, 4 + len)], "{}", run.stderr);
 }
+
+/// UTF-16 text as `order` gives it (`le`), with or without a byte-order mark.
+fn utf16(text: &str, le: bool, bom: bool) -> Vec<u8> {
+    std::iter::once(0xFEFF)
+        .filter(|_| bom)
+        .chain(text.encode_utf16())
+        .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+        .collect()
+}
+
+/// Issue 13, item 9: UTF-16 files (little- and big-endian, with a byte-order mark or
+/// without) are decoded and scanned, in a directory and in git history, with the line and
+/// column of the text.
+#[test]
+fn utf16_text_is_scanned_with_its_positions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let token = valid_github_token("harden-utf16");
+    let text = format!("# Windows settings, saved by Notepad\r\n\r\n$é = \"{token}\"\r\n");
+    for (name, le, bom) in [
+        ("le-bom.ps1", true, true),
+        ("be-bom.ps1", false, true),
+        ("le.ps1", true, false),
+        ("be.ps1", false, false),
+    ] {
+        fs::write(d.join(name), utf16(&text, le, bom)).expect("write");
+    }
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "one"]);
+    for mode in ["dir", "git"] {
+        let run = run_in(d, &[mode, "--format", "jsonl", "."]);
+        assert_eq!(run.code, 1, "{mode}: {}", run.stderr);
+        let mut got: Vec<String> = run
+            .findings()
+            .iter()
+            .map(|f| format!("{} {}", crate::common::triple(f), f["location"]["column"]))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "be-bom.ps1:3 github.pat.classic 7",
+                "be.ps1:3 github.pat.classic 7",
+                "le-bom.ps1:3 github.pat.classic 7",
+                "le.ps1:3 github.pat.classic 7"
+            ],
+            "{mode}: {}",
+            run.stderr
+        );
+    }
+}
