@@ -10,7 +10,12 @@ pub struct Stats {
     pub skipped_binary: AtomicU64,
     pub skipped_large: AtomicU64,
     pub warnings: AtomicU64,
+    /// Skipped files and blobs named so far (see [`Stats::skipped`]).
+    pub named_skips: AtomicU64,
 }
+
+/// Skipped files and blobs named on stderr; the rest are only counted in the summary.
+const NAMED_SKIPS: u64 = 20;
 
 impl Stats {
     pub fn add(counter: &AtomicU64, n: u64) {
@@ -25,6 +30,18 @@ impl Stats {
     /// followed); not counted as a warning.
     pub fn note(&self, msg: impl AsRef<str>) {
         eprintln!("sprawl: note: {}", sanitize(msg.as_ref()));
+    }
+
+    /// Name a file or blob that was not scanned (binary, too large): the first 20 are
+    /// printed as notes, then one line says the rest are only counted in the summary.
+    pub fn skipped(&self, msg: impl AsRef<str>) {
+        match self.named_skips.fetch_add(1, Ordering::Relaxed) {
+            n if n < NAMED_SKIPS => self.note(msg),
+            NAMED_SKIPS => {
+                self.note(format!("more files or blobs skipped; only counted after the first {NAMED_SKIPS}"))
+            }
+            _ => {}
+        }
     }
 
     /// Print a warning (sanitised: repository bytes may hold terminal escapes) and count it.

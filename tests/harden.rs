@@ -383,3 +383,37 @@ fn utf16_text_is_scanned_with_its_positions() {
         );
     }
 }
+
+/// Issue 13, item 9: files skipped as binary or too large are named, the first 20 of them,
+/// then counted; the summary has the totals.
+#[test]
+fn skipped_files_are_named_then_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    for i in 0..25 {
+        fs::write(d.join(format!("bin{i:02}.dat")), b"\x00\x01binary\x00").expect("write");
+    }
+    fs::write(d.join("big.txt"), "x".repeat(2048)).expect("write");
+    let run = run_in(d, &["dir", "--format", "jsonl", "--max-file-size", "1K", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let named = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": binary, skipped") || l.contains("over --max-file-size"))
+        .count();
+    assert_eq!(named, 20, "{}", run.stderr);
+    assert!(run.stderr.contains("only counted after the first 20"), "{}", run.stderr);
+    assert!(run.stderr.contains("25 binary skipped; 1 too large, skipped"), "{}", run.stderr);
+
+    // A binary blob in git history is named by its id.
+    git(d, &["init", "-q"]);
+    fs::remove_file(d.join("big.txt")).expect("rm");
+    for i in 1..25 {
+        fs::remove_file(d.join(format!("bin{i:02}.dat"))).expect("rm");
+    }
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "one"]);
+    let id = git(d, &["rev-parse", "HEAD:bin00.dat"]);
+    let run = run_in(d, &["git", "--format", "jsonl", "."]);
+    assert!(run.stderr.contains(&format!("blob {id} is binary, skipped")), "{}", run.stderr);
+}

@@ -179,7 +179,7 @@ fn scan_file(
     match file.metadata() {
         Ok(m) if m.len() > max => {
             Stats::add(&stats.skipped_large, 1);
-            return stats.warn(format!("{shown}: {} bytes, over --max-file-size {max}, skipped", m.len()));
+            return stats.skipped(format!("{shown}: {} bytes, over --max-file-size {max}, skipped", m.len()));
         }
         Ok(_) => {}
         Err(e) => return stats.warn(format!("{shown}: {e}")),
@@ -189,7 +189,10 @@ fn scan_file(
             Stats::add(&stats.scanned, 1);
             Stats::add(&stats.bytes, bytes);
         }
-        Ok(Err(Skip::Binary)) => Stats::add(&stats.skipped_binary, 1),
+        Ok(Err(Skip::Binary)) => {
+            Stats::add(&stats.skipped_binary, 1);
+            stats.skipped(format!("{shown}: binary, skipped (--binary scans it)"));
+        }
         Err(e) => stats.warn(format!("{shown}: {e}")),
     }
 }

@@ -58,13 +58,14 @@ const MIN_TRAVERSAL_ALLOC: u64 = 16 << 20;
 /// over that limit stops the traversal, and the rest of the pack is read one object at a
 /// time, each blob's size read from its header first, so an oversized blob is never
 /// inflated. Loose objects are also size-checked by header. Each skipped blob is named
-/// through `warn`; a corrupt pack or object is reported there and the rest is read.
+/// through `skipped`; a corrupt pack or object is reported through `warn` and the rest is read.
 pub fn for_each_unique_blob<F>(
     repo: &gix::Repository,
     threads: usize,
     max_blob: u64,
     scan: F,
     warn: &(dyn Fn(String) + Sync),
+    skipped: &(dyn Fn(String) + Sync),
 ) -> anyhow::Result<BlobCounts>
 where
     F: FnMut(&gix::oid, &[u8]) + Send + Clone,
@@ -105,7 +106,7 @@ where
             // Lock-free dedup across packs: read-only lookups in the earlier packs' indices.
             if kind == gix::object::Kind::Blob && !earlier.iter().any(|b| b.index.lookup(entry.oid).is_some())
             {
-                counter.visit(&entry.oid, data, max_blob, &mut thread_scan, warn);
+                counter.visit(&entry.oid, data, max_blob, &mut thread_scan, skipped);
                 if let Some(at) = bundle.index.lookup(entry.oid) {
                     done_ref[at as usize].store(true, Ordering::Relaxed);
                 }
@@ -149,9 +150,9 @@ where
                         continue;
                     }
                 };
-                if counter.wanted(&oid, header, max_blob, warn) {
+                if counter.wanted(&oid, header, max_blob, skipped) {
                     match repo.objects.try_find(&oid, &mut buf) {
-                        Ok(Some(obj)) => counter.visit(&oid, obj.data, max_blob, &mut scan, warn),
+                        Ok(Some(obj)) => counter.visit(&oid, obj.data, max_blob, &mut scan, skipped),
                         Ok(None) => {}
                         Err(e) => {
                             warn(format!("object {oid} in pack {}: {e}", bundle.index.path().display()))
@@ -198,11 +199,11 @@ where
                             continue;
                         }
                     };
-                    if !counter.wanted(oid, header, max_blob, warn) {
+                    if !counter.wanted(oid, header, max_blob, skipped) {
                         continue;
                     }
                     match store.try_find(oid, &mut buf) {
-                        Ok(Some(obj)) => counter.visit(oid, obj.data, max_blob, &mut scan, warn),
+                        Ok(Some(obj)) => counter.visit(oid, obj.data, max_blob, &mut scan, skipped),
                         Ok(None) => {}
                         Err(e) => warn(format!("loose object {oid}: {e}")),
                     }
@@ -820,6 +821,7 @@ pub(crate) mod tests {
             max_blob,
             |id: &gix::oid, _: &[u8]| seen.lock().expect("lock").push(id.to_owned()),
             &|w| warnings.lock().expect("lock").push(w),
+            &|_| {},
         )
         .expect("reads the object database");
         let mut seen = seen.into_inner().expect("lock");
