@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn recognises_and_decodes_both_orders_with_and_without_a_mark() {
-        let text = "$password = \"Pw-é-€-𝄞\"\r\nWrite-Host 'a longer line of ordinary text'\r\n";
+        let text = "$greeting = \"Hi-é-€-𝄞\"\r\nWrite-Host 'a longer line of ordinary text'\r\n";
         for order in [Utf16::Little, Utf16::Big] {
             for bom in [true, false] {
                 let bytes = encode(text, order, bom);
