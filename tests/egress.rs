@@ -3,27 +3,13 @@
 //! CircleCI, Azure and Bitbucket pipelines, and secret-bearing files the CI flows reference.
 //! Each planted case is asserted as exact egress paths.
 use std::fs;
-use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{git, root, run_in};
+use crate::common::{copy_dir, git, root, run_in};
 
 /// The fake secrets planted in the fixture: never printed.
 const PLANTED: &[&str] = &["Dz9-Qv2mLp7wXk4R8t", "Gl7-Rt4wQz9pXm2Vb8k", "Pw4-Hs8nLq2xVt6Z"];
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read fixture dir") {
-        let entry = entry.expect("dir entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).expect("copy fixture file");
-        }
-    }
-}
 
 /// A fresh copy of the fixture repository.
 fn fixture() -> tempfile::TempDir {

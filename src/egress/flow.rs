@@ -67,6 +67,9 @@ pub(crate) struct Flow {
     pub chain: Vec<Hop>,
     /// The build argument a CI image build passes (to find its `ARG` in a Dockerfile).
     pub arg: Option<String>,
+    /// Where a network send goes, when the URL names a host: the link stage tells a
+    /// credential's own provider (its use) from anywhere else (egress).
+    pub host: Option<String>,
 }
 
 /// Everything the CI models produce.
@@ -167,34 +170,6 @@ pub(crate) fn secret_like(name: &str) -> bool {
     normalize(name).split('_').any(|w| WORDS.contains(&w))
 }
 
-/// Hosts of the providers' own APIs and registries: sending a credential there is its use,
-/// not an exfiltration (§3.3 S4, medium).
-fn provider_host(host: &str) -> bool {
-    const EXACT: &[&str] = &[
-        "github.com",
-        "api.github.com",
-        "uploads.github.com",
-        "gitlab.com",
-        "registry.npmjs.org",
-        "pypi.org",
-        "upload.pypi.org",
-        "hub.docker.com",
-        "index.docker.io",
-        "registry-1.docker.io",
-        "ghcr.io",
-        "quay.io",
-        "api.bitbucket.org",
-        "circleci.com",
-        "dev.azure.com",
-        "hooks.slack.com",
-        "api.slack.com",
-        "sentry.io",
-    ];
-    const SUFFIX: &[&str] =
-        &[".amazonaws.com", ".googleapis.com", ".azure.com", ".azurecr.io", ".windows.net", ".pkg.dev"];
-    EXACT.contains(&host) || SUFFIX.iter().any(|s| host.ends_with(s))
-}
-
 fn raise(s: Severity) -> Severity {
     match s {
         Severity::Low => Severity::Medium,
@@ -257,7 +232,8 @@ impl Ctx<'_> {
         arg: Option<&str>,
     ) {
         let mut severity = base;
-        // Exact-match masking hides a store secret printed verbatim (§3.3 S7: medium).
+        // GitHub, GitLab and Azure mask a store secret's exact value in logs: printed
+        // verbatim, it shows only where masking fails (split lines, short values), so medium.
         if matches!(sink, Sink::LogPrint | Sink::DebugTrace)
             && matches!(b.origin, Origin::Store { .. })
             && base < Severity::Critical
@@ -279,6 +255,7 @@ impl Ctx<'_> {
             severity,
             chain: b.chain,
             arg: arg.map(str::to_string),
+            host: None,
         });
     }
 
@@ -355,11 +332,6 @@ impl Ctx<'_> {
                     }
                 }
                 Event::Send { line, cmd, vars: vs, files, host } => {
-                    let base = if host.as_deref().is_some_and(provider_host) {
-                        Severity::Medium
-                    } else {
-                        Severity::Critical
-                    };
                     let what = match &host {
                         Some(h) => format!("{cmd} → {h}"),
                         None => cmd,
@@ -369,15 +341,10 @@ impl Ctx<'_> {
                         all.extend(self.file_bindings(written, f, line));
                     }
                     for b in all {
-                        self.emit_as(
-                            out,
-                            line,
-                            Sink::NetworkSend,
-                            base,
-                            &b,
-                            self.hop(what.clone(), line),
-                            None,
-                        );
+                        self.emit(out, line, Sink::NetworkSend, &b, self.hop(what.clone(), line));
+                        if let Some(flow) = out.flows.last_mut() {
+                            flow.host.clone_from(&host);
+                        }
                     }
                 }
                 Event::EnvWrite { line, target, name, vars: vs } => {
@@ -492,6 +459,13 @@ pub(crate) fn finish(out: Out) -> Vec<Flow> {
     }
     flows.sort_by(|a, b| key(a).cmp(&key(b)));
     flows.dedup_by(|a, b| key(a) == key(b));
+    // A credential handed to every later third-party action of a job is one path: the
+    // first action that gets it (the others add nothing a reader must act on).
+    let mut seen = std::collections::BTreeSet::new();
+    flows.retain(|f| {
+        f.sink != Sink::UnpinnedAction
+            || seen.insert((f.file.clone(), f.job.clone(), f.chain.first().cloned()))
+    });
     flows
 }
 

@@ -9,7 +9,8 @@ use super::flow::{normalize, Binding, Ctx, Env, Origin, Out};
 use super::yaml::Node;
 use super::{Ci, Hop, Repo, Sink};
 
-/// Triggers that run with secrets on behalf of a fork (§3.4).
+/// Triggers whose runs hold the base repository's secrets while a fork's pull request (or
+/// comment, or the run it triggered) decides what happens.
 const FORK_TRIGGERS: &[&str] = &["pull_request_target", "workflow_run", "issue_comment"];
 /// Composite actions calling composite actions: deeper nesting is not followed.
 const MAX_DEPTH: usize = 3;
@@ -330,7 +331,9 @@ impl Workflow<'_, '_> {
                 self.authenticate(ctx, st, &creds, &["GOOGLE_APPLICATION_CREDENTIALS"], line);
             }
             "docker/login-action" => {
-                let mut creds: Vec<Binding> = inputs.iter().flat_map(|(_, b, _)| b.clone()).collect();
+                // The user name is not a credential.
+                let mut creds: Vec<Binding> =
+                    inputs.iter().filter(|(k, ..)| k != "username").flat_map(|(_, b, _)| b.clone()).collect();
                 let registry = with("registry").and_then(|e| e.value.str()).unwrap_or("docker.io");
                 if let Some(user) = with("username")
                     .and_then(|e| e.value.str().map(|s| (s, e.line)))

@@ -1,0 +1,97 @@
+//! CI egress patterns (issue #15): each directory of `testdata/egress-patterns/` is a small
+//! repository holding one pattern and its safe twin. The test runs `sprawl dir` on a copy and
+//! asserts every finding with its egress paths, so that the safe twin stays silent.
+use serde_json::Value;
+
+use crate::common::{copy_dir, root, run_in};
+
+/// `path:line rule severity reference` for each finding, each followed by its egress paths
+/// (`  sink file:line severity (chain)`).
+fn scan(pattern: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&root().join("testdata/egress-patterns").join(pattern), dir.path());
+    let run = run_in(dir.path(), &["dir", "--format", "jsonl"]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    let mut out = Vec::new();
+    for f in run.findings() {
+        out.push(format!(
+            "{}:{} {} {} {}",
+            text(&f["location"]["path"]),
+            f["location"]["line"],
+            text(&f["rule"]),
+            text(&f["severity"]),
+            text(&f["secret"]["redacted"]),
+        ));
+        for e in f["egress"].as_array().into_iter().flatten() {
+            let chain: Vec<String> =
+                e["chain"].as_array().expect("chain").iter().map(|h| text(&h["what"])).collect();
+            out.push(format!(
+                "  {} {}:{} {} ({})",
+                text(&e["sink"]),
+                text(&e["file"]),
+                e["line"],
+                text(&e["severity"]),
+                chain.join(" → ")
+            ));
+        }
+    }
+    out
+}
+
+/// Tokens sent to their own service (GitLab, GitHub, Gemfury, a Jenkins, Slack, quay.io)
+/// are used, not leaked; the same token sent elsewhere is egress: critical to an unknown
+/// host, medium to another provider the rules know.
+#[test]
+fn a_token_sent_to_its_own_service_is_not_egress() {
+    assert_eq!(
+        scan("own-service"),
+        [
+            ".github/workflows/leak.yml:8 egress.network-send critical secrets.NPM_TOKEN",
+            "  network-send .github/workflows/leak.yml:8 critical (secrets.NPM_TOKEN → curl ${{ secrets.NPM_TOKEN }} → collector.example.net)",
+            ".github/workflows/leak.yml:10 egress.network-send medium secrets.NPM_TOKEN",
+            "  network-send .github/workflows/leak.yml:10 medium (secrets.NPM_TOKEN → curl ${{ secrets.NPM_TOKEN }} → api.github.com)",
+        ]
+    );
+}
+
+/// A webhook URL secret is the request's destination (a URL in the JSON body is not); a
+/// different secret in the body of a webhook post still leaves.
+#[test]
+fn a_webhook_url_secret_is_the_destination() {
+    assert_eq!(
+        scan("webhook"),
+        [
+            ".github/workflows/leak.yml:7 egress.network-send critical secrets.DEPLOY_KEY",
+            "  network-send .github/workflows/leak.yml:7 critical (secrets.DEPLOY_KEY → curl ${{ secrets.DEPLOY_KEY }})",
+        ]
+    );
+}
+
+/// Multi-stage builds: the build stage's `COPY . .` does not reach an image that takes only
+/// the built binary; a final stage that copies the build stage's directory whole does.
+#[test]
+fn only_what_reaches_the_final_stage_is_in_the_image() {
+    assert_eq!(
+        scan("multi-stage"),
+        [
+            "build/.env:2 generic.token high Vb3…R",
+            "single/.env:2 generic.token high Xn5…Z",
+            "  image-copy single/Dockerfile:8 high (hit SHIP_API_TOKEN → build context single → COPY . (no .dockerignore) → COPY --from=deps)",
+        ]
+    );
+}
+
+/// After a registry login, the tag-pinned actions of the job are one path per credential
+/// (the first action that gets it); the user name is not a credential.
+#[test]
+fn fan_out_is_one_path_per_credential_and_sink() {
+    assert_eq!(
+        scan("fan-out"),
+        [
+            ".github/workflows/image.yml:8 egress.unpinned-action high secrets.DOCKERHUB_TOKEN",
+            "  unpinned-action .github/workflows/image.yml:8 high (secrets.DOCKERHUB_TOKEN → with.password → uses docker/login-action@v3)",
+        ]
+    );
+}
