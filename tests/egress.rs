@@ -101,6 +101,7 @@ fn fixture_findings_exact() {
             ".github/workflows/ci.yml:29 egress.all-secrets medium secrets: inherit",
             ".github/workflows/image.yml:10 egress.unpinned-action high secrets.NPM_TOKEN",
             ".github/workflows/image.yml:16 egress.image-build-arg critical secrets.NPM_TOKEN",
+            ".github/workflows/pr-preview.yml:14 egress.untrusted-checkout critical github.token",
             ".github/workflows/pr-preview.yml:14 egress.untrusted-checkout critical secrets.PREVIEW_TOKEN",
             ".github/workflows/pr-preview.yml:15 egress.unpinned-action critical secrets.PREVIEW_TOKEN",
             ".gitlab-ci.yml:4 generic.token high Gl7…k",

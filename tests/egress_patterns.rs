@@ -95,3 +95,42 @@ fn fan_out_is_one_path_per_credential_and_sink() {
         ]
     );
 }
+
+/// `actions/checkout` leaves the job token in `.git/config`: uploading the workspace ships
+/// it; with `persist-credentials: false` nothing is shipped.
+#[test]
+fn the_job_token_persisted_by_checkout_ships_with_the_workspace() {
+    assert_eq!(
+        scan("artipacked"),
+        [
+            ".github/workflows/site.yml:14 egress.artifact-upload high github.token",
+            "  artifact-upload .github/workflows/site.yml:14 high (github.token → persisted in .git/config by actions/checkout (contents: write) → . → actions/upload-artifact path)",
+        ]
+    );
+}
+
+/// A `pull_request_target` job that runs the fork's code holds the persisted job token, a
+/// push credential with `contents: write`; the base checkout without it stays silent.
+#[test]
+fn a_fork_checkout_holds_the_persisted_job_token() {
+    assert_eq!(
+        scan("pwn-request"),
+        [
+            ".github/workflows/preview.yml:12 egress.untrusted-checkout critical github.token",
+            "  untrusted-checkout .github/workflows/preview.yml:12 critical (github.token → persisted in .git/config by actions/checkout (contents: write, pull-requests: write) → checkout of pull request code)",
+        ]
+    );
+}
+
+/// A comment body pasted into a script of an `issue_comment` job runs the commenter's code
+/// with the job's secrets; a title passed through `env:` does not.
+#[test]
+fn expression_injection_runs_untrusted_code_with_secrets() {
+    assert_eq!(
+        scan("injection"),
+        [
+            ".github/workflows/comment.yml:10 egress.untrusted-code critical secrets.DEPLOY_TOKEN",
+            "  untrusted-code .github/workflows/comment.yml:10 critical (secrets.DEPLOY_TOKEN → env.DEPLOY_TOKEN → ${{ github.event.comment.body }} pasted into the script)",
+        ]
+    );
+}

@@ -12,6 +12,18 @@ use super::{Ci, Hop, Repo, Sink};
 /// Triggers whose runs hold the base repository's secrets while a fork's pull request (or
 /// comment, or the run it triggered) decides what happens.
 const FORK_TRIGGERS: &[&str] = &["pull_request_target", "workflow_run", "issue_comment"];
+/// Triggers where outsiders write parts of the event (pull request titles and branch names,
+/// issue and comment bodies) while the run holds the repository's secrets.
+const INJECTION_TRIGGERS: &[&str] = &[
+    "pull_request_target",
+    "workflow_run",
+    "issue_comment",
+    "issues",
+    "discussion",
+    "discussion_comment",
+    "pull_request_review",
+    "pull_request_review_comment",
+];
 /// Composite actions calling composite actions: deeper nesting is not followed.
 const MAX_DEPTH: usize = 3;
 
@@ -28,7 +40,9 @@ pub(crate) fn flows(repo: &Repo, out: &mut Out) {
     let callers = callers(&workflows);
     for (path, doc) in &workflows {
         let callers = callers.get(path.as_str()).map_or(&[][..], Vec::as_slice);
-        Workflow { repo, out: &mut *out, callers }.run(path, doc);
+        let injectable = triggers(doc).iter().any(|t| INJECTION_TRIGGERS.contains(&t.as_str()))
+            || callers.iter().any(|c| c.fork);
+        Workflow { repo, out: &mut *out, callers, injectable }.run(path, doc);
     }
 }
 
@@ -95,6 +109,18 @@ struct Workflow<'a, 'r> {
     out: &'a mut Out,
     /// The jobs that call this workflow, if it is a reusable one.
     callers: &'a [Caller],
+    /// Outsiders write parts of the event that starts it.
+    injectable: bool,
+}
+
+/// Something in a job runs code an attacker controls, at `line` of `step`: every secret
+/// the job holds reaches `sink`.
+#[derive(Clone)]
+struct Untrusted {
+    line: u64,
+    step: Option<String>,
+    sink: Sink,
+    what: String,
 }
 
 /// What a job holds and did, across its steps.
@@ -104,8 +130,10 @@ struct JobState {
     written: Env,
     /// Every value the job references: code running in the job can read them all.
     held: Vec<Binding>,
-    /// `(line, step)` of a checkout of the pull request's code.
-    pr_checkout: Option<(u64, Option<String>)>,
+    /// Where the job runs attacker-controlled code.
+    untrusted: Vec<Untrusted>,
+    /// The job token's permissions, as written (`contents: write`), for hops.
+    token_scope: String,
 }
 
 impl Workflow<'_, '_> {
@@ -126,12 +154,13 @@ impl Workflow<'_, '_> {
         let wenv = self.env_block(&base, doc.get("env"), &Env::new(), &mut held);
         for job in doc.get("jobs").map_or(&[][..], Node::entries) {
             let ctx = Ctx { job: Some(job.key.clone()), ..base.clone() };
-            self.job(&ctx, &job.value, &wenv, held.clone());
+            let token_scope = token_scope(job.value.get("permissions").or_else(|| doc.get("permissions")));
+            let st = JobState { held: held.clone(), token_scope, ..JobState::default() };
+            self.job(&ctx, &job.value, &wenv, st);
         }
     }
 
-    fn job(&mut self, ctx: &Ctx, job: &Node, wenv: &Env, held: Vec<Binding>) {
-        let mut st = JobState { held, ..JobState::default() };
+    fn job(&mut self, ctx: &Ctx, job: &Node, wenv: &Env, mut st: JobState) {
         st.env = wenv.clone();
         let jenv = self.env_block(ctx, job.get("env"), &st.env, &mut st.held);
         st.env = jenv;
@@ -141,8 +170,8 @@ impl Workflow<'_, '_> {
         for step in job.get("steps").map_or(&[][..], Node::items) {
             self.step(ctx, step, &mut st, 0);
         }
-        if let (true, Some((line, step))) = (ctx.fork, st.pr_checkout.clone()) {
-            let at = Ctx { step, ..ctx.clone() };
+        for u in std::mem::take(&mut st.untrusted) {
+            let at = Ctx { step: u.step, ..ctx.clone() };
             // The job's env first: its chains say how each value got there.
             let mut seen = std::collections::BTreeSet::new();
             let held: Vec<&Binding> = st.env.values().flatten().chain(&st.held).collect();
@@ -150,17 +179,23 @@ impl Workflow<'_, '_> {
                 .into_iter()
                 .filter(|b| matches!(b.origin, Origin::Store { .. } | Origin::Identity(_) | Origin::All))
             {
-                if !seen.insert(b.chain[0].clone()) {
-                    continue;
+                if seen.insert(b.chain[0].clone()) {
+                    at.emit(self.out, u.line, u.sink, b, at.hop(u.what.clone(), u.line));
                 }
-                at.emit(
-                    self.out,
-                    line,
-                    Sink::UntrustedCheckout,
-                    b,
-                    at.hop("checkout of pull request code", line),
-                );
             }
+        }
+    }
+
+    /// A checkout of the pull request's code, which runs in a fork-reachable job.
+    fn pr_checkout(&self, ctx: &Ctx, st: &mut JobState, line: u64) {
+        if ctx.fork {
+            let what = "checkout of pull request code".to_string();
+            st.untrusted.push(Untrusted {
+                line,
+                step: ctx.step.clone(),
+                sink: Sink::UntrustedCheckout,
+                what,
+            });
         }
     }
 
@@ -213,6 +248,15 @@ impl Workflow<'_, '_> {
             for (at, expr) in expressions(text) {
                 line += text[last..at].matches('\n').count() as u64;
                 last = at;
+                if self.injectable && attacker_written(expr) {
+                    let what = format!("${{{{ {} }}}} pasted into the script", expr.trim());
+                    st.untrusted.push(Untrusted {
+                        line,
+                        step: label.clone(),
+                        sink: Sink::UntrustedCode,
+                        what,
+                    });
+                }
                 let bs = self.resolve(&ctx, &env, &text[at..at + expr.len() + 5], line, &mut st.held);
                 scope.insert(format!("{{{{ {} }}}}", expr.trim()), bs);
             }
@@ -221,7 +265,7 @@ impl Workflow<'_, '_> {
                 st.env.insert(name, bs);
             }
             if let Some(line) = fx.pr_checkout {
-                st.pr_checkout.get_or_insert((line, label.clone()));
+                self.pr_checkout(&ctx, st, line);
             }
         }
         if let Some(uses) = uses {
@@ -247,11 +291,26 @@ impl Workflow<'_, '_> {
         let line = step.entries().first().map_or(step.line, |e| e.line);
         match name.as_str() {
             "actions/checkout" => {
+                if with("persist-credentials").and_then(|e| e.value.str()) != Some("false") {
+                    // The job token lands in `.git/config` for later git commands: whatever
+                    // reads or ships the work tree has it.
+                    let dir = with("path").and_then(|e| e.value.str()).unwrap_or(".");
+                    let config = format!("{}/.git/config", dir.trim_end_matches('/'));
+                    let config = config.trim_start_matches("./").to_string();
+                    let what = format!("persisted in {config} by actions/checkout ({})", st.token_scope);
+                    let b = Binding::new(
+                        Origin::Store { name: "GITHUB_TOKEN".into() },
+                        ctx.hop("github.token", line),
+                    )
+                    .then(ctx.hop(what, line));
+                    st.written.entry(config).or_default().push(b.clone());
+                    st.held.push(b);
+                }
                 let r = with("ref").and_then(|e| e.value.str()).unwrap_or_default();
                 let untrusted =
                     ["pull_request.head", "head_ref", "refs/pull/", "workflow_run.head", "merge_commit_sha"];
                 if untrusted.iter().any(|u| r.contains(u)) {
-                    st.pr_checkout.get_or_insert((with("ref").map_or(line, |e| e.line), ctx.step.clone()));
+                    self.pr_checkout(ctx, st, with("ref").map_or(line, |e| e.line));
                 }
             }
             "actions/upload-artifact" | "actions/cache" | "actions/cache/save" => {
@@ -260,12 +319,16 @@ impl Workflow<'_, '_> {
                 if let Some(p) = with("path") {
                     let text = p.value.str().unwrap_or_default();
                     let start = p.value.line;
-                    let patterns: Vec<(&str, u64)> = text
+                    let patterns: Vec<(String, u64)> = text
                         .lines()
                         .enumerate()
                         .filter(|(_, l)| !l.trim().is_empty())
-                        .map(|(i, l)| (l.trim(), if text.contains('\n') { start + i as u64 } else { p.line }))
+                        .map(|(i, l)| {
+                            let at = if text.contains('\n') { start + i as u64 } else { p.line };
+                            (workspace_relative(l.trim()), at)
+                        })
                         .collect();
+                    let patterns: Vec<(&str, u64)> = patterns.iter().map(|(p, l)| (p.as_str(), *l)).collect();
                     ctx.upload(self.out, &st.written, &patterns, sink, &format!("{name} path"));
                 }
             }
@@ -508,6 +571,52 @@ impl Workflow<'_, '_> {
             }
         }
         out
+    }
+}
+
+/// Whether an expression reads an event field that whoever opens the pull request, issue
+/// or comment writes: titles, bodies, branch names, commit messages and authors.
+fn attacker_written(expr: &str) -> bool {
+    let e = expr.trim().to_ascii_lowercase();
+    const FIELDS: &[&str] = &[
+        ".title",
+        ".body",
+        ".head.ref",
+        ".head.label",
+        ".head_branch",
+        ".head_commit.message",
+        ".head_commit.author",
+        ".display_title",
+        ".commits",
+        ".pages",
+    ];
+    e.contains("github.head_ref") || e.contains("github.event.") && FIELDS.iter().any(|f| e.contains(f))
+}
+
+/// The job token's permissions as written: `permissions: write-all`, the entries that grant
+/// `write`, `read-only`, or the repository's default when the workflow says nothing.
+fn token_scope(permissions: Option<&Node>) -> String {
+    let Some(p) = permissions else { return "repository default permissions".into() };
+    if let Some(all) = p.str() {
+        return all.to_string();
+    }
+    let writes: Vec<String> =
+        p.pairs().into_iter().filter(|(_, v, _)| v == "write").map(|(k, v, _)| format!("{k}: {v}")).collect();
+    if writes.is_empty() {
+        "read-only".into()
+    } else {
+        writes.join(", ")
+    }
+}
+
+/// A path under the workspace, relative (`${{ github.workspace }}/dist` → `dist`).
+fn workspace_relative(path: &str) -> String {
+    let p = path.replace("${{ github.workspace }}", ".").replace("$GITHUB_WORKSPACE", ".");
+    let p = p.trim_start_matches("./");
+    if p.is_empty() {
+        ".".into()
+    } else {
+        p.to_string()
     }
 }
 
