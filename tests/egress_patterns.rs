@@ -134,3 +134,32 @@ fn expression_injection_runs_untrusted_code_with_secrets() {
         ]
     );
 }
+
+/// A `workflow_run` job that downloads the triggering run's artifact into the workspace and
+/// runs a script there runs the pull request's output with its secrets; an artifact read
+/// from a directory of its own does not.
+#[test]
+fn a_workflow_run_artifact_executed_is_untrusted_code() {
+    assert_eq!(
+        scan("workflow-run"),
+        [
+            ".github/workflows/report.yml:17 egress.untrusted-code critical secrets.CODECOV_TOKEN",
+            "  untrusted-code .github/workflows/report.yml:17 critical (secrets.CODECOV_TOKEN → artifact coverage of the triggering run, run from the workspace)",
+            ".github/workflows/report.yml:17 egress.untrusted-code critical secrets.GITHUB_TOKEN",
+            "  untrusted-code .github/workflows/report.yml:17 critical (secrets.GITHUB_TOKEN → artifact coverage of the triggering run, run from the workspace)",
+        ]
+    );
+}
+
+/// A release job that restores a cache other workflows write and then publishes holds its
+/// publishing secret next to what the cache brings; a test job without secrets is silent.
+#[test]
+fn a_cache_restored_in_a_publishing_job_is_untrusted_code() {
+    assert_eq!(
+        scan("cache-poisoning"),
+        [
+            ".github/workflows/release.yml:12 egress.untrusted-code high secrets.NPM_PUBLISH_TOKEN",
+            "  untrusted-code .github/workflows/release.yml:12 high (secrets.NPM_PUBLISH_TOKEN → cache restored by actions/setup-node@v4 in a publishing job)",
+        ]
+    );
+}

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use super::flow::{normalize, Binding, Ctx, Env, Origin, Out};
 use super::yaml::Node;
 use super::{Ci, Hop, Repo, Sink};
+use crate::rules::Severity;
 
 /// Triggers whose runs hold the base repository's secrets while a fork's pull request (or
 /// comment, or the run it triggered) decides what happens.
@@ -40,9 +41,13 @@ pub(crate) fn flows(repo: &Repo, out: &mut Out) {
     let callers = callers(&workflows);
     for (path, doc) in &workflows {
         let callers = callers.get(path.as_str()).map_or(&[][..], Vec::as_slice);
-        let injectable = triggers(doc).iter().any(|t| INJECTION_TRIGGERS.contains(&t.as_str()))
-            || callers.iter().any(|c| c.fork);
-        Workflow { repo, out: &mut *out, callers, injectable }.run(path, doc);
+        let on = triggers(doc);
+        let injectable =
+            on.iter().any(|t| INJECTION_TRIGGERS.contains(&t.as_str())) || callers.iter().any(|c| c.fork);
+        let after_run = on.iter().any(|t| t == "workflow_run");
+        let tags = doc.get("on").and_then(|o| o.get("push")).and_then(|p| p.get("tags")).is_some();
+        let publishing = tags || on.iter().any(|t| t == "release");
+        Workflow { repo, out: &mut *out, callers, injectable, after_run, publishing }.run(path, doc);
     }
 }
 
@@ -111,6 +116,10 @@ struct Workflow<'a, 'r> {
     callers: &'a [Caller],
     /// Outsiders write parts of the event that starts it.
     injectable: bool,
+    /// Started by `workflow_run`: the triggering run's artifacts are a pull request's output.
+    after_run: bool,
+    /// Started by a release or a tag push: its jobs publish.
+    publishing: bool,
 }
 
 /// Something in a job runs code an attacker controls, at `line` of `step`: every secret
@@ -120,6 +129,7 @@ struct Untrusted {
     line: u64,
     step: Option<String>,
     sink: Sink,
+    severity: Severity,
     what: String,
 }
 
@@ -134,6 +144,8 @@ struct JobState {
     untrusted: Vec<Untrusted>,
     /// The job token's permissions, as written (`contents: write`), for hops.
     token_scope: String,
+    /// An artifact of the triggering run downloaded into the workspace: `(name, path)`.
+    foreign_artifact: Option<(String, String)>,
 }
 
 impl Workflow<'_, '_> {
@@ -180,7 +192,8 @@ impl Workflow<'_, '_> {
                 .filter(|b| matches!(b.origin, Origin::Store { .. } | Origin::Identity(_) | Origin::All))
             {
                 if seen.insert(b.chain[0].clone()) {
-                    at.emit(self.out, u.line, u.sink, b, at.hop(u.what.clone(), u.line));
+                    let hop = at.hop(u.what.clone(), u.line);
+                    at.emit_as(self.out, u.line, u.sink, u.severity, b, hop, None);
                 }
             }
         }
@@ -194,6 +207,7 @@ impl Workflow<'_, '_> {
                 line,
                 step: ctx.step.clone(),
                 sink: Sink::UntrustedCheckout,
+                severity: Sink::UntrustedCheckout.base(),
                 what,
             });
         }
@@ -254,6 +268,7 @@ impl Workflow<'_, '_> {
                         line,
                         step: label.clone(),
                         sink: Sink::UntrustedCode,
+                        severity: Sink::UntrustedCode.base(),
                         what,
                     });
                 }
@@ -266,6 +281,17 @@ impl Workflow<'_, '_> {
             }
             if let Some(line) = fx.pr_checkout {
                 self.pr_checkout(&ctx, st, line);
+            }
+            if let Some((name, path)) = &st.foreign_artifact {
+                if executes(text, path) {
+                    st.untrusted.push(Untrusted {
+                        line: run.line,
+                        step: label.clone(),
+                        sink: Sink::UntrustedCode,
+                        severity: Sink::UntrustedCode.base(),
+                        what: format!("artifact {name} of the triggering run, run from the workspace"),
+                    });
+                }
             }
         }
         if let Some(uses) = uses {
@@ -289,6 +315,22 @@ impl Workflow<'_, '_> {
         let name = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
         let with = |k: &str| step.get("with").and_then(|w| w.entry(k));
         let line = step.entries().first().map_or(step.line, |e| e.line);
+        let cache_input =
+            with("cache").and_then(|e| e.value.str()).is_some_and(|c| !c.is_empty() && c != "false");
+        let restores = ["actions/cache", "actions/cache/restore", "swatinem/rust-cache"]
+            .contains(&name.as_str())
+            || name.starts_with("actions/setup-") && cache_input;
+        if self.publishing && restores {
+            // Caches are shared with the default branch's other workflows: code that runs
+            // in any of them can write what this publishing job restores.
+            st.untrusted.push(Untrusted {
+                line,
+                step: ctx.step.clone(),
+                sink: Sink::UntrustedCode,
+                severity: Severity::High,
+                what: format!("cache restored by {uses} in a publishing job"),
+            });
+        }
         match name.as_str() {
             "actions/checkout" => {
                 if with("persist-credentials").and_then(|e| e.value.str()) != Some("false") {
@@ -311,6 +353,16 @@ impl Workflow<'_, '_> {
                     ["pull_request.head", "head_ref", "refs/pull/", "workflow_run.head", "merge_commit_sha"];
                 if untrusted.iter().any(|u| r.contains(u)) {
                     self.pr_checkout(ctx, st, with("ref").map_or(line, |e| e.line));
+                }
+            }
+            "actions/download-artifact" | "dawidd6/action-download-artifact" if self.after_run => {
+                let from_run = name.starts_with("dawidd6") || with("run-id").is_some();
+                let path =
+                    with("path").and_then(|e| e.value.str()).map_or(".".to_string(), workspace_relative);
+                let outside = ["${{ runner.temp", "$RUNNER_TEMP", "/"].iter().any(|p| path.starts_with(p));
+                if from_run && !outside {
+                    let artifact = with("name").and_then(|e| e.value.str()).unwrap_or("*");
+                    st.foreign_artifact = Some((artifact.to_string(), path));
                 }
             }
             "actions/upload-artifact" | "actions/cache" | "actions/cache/save" => {
@@ -591,6 +643,18 @@ fn attacker_written(expr: &str) -> bool {
         ".pages",
     ];
     e.contains("github.head_ref") || e.contains("github.event.") && FIELDS.iter().any(|f| e.contains(f))
+}
+
+/// Whether a script runs files it finds in `path` (of the workspace): an interpreter, a
+/// build tool or `./x` on a line, naming `path` unless it is the workspace itself.
+fn executes(script: &str, path: &str) -> bool {
+    const RUNNERS: &[&str] =
+        &["bash", "sh", "source", ".", "python", "python3", "node", "npm", "npx", "yarn", "pnpm", "make"];
+    let runs = script.lines().any(|l| {
+        let first = l.split_whitespace().next().unwrap_or_default();
+        RUNNERS.contains(&first) || first.starts_with("./")
+    });
+    runs && (path == "." || script.contains(path))
 }
 
 /// The job token's permissions as written: `permissions: write-all`, the entries that grant
