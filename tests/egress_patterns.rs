@@ -163,3 +163,16 @@ fn a_cache_restored_in_a_publishing_job_is_untrusted_code() {
         ]
     );
 }
+
+/// `secrets: inherit` to another repository's reusable workflow hands over every secret; to
+/// one of this repository's workflows it is followed, not reported.
+#[test]
+fn inherited_secrets_leave_only_for_another_repository() {
+    assert_eq!(
+        scan("inherit"),
+        [
+            ".github/workflows/deploy.yml:7 egress.all-secrets medium secrets: inherit",
+            "  all-secrets .github/workflows/deploy.yml:7 medium (secrets: inherit → uses acme/shared-workflows/.github/workflows/deploy.yml@v1)",
+        ]
+    );
+}

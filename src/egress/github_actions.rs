@@ -213,10 +213,12 @@ impl Workflow<'_, '_> {
         }
     }
 
-    /// A job that calls a reusable workflow: `secrets: inherit` hands over every secret.
+    /// A job that calls another repository's reusable workflow: `secrets: inherit` hands
+    /// over every secret. A workflow of this repository (no `@ref`) is not a sink: its own
+    /// sinks are found with the secrets its callers give it.
     fn reusable(&mut self, ctx: &Ctx, job: &Node, uses: &str, st: &mut JobState) {
         let Some(secrets) = job.entry("secrets") else { return };
-        if secrets.value.str() == Some("inherit") {
+        if secrets.value.str() == Some("inherit") && uses.contains('@') {
             let b = Binding::new(Origin::All, ctx.hop("secrets: inherit", secrets.line));
             ctx.emit(
                 self.out,
@@ -227,7 +229,7 @@ impl Workflow<'_, '_> {
             );
             return;
         }
-        if !unpinned_third_party(uses) {
+        if !unpinned_third_party(uses) || secrets.value.str() == Some("inherit") {
             return;
         }
         for (name, value, line) in secrets.value.pairs() {
