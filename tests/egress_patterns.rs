@@ -104,7 +104,7 @@ fn the_job_token_persisted_by_checkout_ships_with_the_workspace() {
         scan("artipacked"),
         [
             ".github/workflows/site.yml:14 egress.artifact-upload high github.token",
-            "  artifact-upload .github/workflows/site.yml:14 high (github.token → persisted in .git/config by actions/checkout (contents: write) → . → actions/upload-artifact path)",
+            "  artifact-upload .github/workflows/site.yml:14 high (github.token → job token (contents: write) → persisted in .git/config by actions/checkout → . → actions/upload-artifact path)",
         ]
     );
 }
@@ -117,7 +117,7 @@ fn a_fork_checkout_holds_the_persisted_job_token() {
         scan("pwn-request"),
         [
             ".github/workflows/preview.yml:12 egress.untrusted-checkout critical github.token",
-            "  untrusted-checkout .github/workflows/preview.yml:12 critical (github.token → persisted in .git/config by actions/checkout (contents: write, pull-requests: write) → checkout of pull request code)",
+            "  untrusted-checkout .github/workflows/preview.yml:12 critical (github.token → job token (contents: write, pull-requests: write) → persisted in .git/config by actions/checkout → checkout of pull request code)",
         ]
     );
 }

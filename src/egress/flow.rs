@@ -459,12 +459,21 @@ pub(crate) fn finish(out: Out) -> Vec<Flow> {
     }
     flows.sort_by(|a, b| key(a).cmp(&key(b)));
     flows.dedup_by(|a, b| key(a) == key(b));
-    // A credential handed to every later third-party action of a job is one path: the
-    // first action that gets it (the others add nothing a reader must act on).
+    // A credential handed to every later third-party action of a job, or held by a job that
+    // runs untrusted code at several steps, is one path: the first step (the others add
+    // nothing a reader must act on).
     let mut seen = std::collections::BTreeSet::new();
     flows.retain(|f| {
-        f.sink != Sink::UnpinnedAction
-            || seen.insert((f.file.clone(), f.job.clone(), f.chain.first().cloned()))
+        let collapsed =
+            matches!(f.sink, Sink::UnpinnedAction | Sink::UntrustedCode | Sink::UntrustedCheckout);
+        let credential = match &f.origin {
+            Origin::Store { name } => name.clone(),
+            _ => f.chain.first().map_or_else(String::new, |h| format!("{}@{}", h.what, h.line)),
+        };
+        // The job's workflow is where its chain starts (a composite action's step has its
+        // own file).
+        let workflow = f.chain.first().map_or_else(|| f.file.clone(), |h| h.file.clone());
+        !collapsed || seen.insert((workflow, f.job.clone(), f.sink, credential))
     });
     flows
 }

@@ -126,6 +126,8 @@ struct Workflow<'a, 'r> {
 /// the job holds reaches `sink`.
 #[derive(Clone)]
 struct Untrusted {
+    /// The file of `line`: a composite action's steps run in the calling job.
+    file: String,
     line: u64,
     step: Option<String>,
     sink: Sink,
@@ -183,7 +185,7 @@ impl Workflow<'_, '_> {
             self.step(ctx, step, &mut st, 0);
         }
         for u in std::mem::take(&mut st.untrusted) {
-            let at = Ctx { step: u.step, ..ctx.clone() };
+            let at = Ctx { step: u.step, file: &u.file, ..ctx.clone() };
             // The job's env first: its chains say how each value got there.
             let mut seen = std::collections::BTreeSet::new();
             let held: Vec<&Binding> = st.env.values().flatten().chain(&st.held).collect();
@@ -204,6 +206,7 @@ impl Workflow<'_, '_> {
         if ctx.fork {
             let what = "checkout of pull request code".to_string();
             st.untrusted.push(Untrusted {
+                file: ctx.file.to_string(),
                 line,
                 step: ctx.step.clone(),
                 sink: Sink::UntrustedCheckout,
@@ -267,6 +270,7 @@ impl Workflow<'_, '_> {
                 if self.injectable && attacker_written(expr) {
                     let what = format!("${{{{ {} }}}} pasted into the script", expr.trim());
                     st.untrusted.push(Untrusted {
+                        file: ctx.file.to_string(),
                         line,
                         step: label.clone(),
                         sink: Sink::UntrustedCode,
@@ -287,6 +291,7 @@ impl Workflow<'_, '_> {
             if let Some((name, path)) = &st.foreign_artifact {
                 if executes(text, path) {
                     st.untrusted.push(Untrusted {
+                        file: ctx.file.to_string(),
                         line: run.line,
                         step: label.clone(),
                         sink: Sink::UntrustedCode,
@@ -326,6 +331,7 @@ impl Workflow<'_, '_> {
             // Caches are shared with the default branch's other workflows: code that runs
             // in any of them can write what this publishing job restores.
             st.untrusted.push(Untrusted {
+                file: ctx.file.to_string(),
                 line,
                 step: ctx.step.clone(),
                 sink: Sink::UntrustedCode,
@@ -336,19 +342,33 @@ impl Workflow<'_, '_> {
         match name.as_str() {
             "actions/checkout" => {
                 if with("persist-credentials").and_then(|e| e.value.str()) != Some("false") {
-                    // The job token lands in `.git/config` for later git commands: whatever
-                    // reads or ships the work tree has it.
-                    let dir = with("path").and_then(|e| e.value.str()).unwrap_or(".");
+                    // The token lands in `.git/config` for later git commands: whatever reads
+                    // or ships the work tree has it. That is `with.token` when given, else the
+                    // job token (unless it can only read: a public repository's code is no
+                    // secret).
+                    let dir = with("path").and_then(|e| e.value.str()).map_or(".".into(), workspace_relative);
                     let config = format!("{}/.git/config", dir.trim_end_matches('/'));
                     let config = config.trim_start_matches("./").to_string();
-                    let what = format!("persisted in {config} by actions/checkout ({})", st.token_scope);
-                    let b = Binding::new(
-                        Origin::Store { name: "GITHUB_TOKEN".into() },
-                        ctx.hop("github.token", line),
-                    )
-                    .then(ctx.hop(what, line));
-                    st.written.entry(config).or_default().push(b.clone());
-                    st.held.push(b);
+                    let given: Vec<Binding> = inputs
+                        .iter()
+                        .filter(|(k, ..)| k == "token")
+                        .flat_map(|(_, b, _)| b.clone())
+                        .collect();
+                    let read_only = ["read-only", "read-all"].contains(&st.token_scope.as_str());
+                    let job_token = || {
+                        let what = format!("job token ({})", st.token_scope);
+                        Binding::new(
+                            Origin::Store { name: "GITHUB_TOKEN".into() },
+                            ctx.hop("github.token", line),
+                        )
+                        .then(ctx.hop(what, line))
+                    };
+                    let tokens = if given.is_empty() && !read_only { vec![job_token()] } else { given };
+                    for b in tokens {
+                        let b = b.then(ctx.hop(format!("persisted in {config} by actions/checkout"), line));
+                        st.written.entry(config.clone()).or_default().push(b.clone());
+                        st.held.push(b);
+                    }
                 }
                 let r = with("ref").and_then(|e| e.value.str()).unwrap_or_default();
                 let untrusted =

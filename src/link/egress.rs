@@ -104,7 +104,10 @@ pub(crate) fn link(flows: &[Flow], findings: &mut [Finding], paths: &PathMap, ho
                     Link::LiteralInCi
                 }
                 Origin::File(set) if set.matches(&rel) => Link::FileFlow,
-                Origin::Store { name: n } | Origin::Name { name: n } if name.as_ref() == Some(n) => {
+                // The job token is minted for each run: no value in a file is it.
+                Origin::Store { name: n } | Origin::Name { name: n }
+                    if name.as_ref() == Some(n) && n != "GITHUB_TOKEN" =>
+                {
                     Link::NameMatch
                 }
                 Origin::Identity(wanted)
