@@ -176,3 +176,58 @@ fn inherited_secrets_leave_only_for_another_repository() {
         ]
     );
 }
+
+/// Files in the home directory are not the repository's, but what the job wrote there (an
+/// `.npmrc` with a token, `docker login`'s config) ships with an upload of `~/` or `$HOME/`
+/// paths; npm's download cache does not hold it.
+#[test]
+fn home_directory_uploads_carry_what_the_job_wrote_there() {
+    assert_eq!(
+        scan("home-paths"),
+        [
+            ".github/workflows/publish.yml:16 egress.artifact-upload high secrets.NPM_TOKEN",
+            "  artifact-upload .github/workflows/publish.yml:16 high (secrets.NPM_TOKEN → > ~/.npmrc → $HOME/.npmrc → actions/upload-artifact path)",
+            ".github/workflows/publish.yml:17 egress.artifact-upload high secrets.REGISTRY_TOKEN",
+            "  artifact-upload .github/workflows/publish.yml:17 high (secrets.REGISTRY_TOKEN → with.password → ~/.docker/config.json → ~/.docker → actions/upload-artifact path)",
+        ]
+    );
+}
+
+/// A field of a JSON secret is not masked: printed, it is high (as a transformed value);
+/// passed through the environment it is not printed.
+#[test]
+fn a_json_secret_field_printed_is_unmasked() {
+    assert_eq!(
+        scan("json-secrets"),
+        [
+            ".github/workflows/deploy.yml:7 egress.transformed-print high secrets.DEPLOY_CONFIG",
+            "  transformed-print .github/workflows/deploy.yml:7 high (secrets.DEPLOY_CONFIG → echo ${{ fromJSON(secrets.DEPLOY_CONFIG).api_key }})",
+        ]
+    );
+}
+
+/// `docker://image:tag` actions are pinned by a tag that can be pushed again; by digest
+/// they are pinned.
+#[test]
+fn docker_actions_by_tag_are_unpinned() {
+    assert_eq!(
+        scan("docker-actions"),
+        [
+            ".github/workflows/deploy.yml:7 egress.unpinned-action high secrets.DEPLOY_TOKEN",
+            "  unpinned-action .github/workflows/deploy.yml:7 high (secrets.DEPLOY_TOKEN → env.DEPLOY_TOKEN → uses docker://ghcr.io/acme/deployer:1.4)",
+        ]
+    );
+}
+
+/// A registry password written in `container.credentials` is a literal in a CI file with its
+/// egress entry; one taken from the secret store (`services.*.credentials`) is not a sink.
+#[test]
+fn container_credentials_written_in_the_workflow_are_literals() {
+    assert_eq!(
+        scan("container-credentials"),
+        [
+            ".github/workflows/test.yml:10 generic.password high Rq7…8",
+            "  ci-literal .github/workflows/test.yml:10 high (credentials.password → literal value in CI file)",
+        ]
+    );
+}

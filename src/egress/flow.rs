@@ -410,6 +410,18 @@ impl Ctx<'_> {
     fn paths_bindings(&self, written: &Env, patterns: &[(&str, u64)]) -> Vec<Binding> {
         let mut out = Vec::new();
         for (p, line) in patterns {
+            // Home directory files (`~/.npmrc`, `$HOME/.docker/config.json`) are not in the
+            // repository; only what the job wrote there can be in them.
+            if let Some(home) = home_relative(p) {
+                for (path, bs) in written {
+                    let under = home_relative(path)
+                        .is_some_and(|w| home.is_empty() || w == home || w.starts_with(&format!("{home}/")));
+                    if under {
+                        out.extend(bs.iter().map(|b| b.then(self.hop(p.to_string(), *line))));
+                    }
+                }
+                continue;
+            }
             if let Some(set) = FileSet::new("", &[p], &[]) {
                 for (path, bs) in written {
                     if set.matches(path.trim_start_matches("./")) {
@@ -421,6 +433,16 @@ impl Ctx<'_> {
         }
         out
     }
+}
+
+/// The part of a home-directory path after the home (`~/.npm` → `.npm`, `$HOME` → ``).
+pub(crate) fn home_relative(path: &str) -> Option<String> {
+    let p = path.trim().trim_matches(['"', '\'']);
+    let rest = ["~", "$HOME", "${HOME}"].iter().find_map(|h| p.strip_prefix(h))?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    Some(rest.trim_matches('/').to_string())
 }
 
 /// Variable names of `$X`, `${X}`, `${X:-default}` in a value (compose, GitLab, Dockerfile).

@@ -181,6 +181,7 @@ impl Workflow<'_, '_> {
         if let Some(uses) = job.get("uses").and_then(Node::str) {
             self.reusable(ctx, job, uses, &mut st);
         }
+        self.registry_credentials(ctx, job, &mut st);
         for step in job.get("steps").map_or(&[][..], Node::items) {
             self.step(ctx, step, &mut st, 0);
         }
@@ -196,6 +197,23 @@ impl Workflow<'_, '_> {
                 if seen.insert(b.chain[0].clone()) {
                     let hop = at.hop(u.what.clone(), u.line);
                     at.emit_as(self.out, u.line, u.sink, u.severity, b, hop, None);
+                }
+            }
+        }
+    }
+
+    /// `container.credentials` and `services.*.credentials`: the runner logs in to pull the
+    /// images. A password written in the workflow is a literal in a CI file; a secret is
+    /// held by the job.
+    fn registry_credentials(&mut self, ctx: &Ctx, job: &Node, st: &mut JobState) {
+        let services = job.get("services").map_or(&[][..], Node::entries).iter().map(|e| &e.value);
+        for image in job.get("container").into_iter().chain(services) {
+            let Some(creds) = image.get("credentials") else { continue };
+            for (name, value, line) in creds.pairs() {
+                if value.contains("${{") {
+                    self.resolve(ctx, &st.env, &value, line, &mut st.held);
+                } else if name == "password" && !value.trim().is_empty() {
+                    ctx.literal(self.out, line, "credentials.password".into());
                 }
             }
         }
@@ -485,6 +503,10 @@ impl Workflow<'_, '_> {
                         ctx.hop(format!("docker login {registry} as {}", user.0), user.1),
                     ));
                 }
+                // `docker login` stores the credential in the home directory.
+                let config = "~/.docker/config.json";
+                let stored = creds.iter().map(|b| b.then(ctx.hop(config, line)));
+                st.written.entry(config.to_string()).or_default().extend(stored);
                 self.authenticate(ctx, st, &creds, &["DOCKER_CONFIG"], line);
             }
             _ if uses.starts_with("./") => self.composite(ctx, uses, inputs, st, depth),
@@ -740,7 +762,11 @@ fn idents(expr: &str) -> Vec<(&str, &str)> {
 
 /// A third-party action or reusable workflow pinned by something other than a full commit SHA.
 fn unpinned_third_party(uses: &str) -> bool {
-    if uses.starts_with("./") || uses.starts_with("docker://") {
+    if let Some(image) = uses.strip_prefix("docker://") {
+        // An image is pinned by its digest; a tag can be pushed again.
+        return !image.contains("@sha256:");
+    }
+    if uses.starts_with("./") {
         return false;
     }
     let Some((name, pin)) = uses.split_once('@') else { return false };
@@ -770,5 +796,8 @@ mod tests {
         assert!(!unpinned_third_party("someorg/deploy-action@0123456789abcdef0123456789abcdef01234567"));
         assert!(!unpinned_third_party("actions/checkout@v4"));
         assert!(!unpinned_third_party("./.github/actions/x"));
+        assert!(unpinned_third_party("docker://alpine:3.20"));
+        let digest = format!("docker://alpine@sha256:{}", "ab".repeat(32));
+        assert!(!unpinned_third_party(&digest));
     }
 }

@@ -573,7 +573,10 @@ impl Parser {
                 }
                 let name = format!("{{{{ {} }}}}", inner.trim());
                 w.text.push_str(&format!("${name}"));
-                w.vars.push(Var { name, transformed: false });
+                // Masking covers a secret's whole value: a field of a JSON secret
+                // (`fromJSON(secrets.X).key`) is printed in clear.
+                let transformed = inner.to_ascii_lowercase().contains("fromjson(");
+                w.vars.push(Var { name, transformed });
             }
             Some('{') => {
                 self.at += 1;
