@@ -231,3 +231,16 @@ fn container_credentials_written_in_the_workflow_are_literals() {
         ]
     );
 }
+
+/// A secret transformed into a step output, passed as a job output and printed by the job
+/// that needs it, is not masked; an output without a secret stays silent.
+#[test]
+fn job_outputs_carry_secrets_across_jobs() {
+    assert_eq!(
+        scan("job-outputs"),
+        [
+            ".github/workflows/build.yml:20 egress.transformed-print high secrets.REGISTRY_TOKEN",
+            "  transformed-print .github/workflows/build.yml:20 high (secrets.REGISTRY_TOKEN → env.REGISTRY_TOKEN → GITHUB_OUTPUT header → outputs.auth → echo ${{ needs.build.outputs.auth }})",
+        ]
+    );
+}

@@ -33,11 +33,13 @@ pub(crate) enum Origin {
 pub(crate) struct Binding {
     pub origin: Origin,
     pub chain: Vec<Hop>,
+    /// Transformed on the way (`base64` into a step output): log masking no longer matches.
+    pub unmasked: bool,
 }
 
 impl Binding {
     pub fn new(origin: Origin, hop: Hop) -> Self {
-        Self { origin, chain: vec![hop] }
+        Self { origin, chain: vec![hop], unmasked: false }
     }
 
     /// The same value, one hop further.
@@ -191,6 +193,8 @@ fn lower(s: Severity) -> Severity {
 pub(crate) struct Effects {
     /// Variables exported to later steps (`GITHUB_ENV`, `task.setvariable`).
     pub exports: Vec<(String, Vec<Binding>)>,
+    /// Step outputs written to `GITHUB_OUTPUT`: name, what they hold.
+    pub outputs: Vec<(String, Vec<Binding>)>,
     /// The line of a pull-request checkout (`gh pr checkout`).
     pub pr_checkout: Option<u64>,
 }
@@ -236,6 +240,7 @@ impl Ctx<'_> {
         // verbatim, it shows only where masking fails (split lines, short values), so medium.
         if matches!(sink, Sink::LogPrint | Sink::DebugTrace)
             && matches!(b.origin, Origin::Store { .. })
+            && !b.unmasked
             && base < Severity::Critical
         {
             severity = lower(severity);
@@ -314,7 +319,8 @@ impl Ctx<'_> {
             match ev {
                 Event::Print { line, cmd, vars: vs } => {
                     for (b, transformed) in vars(&vs, line) {
-                        let sink = if transformed { Sink::TransformedPrint } else { Sink::LogPrint };
+                        let sink =
+                            if transformed || b.unmasked { Sink::TransformedPrint } else { Sink::LogPrint };
                         self.emit(out, line, sink, &b, self.hop(cmd.clone(), line));
                     }
                 }
@@ -349,6 +355,17 @@ impl Ctx<'_> {
                 }
                 Event::EnvWrite { line, target, name, vars: vs } => {
                     if target == "GITHUB_OUTPUT" {
+                        // Not a sink by itself: a step output reaches only the expressions
+                        // that read it.
+                        let hop = self.hop(format!("GITHUB_OUTPUT {name}"), line);
+                        let bs = vars(&vs, line)
+                            .into_iter()
+                            .map(|(b, transformed)| Binding {
+                                unmasked: b.unmasked || transformed,
+                                ..b.then(hop.clone())
+                            })
+                            .collect();
+                        fx.outputs.push((name, bs));
                         continue;
                     }
                     let what = format!("{target} {name}");

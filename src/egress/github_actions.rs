@@ -165,16 +165,20 @@ impl Workflow<'_, '_> {
             store_ref: ("secrets.", ""),
         };
         let mut held = Vec::new();
-        let wenv = self.env_block(&base, doc.get("env"), &Env::new(), &mut held);
+        let mut wenv = self.env_block(&base, doc.get("env"), &Env::new(), &mut held);
         for job in doc.get("jobs").map_or(&[][..], Node::entries) {
             let ctx = Ctx { job: Some(job.key.clone()), ..base.clone() };
             let token_scope = token_scope(job.value.get("permissions").or_else(|| doc.get("permissions")));
             let st = JobState { held: held.clone(), token_scope, ..JobState::default() };
-            self.job(&ctx, &job.value, &wenv, st);
+            // A job's outputs reach the jobs that need it (`needs.<job>.outputs.<name>`).
+            let outputs = self.job(&ctx, &job.value, &wenv, st);
+            for (name, bs) in outputs {
+                wenv.insert(format!("needs.{}.outputs.{name}", job.key), bs);
+            }
         }
     }
 
-    fn job(&mut self, ctx: &Ctx, job: &Node, wenv: &Env, mut st: JobState) {
+    fn job(&mut self, ctx: &Ctx, job: &Node, wenv: &Env, mut st: JobState) -> Vec<(String, Vec<Binding>)> {
         st.env = wenv.clone();
         let jenv = self.env_block(ctx, job.get("env"), &st.env, &mut st.held);
         st.env = jenv;
@@ -200,6 +204,19 @@ impl Workflow<'_, '_> {
                 }
             }
         }
+        let mut outputs = Vec::new();
+        for (name, value, line) in job.get("outputs").map(Node::pairs).unwrap_or_default() {
+            let hop = ctx.hop(format!("outputs.{name}"), line);
+            let bs: Vec<Binding> = expressions(&value)
+                .into_iter()
+                .flat_map(|(_, e)| self.expression(ctx, &st.env, e, line))
+                .map(|b| b.then(hop.clone()))
+                .collect();
+            if !bs.is_empty() {
+                outputs.push((name, bs));
+            }
+        }
+        outputs
     }
 
     /// `container.credentials` and `services.*.credentials`: the runner logs in to pull the
@@ -302,6 +319,11 @@ impl Workflow<'_, '_> {
             let fx = ctx.script(self.out, &scope, &mut st.written, text, run.line);
             for (name, bs) in fx.exports {
                 st.env.insert(name, bs);
+            }
+            if let Some(id) = step.get("id").and_then(Node::str) {
+                for (name, bs) in fx.outputs.into_iter().filter(|(_, bs)| !bs.is_empty()) {
+                    st.env.insert(format!("steps.{id}.outputs.{name}"), bs);
+                }
             }
             if let Some(line) = fx.pr_checkout {
                 self.pr_checkout(&ctx, st, line);
@@ -654,6 +676,9 @@ impl Workflow<'_, '_> {
             );
             out.push(b);
         }
+        for path in output_refs(expr) {
+            out.extend(env.get(&path).cloned().unwrap_or_default());
+        }
         for (prefix, name) in idents(expr) {
             match prefix {
                 "secrets" => out.extend(self.secret(ctx, name, line)),
@@ -754,6 +779,25 @@ fn idents(expr: &str) -> Vec<(&str, &str)> {
             let name: &str = &after[..after.find(|c: char| !is_ident(c)).unwrap_or(after.len())];
             if before_ok && !name.is_empty() {
                 out.push((ctx, name));
+            }
+        }
+    }
+    out
+}
+
+/// `steps.<id>.outputs.<name>` and `needs.<job>.outputs.<name>` references of an expression.
+fn output_refs(expr: &str) -> Vec<String> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = Vec::new();
+    for ctx in ["steps.", "needs."] {
+        let mut from = 0;
+        while let Some(at) = expr[from..].find(ctx).map(|i| i + from) {
+            from = at + ctx.len();
+            let rest = &expr[at..];
+            let end = rest.find(|c: char| !(is_ident(c) || c == '.')).unwrap_or(rest.len());
+            let parts: Vec<&str> = rest[..end].split('.').collect();
+            if let [scope, id, "outputs", name, ..] = parts.as_slice() {
+                out.push(format!("{scope}.{id}.outputs.{name}"));
             }
         }
     }
