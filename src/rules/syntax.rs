@@ -51,6 +51,10 @@ pub struct RuleSyntax {
     /// for passwords in URLs and config files, where any string is a valid format.
     #[serde(default)]
     pub placeholders: bool,
+    /// The provider's own service hosts (`api.github.com`; each also covers its
+    /// subdomains): a credential sent there is used, not leaked (CI egress).
+    #[serde(default)]
+    pub hosts: Vec<String>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
