@@ -1141,6 +1141,21 @@ mod tests {
             }
             assert!(!check.hosts.is_empty());
         }
+        // A check asks only inside the domains its rules declare as the provider's own.
+        for check in CHECKS {
+            for rule in check.rules.iter().filter_map(|id| rules.rules.iter().find(|r| r.id == *id)) {
+                for host in check.hosts {
+                    let inside = rule.hosts.iter().any(|d| host == d || host.ends_with(&format!(".{d}")));
+                    assert!(
+                        rule.hosts.is_empty() || inside,
+                        "{} asks {host}, outside {}'s hosts {:?}",
+                        check.provider,
+                        rule.id,
+                        rule.hosts
+                    );
+                }
+            }
+        }
         let providers: std::collections::BTreeSet<_> = CHECKS.iter().map(|c| c.provider).collect();
         assert!(providers.len() >= 25, "{} providers", providers.len());
     }
