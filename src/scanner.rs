@@ -167,12 +167,12 @@ impl Scanner {
         let rules = &self.matcher.rules().rules;
         // Decoded hits sort first so that they win over the raw base64 on the same span.
         hits.sort_by_key(|h| (h.span.start, h.m.rule, h.decoded.is_none()));
-        // A generic rule yields to a specific rule that found the same bytes.
+        // A generic rule, or one for a password typed on a command line or in a header,
+        // yields to a provider's rule that found the same bytes (`Bearer ghp_…`).
+        let yields = |h: &Hit| rules[h.m.rule].generic || rules[h.m.rule].source.password;
         let specific: Vec<Range<usize>> =
-            hits.iter().filter(|h| !rules[h.m.rule].generic).map(|h| h.span.clone()).collect();
-        hits.retain(|h| {
-            !rules[h.m.rule].generic || !specific.iter().any(|s| s.start < h.span.end && h.span.start < s.end)
-        });
+            hits.iter().filter(|h| !yields(h)).map(|h| h.span.clone()).collect();
+        hits.retain(|h| !yields(h) || !specific.iter().any(|s| s.start < h.span.end && h.span.start < s.end));
         hits.dedup_by(|a, b| a.m.rule == b.m.rule && a.span == b.span);
         if !self.report_invalid {
             hits.retain(|h| h.m.validation.plausible());

@@ -11,8 +11,10 @@
 //! - `sarif`: SARIF validated against the 2.1.0 schema; no secret in any output format;
 //! - `suppress`: inline markers, `.sprawl.toml`, gitleaks import, baselines;
 //! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards;
+//! - `contexts`: credentials on command lines, in headers, credential files and code shapes;
 //! - `trust`: the scanned repository's configuration stays inside its trust boundary.
 mod common;
+mod contexts;
 mod dir;
 mod egress;
 mod git;

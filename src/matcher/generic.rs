@@ -44,6 +44,8 @@ const PLACEHOLDERS: &[&str] = &[
     "mypassword",
     "my_password",
     "password123",
+    // Documented example values: RFC 6750's bearer token.
+    "mf_9.b5f-4.1jqm",
 ];
 
 /// Prefixes and fragments of values that refer to a secret kept elsewhere.
@@ -257,6 +259,30 @@ pub fn placeholder_password(value: &[u8]) -> bool {
     PASSWORD_WORDS.contains(&word.as_str())
 }
 
+/// Whether a password or token typed on a command line, in a header or in a client's
+/// credential file could be a real one rather than a documentation or test stand-in
+/// (`user:secret`, `testpass`, `xipj3plmq`, `$PASSWORD`): at least 8 characters of at least
+/// 5 distinct ones, with a digit or both cases, three character classes when under 10, and
+/// no placeholder or reference in it.
+pub fn plausible_password(pw: &[u8]) -> bool {
+    let Ok(pw) = std::str::from_utf8(pw) else { return false };
+    let lower = pw.to_ascii_lowercase();
+    if pw.len() < 8
+        || pw.starts_with(['$', '%', '{', '<'])
+        || placeholder_password(pw.as_bytes())
+        || PLACEHOLDERS.iter().any(|p| lower.contains(p))
+    {
+        return false;
+    }
+    let any = |f: fn(&u8) -> bool| pw.as_bytes().iter().any(f);
+    let (lo, up, digit) = (any(u8::is_ascii_lowercase), any(u8::is_ascii_uppercase), any(u8::is_ascii_digit));
+    let other = any(|b| !b.is_ascii_alphanumeric());
+    let classes = [lo, up, digit, other].iter().filter(|&&c| c).count();
+    let mut seen = [false; 256];
+    let distinct = pw.bytes().filter(|&b| !std::mem::replace(&mut seen[b as usize], true)).count();
+    (digit || (lo && up)) && (classes >= 3 || pw.len() >= 10) && distinct >= 5
+}
+
 /// `getPassword()`, `vault.read(`, `request.headers.get(`: the value is cut at the first
 /// quote, so a call shows as a dotted identifier and an opening parenthesis.
 fn looks_like_call(v: &str) -> bool {
@@ -305,7 +331,7 @@ fn is_public_material(v: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{placeholder_password, plausible, well_delimited};
+    use super::{placeholder_password, plausible, plausible_password, well_delimited};
 
     #[test]
     fn rejects_non_secrets() {
@@ -338,6 +364,25 @@ mod tests {
         }
         for v in ["S3cretP@ssw0rd!", "Xk9-Qz7-pw2024", "hunter2-Zq8"] {
             assert!(!placeholder_password(v.as_bytes()), "{v}");
+        }
+    }
+
+    #[test]
+    fn typed_passwords() {
+        for pw in [
+            "secret",
+            "testpass",
+            "test2pass",
+            "xipj3plmq",
+            "still-provided",
+            "$PASSWORD",
+            "%PASS%",
+            "fakepasswd1",
+        ] {
+            assert!(!plausible_password(pw.as_bytes()), "{pw}");
+        }
+        for pw in ["P@ssw0rd$1", "yqDVtkqPECriaLRi", "qgsnai0xokrw4j1", "h0pk1ns~21s", "Sk94HG7f6KB"] {
+            assert!(plausible_password(pw.as_bytes()), "{pw}");
         }
     }
 

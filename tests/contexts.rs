@@ -1,0 +1,99 @@
+//! Credentials in their contexts, on real files scanned by the built binary: command lines
+//! and HTTP headers (with the login they name), and what documentation and test suites
+//! write in the same places that must stay quiet.
+use std::fs;
+use std::path::Path;
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::common::run_in;
+
+fn write(dir: &Path, rel: &str, contents: &str) {
+    let path = dir.join(rel);
+    fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
+    fs::write(path, contents).expect("write");
+}
+
+/// `sprawl dir` on the tree: findings as (path, rule, identity id).
+fn scan(dir: &Path) -> Vec<(String, String, String)> {
+    let run = run_in(dir, &["dir", "--format", "jsonl", "."]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    let mut out: Vec<_> = run
+        .findings()
+        .iter()
+        .map(|f: &Value| {
+            let s = |v: &Value| v.as_str().expect("string").to_string();
+            (s(&f["location"]["path"]), s(&f["rule"]), s(&f["identity"]["id"]))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn found(all: &[(String, String, String)], path: &str) -> Vec<(String, String)> {
+    all.iter().filter(|(p, ..)| p == path).map(|(_, r, i)| (r.clone(), i.clone())).collect()
+}
+
+/// A password nobody would pick for a fixture, built here so that no scanner sees it in the
+/// source: `Zq8wLm3vR7tY1pXn`.
+fn pw() -> String {
+    ["Zq8w", "Lm3v", "R7tY", "1pXn"].concat()
+}
+
+#[test]
+fn command_lines_and_headers_name_their_login() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let pw = pw();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("ci-bot:{pw}"));
+    write(d, "deploy.sh", &format!("#!/bin/sh\ncurl -fsS \\\n  --user 'deploy:{pw}' \\\n  https://artifacts.example.com/upload\n"));
+    write(d, "docs/api.md", &format!("```\ncurl -H 'Authorization: Basic {basic}' https://api.example.com/v1/me\n```\n"));
+    write(d, "ci/login.sh", &format!("docker login -u ci-bot -p {pw} registry.example.com\n"));
+    write(d, "ops/db.sh", &format!("mysql -h db.example.com -u app -p{pw} orders < dump.sql\n"));
+    write(d, "ops/copy.sh", &format!("sshpass -p '{pw}' scp app.tgz ops@build.example.com:/srv/\n"));
+    write(d, "ops/helm.sh", &format!("helm install db ./chart --set auth.username=app,auth.password={pw}\n"));
+    write(d, "ops/push.ps1", &format!("$pw = ConvertTo-SecureString '{pw}' -AsPlainText -Force\n"));
+    write(d, "web/client.js", &format!("fetch(u, {{ headers: {{ 'Authorization': 'Bearer {pw}' }} }});\n"));
+    let all = scan(d);
+    let one = |path: &str, rule: &str, id: &str| {
+        assert_eq!(found(&all, path), vec![(rule.to_string(), id.to_string())], "{path}: {all:?}");
+    };
+    one("deploy.sh", "cmdline.curl-user", "login:deploy@artifacts.example.com");
+    one("docs/api.md", "http.authorization-basic", "login:ci-bot@api.example.com");
+    one("ci/login.sh", "cmdline.docker-login", "login:ci-bot@registry.example.com");
+    one("ops/db.sh", "cmdline.mysql-password", "login:app@db.example.com");
+    one("ops/copy.sh", "cmdline.sshpass", "login:ops@build.example.com");
+    assert_eq!(found(&all, "ops/helm.sh").len(), 1, "{all:?}");
+    assert_eq!(found(&all, "ops/push.ps1").len(), 1, "{all:?}");
+    assert_eq!(found(&all, "web/client.js")[0].0, "http.authorization-token");
+    // The password never reaches the output.
+    let run = run_in(d, &["dir", "--format", "json", "."]);
+    assert!(!run.stdout.contains(&pw) && !run.stderr.contains(&pw));
+}
+
+/// What curl's own test suite and the RFCs write: trivial logins, references and the
+/// documented example values.
+#[test]
+fn documentation_logins_are_not_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let lines = [
+        "curl -u user:secret http://127.0.0.1:%HTTPPORT/%TESTNUMBER".to_string(),
+        "curl -u testuser:testpass --anyauth http://example.com/".to_string(),
+        "curl -u kurt:xipj3plmq ftp://ftp.example.com/".to_string(),
+        "curl -u \"$USER:$PASSWORD\" https://example.com/".to_string(),
+        format!("Authorization: Basic {}", b64("Aladdin:open sesame")),
+        format!("Authorization: Basic {}", b64("user:secret")),
+        format!("Authorization: Basic {}", b64("testuser:testpass")),
+        "Authorization: Bearer mF_9.B5f-4.1JqM".to_string(),
+        "Authorization: Bearer ${ACCESS_TOKEN}".to_string(),
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request".to_string(),
+        "mysql -u root -p orders".to_string(),
+        "docker login -u ci --password-stdin registry.example.com".to_string(),
+        "sshpass -p \"$SSH_PASS\" ssh deploy@build.example.com".to_string(),
+    ];
+    write(d, "tests/data/test1.txt", &lines.join("\n"));
+    assert_eq!(scan(d), vec![]);
+}
