@@ -47,8 +47,18 @@ fn command_lines_and_headers_name_their_login() {
     let d = dir.path();
     let pw = pw();
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("ci-bot:{pw}"));
-    write(d, "deploy.sh", &format!("#!/bin/sh\ncurl -fsS \\\n  --user 'deploy:{pw}' \\\n  https://artifacts.example.com/upload\n"));
-    write(d, "docs/api.md", &format!("```\ncurl -H 'Authorization: Basic {basic}' https://api.example.com/v1/me\n```\n"));
+    write(
+        d,
+        "deploy.sh",
+        &format!(
+            "#!/bin/sh\ncurl -fsS \\\n  --user 'deploy:{pw}' \\\n  https://artifacts.example.com/upload\n"
+        ),
+    );
+    write(
+        d,
+        "docs/api.md",
+        &format!("```\ncurl -H 'Authorization: Basic {basic}' https://api.example.com/v1/me\n```\n"),
+    );
     write(d, "ci/login.sh", &format!("docker login -u ci-bot -p {pw} registry.example.com\n"));
     write(d, "ops/db.sh", &format!("mysql -h db.example.com -u app -p{pw} orders < dump.sql\n"));
     write(d, "ops/copy.sh", &format!("sshpass -p '{pw}' scp app.tgz ops@build.example.com:/srv/\n"));
@@ -89,11 +99,74 @@ fn documentation_logins_are_not_reported() {
         format!("Authorization: Basic {}", b64("testuser:testpass")),
         "Authorization: Bearer mF_9.B5f-4.1JqM".to_string(),
         "Authorization: Bearer ${ACCESS_TOKEN}".to_string(),
-        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request".to_string(),
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request"
+            .to_string(),
         "mysql -u root -p orders".to_string(),
         "docker login -u ci --password-stdin registry.example.com".to_string(),
         "sshpass -p \"$SSH_PASS\" ssh deploy@build.example.com".to_string(),
     ];
     write(d, "tests/data/test1.txt", &lines.join("\n"));
     assert_eq!(scan(d), vec![]);
+}
+
+#[test]
+fn credential_files_name_user_and_host() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let pw = pw();
+    write(
+        d,
+        "build.gradle",
+        &format!("repositories {{\n  maven {{\n    url \"https://nexus.example.com/repository/releases/\"\n    credentials {{\n      username 'deploy'\n      password '{pw}'\n    }}\n  }}\n}}\n"),
+    );
+    write(d, "home/.pgpass", &format!("db.example.com:5432:orders:app:{pw}\n"));
+    write(d, "home/.cargo/credentials.toml", &format!("[registries.internal]\ntoken = \"{pw}{pw}\"\n"));
+    write(d, "auth.json", &format!("{{\n  \"bearer\": {{\n    \"repo.example.com\": \"{pw}\"\n  }}\n}}\n"));
+    write(
+        d,
+        "placeholder.gradle",
+        "credentials {\n    username \"SOME_USERNAME\"\n    password \"SOME_PASSWORD\"\n}\n",
+    );
+    let all = scan(d);
+    let one = |path: &str, rule: &str, id: &str| {
+        assert_eq!(found(&all, path), vec![(rule.to_string(), id.to_string())], "{path}: {all:?}");
+    };
+    one("build.gradle", "gradle.repository-credentials", "login:deploy@nexus.example.com");
+    one("home/.pgpass", "postgres.pgpass", "postgres://app@db.example.com:5432/orders");
+    one("home/.cargo/credentials.toml", "cargo.registry-token", "login:@internal");
+    one("auth.json", "composer.auth-token", "login:@repo.example.com");
+    assert_eq!(found(&all, "placeholder.gradle"), vec![]);
+}
+
+/// Connection strings as code writes them: split across literals, the password first, ODBC
+/// DSNs, libpq keyword strings; one finding each, never two for the same password.
+#[test]
+fn connection_strings_in_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let pw = pw();
+    write(d, "Db.cs", &format!("var a = new SqlConnection(\"Server=tcp:sql01.example.com,1433;Database=orders;User Id=svc;Password={pw};\");\n"));
+    write(d, "Crm.cs", &format!("string cs = \"Data Source=sql02.example.com;Initial Catalog=crm;\" +\n    \"User ID=crm_app;Password={pw};\";\n"));
+    write(d, "old.vbs", &format!("conn.Open(\"Provider=SQLOLEDB.1;User ID=billing; \" & \"Password ={pw};Data Source=uszdba01;\")\n"));
+    write(d, "etl.py", &format!("dsn = \"DSN=Warehouse;UID=report;PWD={pw}\"\n"));
+    write(
+        d,
+        "db.go",
+        &format!("cs := \"host=pg.example.com port=5432 user=app password={pw} dbname=app\"\n"),
+    );
+    write(
+        d,
+        "docs.md",
+        "Server=myServerAddress;Database=myDataBase;User Id=myUsername;Password=myPassword;\n",
+    );
+    let all = scan(d);
+    let one = |path: &str, rule: &str, id: &str| {
+        assert_eq!(found(&all, path), vec![(rule.to_string(), id.to_string())], "{path}: {all:?}");
+    };
+    one("Db.cs", "url.connection-string-password", "db://svc@sql01.example.com:1433");
+    one("Crm.cs", "connection-string.joined", "db://crm_app@sql02.example.com");
+    one("old.vbs", "connection-string.password-first", "db://billing@uszdba01");
+    one("etl.py", "connection-string.joined", "db://report@warehouse");
+    one("db.go", "connection-string.libpq", "postgres://app@pg.example.com:5432");
+    assert_eq!(found(&all, "docs.md"), vec![]);
 }

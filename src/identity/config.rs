@@ -52,6 +52,7 @@ pub(crate) fn database_url(ev: &Evidence) -> Option<Derived> {
         .and_then(|c| c.get(1))
         .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
         .or_else(|| ev.rule.contains("jdbc").then(|| "jdbc".to_string()))
+        .or_else(|| (ev.rule.contains("pgpass") || ev.rule.contains("libpq")).then(|| "postgres".to_string()))
         .unwrap_or_else(|| "db".to_string());
     let (scheme, kind) = scheme_kind(&scheme);
     let host = text("host")?;
