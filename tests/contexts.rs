@@ -170,3 +170,44 @@ fn connection_strings_in_code() {
     one("db.go", "connection-string.libpq", "postgres://app@pg.example.com:5432");
     assert_eq!(found(&all, "docs.md"), vec![]);
 }
+
+/// A fake PEM private key of the given kind, made here: four lines of made-up base64.
+fn pem(kind: &str) -> String {
+    let body = [
+        "FAKEKEYDATAFAKEKEYDATAFAKEKEYDATAFAKEKEYDATAFAKEKEYDATAFAKEKEYDA",
+        "Zq8wLm3vR7tY1pXnK4sD2fG6hJ9kL0Zq8wLm3vR7tY1pXnK4sD2fG6hJ9kL0abcd",
+    ];
+    format!(
+        "-----BEGIN {kind}PRIVATE KEY-----\n{}\n{}\n{}\n-----END {kind}PRIVATE KEY-----\n",
+        body[0], body[1], body[0]
+    )
+}
+
+/// Keys in code: base64-encoded PEM (one finding per key, also where a kubeconfig decoder
+/// decodes the same value) and PEM split into string literals.
+#[test]
+fn embedded_private_keys_once_each() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(pem("RSA "));
+    write(d, "deploy/.env", &format!("APP_NAME=shop\nPRIVATE_KEY_B64={b64}\n"));
+    write(d, "kube/config", &format!("users:\n- name: admin\n  user:\n    client-key-data: {b64}\n"));
+    let joined: Vec<String> = pem("").lines().map(|l| format!("    \"{l}\\n\" +")).collect();
+    write(
+        d,
+        "src/Keys.java",
+        &format!("class Keys {{\n  static final String KEY =\n{}\n    \"\";\n}}\n", joined.join("\n")),
+    );
+    let all = scan(d);
+    assert_eq!(
+        found(&all, "deploy/.env").iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["private-key.rsa"]
+    );
+    let kube: Vec<_> =
+        found(&all, "kube/config").into_iter().filter(|(r, _)| r == "private-key.rsa").collect();
+    assert_eq!(kube.len(), 1, "{all:?}");
+    assert_eq!(
+        found(&all, "src/Keys.java").iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["private-key.concatenated"]
+    );
+}
