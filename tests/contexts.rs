@@ -211,3 +211,46 @@ fn embedded_private_keys_once_each() {
         ["private-key.concatenated"]
     );
 }
+
+/// Assignment shapes of Make, PHP, Go, Kotlin, R, .NET config, XML and env lines inside JSON
+/// strings are read as assignments; code, translations and selectors are not values.
+#[test]
+fn generic_shapes_and_code_that_is_not_a_value() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let pw = pw();
+    let shapes = [
+        ("Makefile", format!("DEPLOY_TOKEN ?= {pw}{pw}\n")),
+        ("conf.php", format!("$dbPassword .= '{pw}';\n")),
+        ("main.go", format!("var apiToken string = \"{pw}{pw}\"\n")),
+        ("App.kt", format!("val smtpPassword: String = \"{pw}\"\n")),
+        ("run.R", format!("db_password <- \"{pw}\"\n")),
+        ("Web.config", format!("<add key=\"SmtpPassword\" value=\"{pw}\" />\n")),
+        ("app.xml", format!("<serviceToken>\n    {pw}{pw}\n</serviceToken>\n")),
+        ("fixtures.json", format!("{{\"config.ini\": \"DB_PASSWORD={pw}\\nDEBUG=false\"}}\n")),
+        (
+            "compose.yml",
+            format!("services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: {pw}*^~#!%&\n"),
+        ),
+    ];
+    for (path, text) in &shapes {
+        write(d, path, text);
+    }
+    let code = [
+        ("six.py", "MovedAttribute(\"HTTPPasswordMgr\", \"urllib2\", \"urllib.request\"),\n"),
+        ("lexer.py", "            statetokens = tokendefs[statestack[-1]]\n"),
+        ("ssh.py", "    secret = keypair[:32]\n"),
+        ("es.js", "  \"Password\":\"Contraseña\",\n"),
+        ("ui.js", "  passwordInput: '.basic_auth__password'\n"),
+        ("detectors.go", "\t\tSecretParts: map[string]string{\n"),
+        ("prompt.py", "    print(f\"password={password!r}\")\n"),
+    ];
+    for (path, text) in code {
+        write(d, &format!("code/{path}"), text);
+    }
+    let all = scan(d);
+    for (path, _) in &shapes {
+        assert_eq!(found(&all, path).len(), 1, "{path}: {all:?}");
+    }
+    assert!(all.iter().all(|(p, ..)| !p.starts_with("code/")), "{all:?}");
+}

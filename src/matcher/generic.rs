@@ -44,8 +44,18 @@ const PLACEHOLDERS: &[&str] = &[
     "mypassword",
     "my_password",
     "password123",
-    // Documented example values: RFC 6750's bearer token.
+    // Documented example values: RFC 6750's bearer token, RFC 6749's access and refresh
+    // tokens, RFC 5849's tokens and secrets.
     "mf_9.b5f-4.1jqm",
+    "2yotnfzfejr1zcsicmwpaa",
+    "tgzv3jokf0xg5qx2tlkwia",
+    "ad180jjd733klru7",
+    "pfkkdhi9sl3r4s00",
+    "kd94hf93k423kf44",
+    "nnch734d00sl2jdk",
+    "hh5s93j4hdidpola",
+    "hdk48djdsa",
+    "h480djs93hd8",
 ];
 
 /// Prefixes and fragments of values that refer to a secret kept elsewhere.
@@ -141,23 +151,43 @@ const PUBLIC_KEYS: &[&str] = &[
 pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize, end: usize) -> bool {
     let open = start.checked_sub(1).map(|i| hay[i]);
     let next = hay.get(end).copied();
+    let sep: Vec<u8> = hay[key_end..start].iter().copied().filter(|b| !b" \t\r\n\"'".contains(b)).collect();
     match open {
+        // define('KEY', 'value'), setProperty("KEY", "value"): the value is the last
+        // argument; `MovedAttribute("HTTPPasswordMgr", "urllib2", …)` is not an assignment.
+        Some(q @ (b'"' | b'\'' | b'`')) if sep == b"," => {
+            next == Some(q) && hay[end + 1..].iter().find(|b| !b" \t".contains(b)) == Some(&b')')
+        }
         Some(q @ (b'"' | b'\'' | b'`')) => {
             next == Some(q) || (next == Some(b'\\') && hay.get(end + 1) == Some(&q))
         }
         Some(b'>') => next == Some(b'<'),
+        // <apiToken>\n    value\n</apiToken>
+        _ if sep == b">" && hay.get(key_start.wrapping_sub(1)) == Some(&b'<') => {
+            hay[end..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+                && hay.get(end..).is_some_and(|t| t.trim_ascii_start().starts_with(b"</"))
+        }
         _ => {
             let line_start = memchr::memrchr(b'\n', &hay[..key_start]).map_or(0, |i| i + 1);
             let lead = String::from_utf8_lossy(&hay[line_start..key_start]);
             let lead = lead.trim_start();
             let lead_ok = ["", "export ", "- ", "set "].contains(&lead) || lead == "\"" || lead == "'";
-            let sep: Vec<u8> =
-                hay[key_end..start].iter().copied().filter(|b| !b" \t\"'".contains(b)).collect();
+            // `KEY=value` lines inside a JSON or code string: `"config.ini": "TOKEN=…\nX=1"`.
+            let quote_before =
+                lead.strip_suffix('"').is_some_and(|l| !l.ends_with(|c: char| c.is_ascii_alphanumeric()));
+            let in_string = (quote_before || lead.ends_with("\\n"))
+                && hay.get(key_end) == Some(&b'=')
+                && hay[start] != b'='
+                && (next == Some(b'"')
+                    || (next == Some(b'\\') && matches!(hay.get(end + 1), Some(b'n' | b'r'))));
+            if in_string {
+                return !is_expression(&hay[start..end]);
+            }
             let line_end = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
             let rest = String::from_utf8_lossy(&hay[end..line_end]);
             let rest = rest.trim();
             lead_ok
-                && (sep == b"=" || sep == b":")
+                && [&b"="[..], b":", b"?=", b"::=", b":::="].contains(&sep.as_slice())
                 && (rest.is_empty() || rest.starts_with('#'))
                 && !is_expression(&hay[start..end])
                 && !next_line_continues(&hay[line_end..])
@@ -214,7 +244,12 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
             return false;
         }
     }
-    if value.starts_with(['$', '&', '*', '@']) || value.contains("->") || value.contains("::") {
+    if value.starts_with(['$', '&', '*', '@', '{']) || value.contains("->") || value.contains("::") {
+        return false;
+    }
+    // A translation (`"Password": "Contraseña"`), code (`keypair[:32]`,
+    // `map[string]string{`) or a CSS selector (`.basic_auth__password`).
+    if !value.is_ascii() || looks_like_code(value) || looks_like_selector(value) {
         return false;
     }
     if value.starts_with('%') && value.ends_with('%') {
@@ -281,6 +316,23 @@ pub fn plausible_password(pw: &[u8]) -> bool {
     let mut seen = [false; 256];
     let distinct = pw.bytes().filter(|&b| !std::mem::replace(&mut seen[b as usize], true)).count();
     (digit || (lo && up)) && (classes >= 3 || pw.len() >= 10) && distinct >= 5
+}
+
+/// `tokendefs[state]`, `keypair[:32]`, `Iterable[tokenize.TokenInfo]`, `map[string]string{`:
+/// an identifier indexed, called or opening a literal.
+fn looks_like_code(v: &str) -> bool {
+    let ident = v.bytes().take_while(|b| b.is_ascii_alphanumeric() || b"_.".contains(b)).count();
+    ident > 0
+        && !v.as_bytes()[0].is_ascii_digit()
+        && matches!(v.as_bytes().get(ident), Some(b'[' | b'(' | b'{'))
+        || v.ends_with('{')
+}
+
+/// `.input_apiKey_entry`, `#password-field`: a class or id selector.
+fn looks_like_selector(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix(['.', '#']) else { return false };
+    rest.starts_with(|c: char| c.is_ascii_alphabetic())
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-. >:".contains(&b))
 }
 
 /// `getPassword()`, `vault.read(`, `request.headers.get(`: the value is cut at the first
@@ -352,6 +404,13 @@ mod tests {
             ("token", "getToken()"),
             ("private_key", "EdelCurlRoot-ca.key"),
             ("secret", "/etc/app/secrets/db.json"),
+            ("Password", "Contraseña"),
+            ("secret", "keypair[:32]"),
+            ("statetokens", "tokendefs[statestack[-1]]"),
+            ("SecretParts", "map[string]string{"),
+            ("passwordInput", ".basic_auth__password"),
+            ("password", "{password!r}"),
+            ("access_token", "2YotnFZFEjr1zCsicMWpAA"),
         ] {
             assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
@@ -403,6 +462,12 @@ mod tests {
         assert!(!ok("password = \"two words\"", "password", "two"));
         assert!(!ok("  tok.len = sspi_w_token[0].cbBuffer\n   + x", "tok.len", "sspi_w_token[0].cbBuffer"));
         assert!(!ok("  x_token = abc9def\n    + 4;", "x_token", "abc9def"));
+        assert!(ok("define('DB_PASSWORD', 'Rf5tG8yHu2');", "DB_PASSWORD", "Rf5tG8yHu2"));
+        assert!(!ok("MovedAttribute(\"HTTPPasswordMgr\", \"urllib2\", \"x\")", "HTTPPasswordMgr", "urllib2"));
+        assert!(ok("<apiToken>\n  Rf5tG8yHu2\n</apiToken>", "apiToken", "Rf5tG8yHu2"));
+        assert!(ok("{\"a.ini\": \"TOKEN=Rf5tG8yHu2\\nX=1\"}", "TOKEN", "Rf5tG8yHu2"));
+        assert!(!ok("print(f\"password={pw}x1\")", "password", "{pw}x1"));
+        assert!(ok("PASSWORD ?= Rf5tG8yHu2", "PASSWORD", "Rf5tG8yHu2"));
     }
 
     #[test]
