@@ -151,7 +151,7 @@ const PUBLIC_KEYS: &[&str] = &[
 pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize, end: usize) -> bool {
     let open = start.checked_sub(1).map(|i| hay[i]);
     let next = hay.get(end).copied();
-    let sep: Vec<u8> = hay[key_end..start].iter().copied().filter(|b| !b" \t\r\n\"'".contains(b)).collect();
+    let sep: Vec<u8> = hay[key_end..start].iter().copied().filter(|b| !b" \t\r\n\"'`".contains(b)).collect();
     match open {
         // define('KEY', 'value'), setProperty("KEY", "value"): the value is the last
         // argument; `MovedAttribute("HTTPPasswordMgr", "urllib2", …)` is not an assignment.
@@ -263,7 +263,13 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     }
     // Labels and identifiers: words, spaces, dashes and underscores, no digits or symbols
     // (a random 24-character token has no digit with odds of about 1 in 70).
-    if value.chars().all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-' || c == '_') {
+    if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c)) {
+        return false;
+    }
+    // `password1`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`): a stand-in, plain or encoded.
+    if PASSWORD_WORDS.contains(&lower.trim_end_matches(|c: char| c.is_ascii_digit()))
+        || encodes_placeholder(value)
+    {
         return false;
     }
     // One character repeated or a run like `aaaaaaa1`.
@@ -319,13 +325,28 @@ pub fn plausible_password(pw: &[u8]) -> bool {
 }
 
 /// `tokendefs[state]`, `keypair[:32]`, `Iterable[tokenize.TokenInfo]`, `map[string]string{`:
-/// an identifier indexed, called or opening a literal.
+/// an identifier indexed, called or opening a literal; `([a-zA-Z0-9]{32})`: a pattern.
 fn looks_like_code(v: &str) -> bool {
     let ident = v.bytes().take_while(|b| b.is_ascii_alphanumeric() || b"_.".contains(b)).count();
+    let pattern = ["[a-z", "[A-Z", "[0-9", "]{", "]+", "\\d", "\\w"].iter().any(|p| v.contains(p));
     ident > 0
         && !v.as_bytes()[0].is_ascii_digit()
         && matches!(v.as_bytes().get(ident), Some(b'[' | b'(' | b'{'))
         || v.ends_with('{')
+        || pattern
+}
+
+/// Whether the value is base64 of text holding a placeholder (`Q2hhbmdlTWU=`).
+fn encodes_placeholder(v: &str) -> bool {
+    use base64::Engine;
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(v) else { return false };
+    if raw.len() < 4 || !raw.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    ["changeme", "change_me", "change-me", "password", "xxxx", "your_", "your-"]
+        .iter()
+        .any(|p| text.contains(p))
 }
 
 /// `.input_apiKey_entry`, `#password-field`: a class or id selector.
@@ -411,6 +432,11 @@ mod tests {
             ("passwordInput", ".basic_auth__password"),
             ("password", "{password!r}"),
             ("access_token", "2YotnFZFEjr1zCsicMWpAA"),
+            ("secret_pattern", "([a-zA-Z0-9]{32})"),
+            ("tlsSecret", "grafana.local-tls"),
+            ("password", "password2"),
+            ("RABBITMQ__PASSWORD", "Q2hhbmdlTWU="),
+            ("Fields", "[]detectors.Result{"),
         ] {
             assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
