@@ -23,7 +23,7 @@ use crate::source::dir::WalkOptions;
 use crate::source::git::TreeFiles;
 use crate::source::repo::{GitOptions, Mode};
 use crate::suppress::baseline;
-use crate::{egress, report, source, sweep};
+use crate::{egress, progress, report, source, sweep};
 
 /// How a run ended, mapped to the exit code: 0 nothing reported, 1 findings, 2 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,14 +62,23 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
         stats.warn(w);
     }
     let scanner = config.scanner()?;
+    // Opened before the scan: an unwritable -o fails now, not after minutes of work.
+    let mut out = output(config)?;
+    let validator = config.validator()?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
+    // A sign of life for long scans of files or history, on a terminal only.
+    let progress = !config.quiet && std::io::stderr().is_terminal();
     let (found, linker, unit) = match &config.source {
         Source::Dir(walk) => {
-            let walked = pool.install(|| source::dir::scan(&scanner, walk, &stats))?;
+            let walked = progress::while_running(progress, &stats, "file", || {
+                pool.install(|| source::dir::scan(&scanner, walk, &stats))
+            })?;
             (walked.findings, dir_linker(config, walk, &walked.listed, &stats), "file")
         }
         Source::Git(opts) => {
-            let mut found = pool.install(|| source::repo::scan(&scanner, opts, &stats))?;
+            let mut found = progress::while_running(progress, &stats, "blob", || {
+                pool.install(|| source::repo::scan(&scanner, opts, &stats))
+            })?;
             found.extend(config.config_changes.iter().map(|path| Finding::config_change(path)));
             let linker = git_linker(opts, !found.is_empty(), &stats)?;
             (found, linker, "blob")
@@ -92,11 +101,11 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
         linker: &linker,
         suppressor: &config.suppressor,
         baseline: config.baseline.as_ref(),
+        validator: validator.as_ref(),
         paths: &config.paths,
     };
     let (processed, tally) = pipeline::run(found, &stages);
     let new = processed.iter().filter(|p| p.finding.suppressed.is_none()).count();
-    let mut out = output(config)?;
     match config.output_mode {
         Output::Baseline => {
             let entries: Vec<(String, &Finding)> = processed
@@ -129,6 +138,7 @@ fn report_context<'a>(config: &'a ScanConfig, warn: &'a dyn Fn(String)) -> repor
         paths: &config.paths,
         color: config.color,
         terminal: config.terminal,
+        width: config.width,
         warn,
     }
 }
@@ -169,9 +179,12 @@ fn git_linker(opts: &GitOptions, hits: bool, stats: &Stats) -> anyhow::Result<Li
 }
 
 /// Many repositories, incrementally. Output: JSON Lines (findings with their repository and
-/// status, then one summary line per repository) or the inventory across all of them.
+/// status, then one summary line per repository), or the inventory or HTML report across all
+/// of them.
 fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     let scanner = config.scanner()?;
+    // Opened before the sweep: an unwritable -o fails now, not after minutes of work.
+    let out = std::sync::Mutex::new(output(config)?);
     let repos: Vec<PathBuf> = sweep::targets::list(&args.targets)?
         .into_iter()
         .filter(|r| args.shard.is_none_or(|s| sweep::targets::in_shard(r, s)))
@@ -187,10 +200,12 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
         stats.warn(w);
     }
     let warn = |w: String| stats.warn(w);
+    let validator = config.validator()?;
     let cx = sweep::Context {
         scanner: &scanner,
         suppressor: &config.suppressor,
         baseline: config.baseline.as_ref(),
+        validator: validator.as_ref(),
         warn: &warn,
     };
     let progress = (!config.quiet && std::io::stderr().is_terminal()).then(|| {
@@ -203,10 +218,14 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     });
     let totals = std::sync::Mutex::new((0u64, 0usize));
     let shown = |status: sweep::Status| !args.only_new || status != sweep::Status::Open;
-    let inventory = config.output_mode == Output::Report(Format::Inventory);
+    // The inventory and the HTML report group across repositories: written at the end.
+    let grouped = match config.output_mode {
+        Output::Report(f @ (Format::Inventory | Format::Html)) => Some(f),
+        _ => None,
+    };
+    let inventory = grouped.is_some();
     // JSON Lines stream: each repository's lines are written and flushed before its state
     // is recorded, so a sweep killed at any point loses nothing and `--only-new` stays exact.
-    let out = std::sync::Mutex::new(output(config)?);
     let reported = std::sync::atomic::AtomicUsize::new(0);
     let emit = |r: &sweep::RepoReport| -> anyhow::Result<()> {
         {
@@ -246,7 +265,7 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     }
     let mut out = out.into_inner().expect("sweep is over");
     let mut reported = reported.into_inner();
-    if inventory {
+    if let Some(format) = grouped {
         let mut all = Vec::new();
         for r in &reports {
             for (_, f) in r.findings.iter().filter(|(s, _)| *s != sweep::Status::Closed && shown(*s)) {
@@ -256,7 +275,7 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
             }
         }
         reported = all.len();
-        report::write(Format::Inventory, &all, &report_context(config, &warn), &mut out)?;
+        report::write(format, &all, &report_context(config, &warn), &mut out)?;
     }
     out.flush()?;
     deferred.commit()?;

@@ -24,7 +24,7 @@ pub enum Command {
     Stdin(StdinArgs),
     /// List the signatures, or check them.
     Rules(RulesArgs),
-    /// Sweep many repositories, incrementally from run to run (JSON Lines or inventory).
+    /// Sweep many repositories, incrementally from run to run (JSON Lines, inventory or HTML).
     Sweep(SweepArgs),
     /// Record the current findings as accepted, so that later scans report only new ones.
     #[command(subcommand)]
@@ -50,10 +50,23 @@ pub struct DirArgs {
     pub follow: bool,
     #[command(flatten)]
     pub scan: ScanArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct GitArgs {
+    #[command(flatten)]
+    pub select: GitSelect,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Which repository, and which part of it, a git scan reads.
+#[derive(Debug, Args)]
+pub struct GitSelect {
     /// The repository: a work tree (or any directory inside one), a `.git` directory or a
     /// bare repository.
     #[arg(default_value = ".")]
@@ -68,14 +81,13 @@ pub struct GitArgs {
     #[arg(long, value_name = "DATE", value_parser = crate::source::repo::parse_since,
           conflicts_with_all = ["range", "staged"])]
     pub since: Option<i64>,
-    /// Do not report blobs that no ref reaches.
-    #[arg(long)]
-    pub no_unreachable: bool,
+    /// Also report blobs that no ref reaches (dangling objects: clones and forks may still
+    /// hold them). Off by default; they are labelled `<unreachable blob ID>`.
+    #[arg(long, conflicts_with_all = ["branch", "since", "range", "staged"])]
+    pub unreachable: bool,
     /// Only what `git commit` would add now: the index against HEAD (pre-commit mode).
     #[arg(long)]
     pub staged: bool,
-    #[command(flatten)]
-    pub scan: ScanArgs,
 }
 
 #[derive(Debug, Args)]
@@ -92,8 +104,44 @@ pub struct SweepArgs {
     /// Take only shard I of N of the targets (stable partition by repository path).
     #[arg(long, value_name = "I/N", value_parser = crate::sweep::targets::parse_shard)]
     pub shard: Option<(u64, u64)>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SweepFormat::Jsonl)]
+    pub format: SweepFormat,
+    /// Write findings to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in full. Never use in CI logs.
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Report only findings not in this baseline (see `sprawl baseline create`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Inventory on a terminal: every column in full, however wide.
+    #[arg(long)]
+    pub wide: bool,
     #[command(flatten)]
     pub scan: ScanArgs,
+}
+
+/// What a sweep writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SweepFormat {
+    /// Findings with their repository and status, then one summary line per repository.
+    Jsonl,
+    /// One row per identity across all repositories.
+    Inventory,
+    /// The HTML report across all repositories.
+    Html,
+}
+
+impl From<SweepFormat> for Format {
+    fn from(f: SweepFormat) -> Self {
+        match f {
+            SweepFormat::Jsonl => Format::Jsonl,
+            SweepFormat::Inventory => Format::Inventory,
+            SweepFormat::Html => Format::Html,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,11 +153,16 @@ pub enum BaselineCommand {
 
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
-    /// Scan the files of the work tree instead of git history.
-    #[arg(long)]
+    /// Scan the files of the work tree (or of any directory) instead of git history.
+    #[arg(long, conflicts_with_all = ["branch", "range", "since", "unreachable", "staged"])]
     pub files: bool,
+    /// Write the baseline to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
-    pub git: GitArgs,
+    pub select: GitSelect,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 #[derive(Debug, Args)]
@@ -119,17 +172,13 @@ pub struct StdinArgs {
     pub label: String,
     #[command(flatten)]
     pub scan: ScanArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
-/// Options shared by every scanning command.
+/// Options shared by every scanning command: what to look for and how hard.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Output format (human on a terminal, jsonl otherwise).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Write findings to FILE instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
     /// Worker threads (default: number of cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -139,9 +188,6 @@ pub struct ScanArgs {
     /// Scan binary files too (files with a NUL byte in their first 8 KiB are skipped).
     #[arg(long)]
     pub binary: bool,
-    /// Print secrets in full. Never use in CI logs.
-    #[arg(long)]
-    pub no_redact: bool,
     /// Key fingerprints with the organisation key in FILE (kept outside the repository; the
     /// SPRAWL_FINGERPRINT_KEY environment variable does the same): a report's fingerprints
     /// then reveal nothing to anyone without the key. See docs/SECURITY.md.
@@ -156,6 +202,16 @@ pub struct ScanArgs {
     /// Report matches whose checksum fails or that do not decode.
     #[arg(long)]
     pub report_invalid: bool,
+    /// Ask each supported provider whether its credentials are live: one read-only request
+    /// per distinct secret, only to the provider's own hosts built into sprawl (never to a
+    /// host from the scanned content or its configuration). Off by default: without it
+    /// sprawl opens no socket. Honours HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE.
+    #[arg(long)]
+    pub validate: bool,
+    /// Time budget in seconds for all of --validate's requests (default 60); what is not
+    /// checked by then is reported as unknown.
+    #[arg(long, value_name = "SECONDS", requires = "validate")]
+    pub validate_timeout: Option<u64>,
     /// Settings and allowlists (default: `.sprawl.toml` at the scanned root, if any).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -166,6 +222,23 @@ pub struct ScanArgs {
     /// `.gitleaks.toml` at the scanned root, if any).
     #[arg(long, value_name = "FILE")]
     pub gitleaks_config: Option<PathBuf>,
+    /// No summary line and no progress bar on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Options of the commands that report findings (`dir`, `git`, `stdin`).
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format (human on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write findings to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print secrets in full. Never use in CI logs.
+    #[arg(long)]
+    pub no_redact: bool,
     /// Report only findings not in this baseline (see `sprawl baseline create`).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -175,9 +248,9 @@ pub struct ScanArgs {
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// No summary line on standard error.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    /// Inventory on a terminal: every column in full, however wide.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,13 +6,16 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::{BaselineCommand, ColorChoice, Command, DirArgs, GitArgs, ScanArgs};
+use crate::cli::{
+    BaselineArgs, BaselineCommand, ColorChoice, Command, DirArgs, GitSelect, ReportArgs, ScanArgs,
+};
+use crate::live;
 use crate::matcher::Matcher;
 use crate::paths::RepoPaths;
 use crate::project::ProjectFiles;
 use crate::report::Format;
 use crate::rules::RuleSet;
-use crate::scanner::Scanner;
+use crate::scanner::{self, Scanner};
 use crate::source::dir::WalkOptions;
 use crate::source::git;
 use crate::source::history::Scope;
@@ -46,16 +49,19 @@ pub struct ScanConfig {
     pub root: Option<PathBuf>,
     pub threads: usize,
     pub max_file_size: u64,
-    pub binary: bool,
-    pub redact: bool,
+    /// What the scanner keeps and reports.
+    pub scan: scanner::Options,
+    /// Live validation (`--validate`): off unless asked for.
+    pub validate: Option<live::Settings>,
     pub output_mode: Output,
     pub output: Option<PathBuf>,
     pub color: bool,
+    /// The width the inventory table fits on a terminal (`None` with `--wide`).
+    pub width: Option<usize>,
     /// Findings go to a terminal (not a file or a pipe).
     pub terminal: bool,
     pub quiet: bool,
     pub rules: Arc<RuleSet>,
-    pub report_invalid: bool,
     pub suppressor: Arc<Suppressor>,
     pub baseline: Option<Baseline>,
     pub show_suppressed: bool,
@@ -73,16 +79,29 @@ impl ScanConfig {
     pub fn new(command: &Command) -> anyhow::Result<Self> {
         let cwd = || std::env::current_dir().context("cannot read the current directory");
         match command {
-            Command::Dir(args) => Self::dir(&args.paths, &args.scan, Some(args), Output::Report),
-            Command::Git(args) => Self::git(args, Output::Report),
-            Command::Baseline(BaselineCommand::Create(args)) if args.files => {
-                Self::dir(std::slice::from_ref(&args.git.repo), &args.git.scan, None, |_| Output::Baseline)
+            Command::Dir(args) => {
+                Self::dir(&args.paths, (&args.scan, &args.report), Some(args), Output::Report)
             }
-            Command::Baseline(BaselineCommand::Create(args)) => Self::git(&args.git, |_| Output::Baseline),
+            Command::Git(args) => Self::git(&args.select, (&args.scan, &args.report), Output::Report),
+            Command::Baseline(BaselineCommand::Create(args)) => {
+                let report = baseline_report(args);
+                if args.files {
+                    let paths = std::slice::from_ref(&args.select.repo);
+                    return Self::dir(paths, (&args.scan, &report), None, |_| Output::Baseline);
+                }
+                git::open(&args.select.repo).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e:#}\nhint: to baseline the files of a directory outside git, use \
+                         `sprawl baseline create --files {}`",
+                        args.select.repo.display()
+                    )
+                })?;
+                Self::git(&args.select, (&args.scan, &report), |_| Output::Baseline)
+            }
             Command::Stdin(args) => {
                 let source = Source::Stdin { label: args.label.clone() };
                 Self::build(
-                    &args.scan,
+                    (&args.scan, &args.report),
                     source,
                     None,
                     ProjectFiles::Disk(cwd()?),
@@ -92,19 +111,17 @@ impl ScanConfig {
             }
             Command::Sweep(args) => {
                 let project = ProjectFiles::Disk(cwd()?);
-                let config = Self::build(
-                    &args.scan,
-                    Source::Sweep,
-                    None,
-                    project,
-                    RepoPaths::default(),
-                    Output::Report,
-                )?;
-                anyhow::ensure!(
-                    matches!(config.output_mode, Output::Report(Format::Jsonl | Format::Inventory)),
-                    "sweep writes JSON Lines or the inventory (--format jsonl|inventory)"
-                );
-                Ok(config)
+                let report = ReportArgs {
+                    format: Some(args.format.into()),
+                    output: args.output.clone(),
+                    no_redact: args.no_redact,
+                    baseline: args.baseline.clone(),
+                    show_suppressed: false,
+                    color: ColorChoice::Never,
+                    wide: args.wide,
+                };
+                let paths = RepoPaths::default();
+                Self::build((&args.scan, &report), Source::Sweep, None, project, paths, Output::Report)
             }
             Command::Rules(_) => anyhow::bail!("`rules` scans nothing"),
         }
@@ -115,7 +132,7 @@ impl ScanConfig {
     /// the work tree, which walks everything with the default settings.
     fn dir(
         paths: &[PathBuf],
-        args: &ScanArgs,
+        args: (&ScanArgs, &ReportArgs),
         dir: Option<&DirArgs>,
         output: fn(Format) -> Output,
     ) -> anyhow::Result<Self> {
@@ -143,7 +160,11 @@ impl ScanConfig {
 
     /// Git history, a range or the index. CODEOWNERS and CI files come from HEAD's tree (the
     /// index for `--staged`), `.sprawl.toml` from the work tree (the base commit for a range).
-    fn git(args: &GitArgs, output: fn(Format) -> Output) -> anyhow::Result<Self> {
+    fn git(
+        args: &GitSelect,
+        options: (&ScanArgs, &ReportArgs),
+        output: fn(Format) -> Output,
+    ) -> anyhow::Result<Self> {
         let repo = git::open(&args.repo)?;
         let root = repo.workdir().map_or_else(|| args.repo.clone(), Path::to_path_buf);
         let mode = if args.staged {
@@ -151,19 +172,23 @@ impl ScanConfig {
         } else if let Some(range) = &args.range {
             Mode::Range(range.clone())
         } else {
-            // Unreachable means "reachable from no ref": meaningless once the scope narrows.
-            let narrowed = args.branch.is_some() || args.since.is_some();
+            // A typo in --branch must not widen the scan to every ref: fail before scanning.
+            if let Some(branch) = &args.branch {
+                git::resolve_commit(&repo, branch).context("--branch")?;
+            }
+            // Unreachable means "reachable from no ref": clap rejects it with a narrowed scope.
             Mode::All {
                 scope: Scope { branch: args.branch.clone(), since: args.since },
-                unreachable: !args.no_unreachable && !narrowed,
+                unreachable: args.unreachable,
             }
         };
         // A pull request must not configure its own check: its range reads the configuration
         // of the base commit, and reports changes to it (see `config_changes`).
         let (project, config_changes) = match &mode {
             Mode::Range(range) => {
-                let (base, tip) = git::split_range(range)?;
-                let (base, tip) = (git::resolve_commit(&repo, base)?, git::resolve_commit(&repo, tip)?);
+                let (base, tip) = git::split_range(range).context("--range")?;
+                let resolve = |rev| git::resolve_commit(&repo, rev).context("--range");
+                let (base, tip) = (resolve(base)?, resolve(tip)?);
                 let changes = changed_config(&repo, base, tip)?;
                 (ProjectFiles::Commit { repo: Box::new(repo), commit: base }, changes)
             }
@@ -171,7 +196,7 @@ impl ScanConfig {
         };
         let opts = GitOptions { repo: args.repo.clone(), mode, threads: 0, max_file_size: 0 };
         let mut config =
-            Self::build(&args.scan, Source::Git(opts), None, project, RepoPaths::default(), output)?;
+            Self::build(options, Source::Git(opts), None, project, RepoPaths::default(), output)?;
         config.config_changes = config_changes;
         if let Source::Git(opts) = &mut config.source {
             (opts.threads, opts.max_file_size) = (config.threads, config.max_file_size);
@@ -183,7 +208,7 @@ impl ScanConfig {
     /// `project` is where `.sprawl.toml` and `.gitleaks.toml` are read when not given on the
     /// command line, and `paths` what finding paths are made relative to.
     fn build(
-        args: &ScanArgs,
+        (args, report): (&ScanArgs, &ReportArgs),
         source: Source,
         repo_root: Option<PathBuf>,
         project: ProjectFiles,
@@ -264,24 +289,34 @@ impl ScanConfig {
             }
         }
         let rules = Arc::new(rules);
-        let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-        let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+        let baseline = report.baseline.as_deref().map(Baseline::load).transpose()?;
+        let to_terminal = report.output.is_none() && std::io::stdout().is_terminal();
         let threads = match args.threads {
             Some(0) => anyhow::bail!("--threads must be at least 1"),
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let format = args.format.unwrap_or(if to_terminal { Format::Human } else { Format::Jsonl });
+        let format = report.format.unwrap_or(if to_terminal { Format::Human } else { Format::Jsonl });
         Ok(Self {
             source,
             root: repo_root,
             threads,
             max_file_size: args.max_file_size.or(settings.max_file_size).unwrap_or(100 << 20),
-            binary: args.binary,
-            redact: !args.no_redact,
+            scan: scanner::Options {
+                no_redact: report.no_redact,
+                keep_raw: args.validate,
+                binary: args.binary,
+                report_invalid: args.report_invalid,
+            },
+            validate: args.validate.then(|| live::Settings {
+                budget: std::time::Duration::from_secs(
+                    args.validate_timeout.unwrap_or(live::DEFAULT_BUDGET_SECS),
+                ),
+            }),
             output_mode: output(format),
-            output: args.output.clone(),
-            color: match args.color {
+            output: report.output.clone(),
+            width: if report.wide { None } else { Some(terminal_width()) },
+            color: match report.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
                 ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
@@ -289,10 +324,9 @@ impl ScanConfig {
             terminal: to_terminal,
             quiet: args.quiet,
             rules,
-            report_invalid: args.report_invalid,
             suppressor: Arc::new(suppressor),
             baseline,
-            show_suppressed: args.show_suppressed,
+            show_suppressed: report.show_suppressed,
             paths,
             warnings,
             config_changes: Vec::new(),
@@ -301,7 +335,35 @@ impl ScanConfig {
 
     pub fn scanner(&self) -> anyhow::Result<Scanner> {
         let matcher = Matcher::new(self.rules.clone()).context("building the matcher")?;
-        Ok(Scanner::new(matcher, self.suppressor.clone(), self.redact, self.binary, self.report_invalid))
+        Ok(Scanner::new(matcher, self.suppressor.clone(), self.scan))
+    }
+
+    /// The live validator, when `--validate` asks for one.
+    pub fn validator(&self) -> anyhow::Result<Option<live::Validator>> {
+        self.validate.map(live::Validator::new).transpose()
+    }
+}
+
+/// The terminal's width: `COLUMNS` when set (as shells export it), else what the terminal on
+/// standard output says, else 80.
+fn terminal_width() -> usize {
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok());
+    columns
+        .filter(|c| *c > 0)
+        .or_else(|| terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0)))
+        .unwrap_or(80)
+}
+
+/// A baseline is written, not reported: only where it goes is asked of the command line.
+fn baseline_report(args: &BaselineArgs) -> ReportArgs {
+    ReportArgs {
+        format: None,
+        output: args.output.clone(),
+        no_redact: false,
+        baseline: None,
+        show_suppressed: false,
+        color: ColorChoice::Never,
+        wide: false,
     }
 }
 

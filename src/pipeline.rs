@@ -1,9 +1,9 @@
 //! The one post-scan pipeline every command runs, between a source and a report:
 //!
 //! ```text
-//! raw findings ──► link ──► suppress ──► order
-//! (identity set    owners,   allowed paths,   path, position, rule
-//!  by the scanner) egress    the baseline
+//! raw findings ──► link ──► suppress ──► validate ──► order
+//! (identity set    owners,   allowed paths,  --validate:  path, position, rule
+//!  by the scanner) egress    the baseline    live or not
 //! ```
 //!
 //! The scanner attaches identities and inline suppressions, because both need the bytes
@@ -11,6 +11,7 @@
 //! `dir`, `git`, `stdin`, `baseline create` and each repository of a `sweep`.
 use crate::finding::{Finding, Suppression, SuppressionKind};
 use crate::link::Linker;
+use crate::live::Validator;
 use crate::paths::RepoPaths;
 use crate::suppress::baseline::{self, Baseline};
 use crate::suppress::Suppressor;
@@ -20,6 +21,8 @@ pub struct Stages<'a> {
     pub linker: &'a Linker,
     pub suppressor: &'a Suppressor,
     pub baseline: Option<&'a Baseline>,
+    /// Asks providers whether reported credentials are live (`--validate` only).
+    pub validator: Option<&'a Validator>,
     /// Makes finding paths repository-relative (allowed paths, baseline keys, CODEOWNERS).
     pub paths: &'a RepoPaths,
 }
@@ -37,14 +40,14 @@ pub struct Processed {
     pub finding: Finding,
 }
 
-/// Link, suppress and order `findings`. Suppressed findings are kept, marked, so that
-/// `--show-suppressed` can list them.
+/// Link, suppress, validate and order `findings`. Suppressed findings are kept, marked, so
+/// that `--show-suppressed` can list them; only reported ones are validated.
 pub fn run(mut findings: Vec<Finding>, stages: &Stages) -> (Vec<Processed>, Tally) {
     stages.linker.link(&mut findings, stages.paths);
     let mut tally = Tally::default();
-    let mut out: Vec<Processed> = findings
-        .into_iter()
-        .map(|mut f| {
+    let keys: Vec<String> = findings
+        .iter_mut()
+        .map(|f| {
             let rel = stages.paths.relative(&f.location.path).unwrap_or_else(|| f.location.path.clone());
             if f.suppressed.is_none() {
                 f.suppressed = stages.suppressor.by_path(&f.rule, &rel);
@@ -56,9 +59,14 @@ pub fn run(mut findings: Vec<Finding>, stages: &Stages) -> (Vec<Processed>, Tall
                 f.suppressed = Some(Suppression::new(SuppressionKind::Baseline, "baseline"));
                 tally.baselined += 1;
             }
-            Processed { key, finding: f }
+            key
         })
         .collect();
+    if let Some(validator) = stages.validator {
+        validator.validate(&mut findings);
+    }
+    let mut out: Vec<Processed> =
+        keys.into_iter().zip(findings).map(|(key, finding)| Processed { key, finding }).collect();
     out.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
     (out, tally)
 }

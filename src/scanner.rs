@@ -43,10 +43,20 @@ struct Hit {
 pub struct Scanner {
     matcher: Matcher,
     suppressor: Arc<Suppressor>,
-    redact: bool,
-    binary: bool,
+    options: Options,
+}
+
+/// What a scanner keeps and reports besides the findings of valid secrets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Print the raw value (`--no-redact`).
+    pub no_redact: bool,
+    /// Keep the raw value in memory, unserialized, for live validation (`--validate`).
+    pub keep_raw: bool,
+    /// Scan files that look binary.
+    pub binary: bool,
     /// Report matches whose checksum fails or that do not decode.
-    report_invalid: bool,
+    pub report_invalid: bool,
 }
 
 /// Why a source was not scanned.
@@ -56,14 +66,8 @@ pub enum Skip {
 }
 
 impl Scanner {
-    pub fn new(
-        matcher: Matcher,
-        suppressor: Arc<Suppressor>,
-        redact: bool,
-        binary: bool,
-        report_invalid: bool,
-    ) -> Self {
-        Self { matcher, suppressor, redact, binary, report_invalid }
+    pub fn new(matcher: Matcher, suppressor: Arc<Suppressor>, options: Options) -> Self {
+        Self { matcher, suppressor, options }
     }
 
     /// Scan everything `reader` yields, `CHUNK` bytes at a time.
@@ -111,7 +115,7 @@ impl Scanner {
     /// Why `bytes` would not be scanned: a NUL in the first 8 KiB marks it binary, unless
     /// binary files were asked for.
     pub fn skip(&self, bytes: &[u8]) -> Option<Skip> {
-        (!self.binary && memchr::memchr(0, &bytes[..bytes.len().min(SNIFF)]).is_some())
+        (!self.options.binary && memchr::memchr(0, &bytes[..bytes.len().min(SNIFF)]).is_some())
             .then_some(Skip::Binary)
     }
 
@@ -180,7 +184,7 @@ impl Scanner {
             !stronger.iter().any(|(r, s)| *r < rank(h) && s.start < h.span.end && h.span.start < s.end)
         });
         hits.dedup_by(|a, b| a.m.rule == b.m.rule && a.span == b.span);
-        if !self.report_invalid {
+        if !self.options.report_invalid {
             hits.retain(|h| h.m.validation.plausible());
         }
 
@@ -205,7 +209,9 @@ impl Scanner {
                     fingerprint,
                     entropy: (h.m.entropy * 100.0).round() / 100.0,
                     validation: h.m.validation,
-                    value: (!self.redact).then(|| String::from_utf8_lossy(secret).into_owned()),
+                    value: self.options.no_redact.then(|| String::from_utf8_lossy(secret).into_owned()),
+                    raw: self.options.keep_raw.then(|| crate::secret::Raw::new(secret)),
+                    liveness: None,
                 },
                 location: Location { path: path.to_string(), line, column, end_line, end_column },
                 key: h.key.clone(),
@@ -251,6 +257,7 @@ fn pair(found: &mut [Finding], pair_rule: impl Fn(&str) -> Option<String>) {
                 rule: f.rule.clone(),
                 redacted: f.secret.redacted.clone(),
                 line: f.location.line,
+                raw: f.secret.raw.clone(),
             });
         found[i].paired_with = best;
     }
@@ -306,7 +313,7 @@ mod tests {
     fn scanner() -> Scanner {
         let rules = Arc::new(RuleSet::load(true, &[] as &[std::path::PathBuf]).expect("builtin rules load"));
         let matcher = Matcher::new(rules).expect("matcher builds");
-        Scanner::new(matcher, Arc::new(Suppressor::default()), true, false, false)
+        Scanner::new(matcher, Arc::new(Suppressor::default()), Options::default())
     }
 
     fn scan(s: &Scanner, text: &[u8]) -> Vec<Finding> {

@@ -65,7 +65,7 @@ pub fn is_fingerprint(s: &str) -> bool {
 }
 
 /// HMAC-SHA256 (RFC 2104).
-fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
+pub fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
     let (inner, outer) = hmac_states(key);
     hmac_with(&inner, &outer, msg)
 }
@@ -197,5 +197,27 @@ mod tests {
         assert!(fingerprint(b"x").starts_with("pbkdf2:"), "one character is as weak as it gets");
         assert_eq!(short(&fingerprint(b"x")).len(), 16);
         assert_eq!(short_of(b"x"), short(&fingerprint(b"x")));
+    }
+}
+
+/// A secret's raw value, kept in memory only for live validation. It cannot be serialized,
+/// and its `Debug` form is redacted, so it cannot reach a report, a log or an error by
+/// accident; the validator reads it with [`Raw::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Raw(String);
+
+impl Raw {
+    pub fn new(secret: &[u8]) -> Self {
+        Self(String::from_utf8_lossy(secret).into_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Raw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Raw(<redacted>)")
     }
 }

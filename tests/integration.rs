@@ -5,20 +5,27 @@
 //! - `dir`: `sprawl dir` on the fixture tree and on generated edge cases (exact findings,
 //!   checksummed fakes, ignore handling, binary/large/unreadable input, exit codes, redaction);
 //! - `git`: `sprawl git` on repositories built with the git CLI, and the pre-commit hook;
+//! - `html`: the HTML report rendered in headless Chromium;
 //! - `identity`: identities, owners and the inventory on a generated repository;
 //! - `stdin`: `sprawl stdin`;
 //! - `rules`: `sprawl rules` and `rules --check`;
 //! - `sarif`: SARIF validated against the 2.1.0 schema; no secret in any output format;
 //! - `suppress`: inline markers, `.sprawl.toml`, gitleaks import, baselines;
+//! - `output`: errors before any scanning, options per subcommand, human output worst first
+//!   with a summary, unreachable objects off by default;
 //! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards;
 //! - `contexts`: credentials on command lines, in headers, credential files and code shapes;
+//! - `live`: `--validate` against fake providers behind a real CONNECT proxy and TLS;
 //! - `trust`: the scanned repository's configuration stays inside its trust boundary.
 mod common;
 mod contexts;
 mod dir;
 mod egress;
 mod git;
+mod html;
 mod identity;
+mod live;
+mod output;
 mod rules;
 mod sarif;
 mod stdin;

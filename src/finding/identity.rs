@@ -14,6 +14,10 @@ pub struct Identity {
     /// fingerprint (`false`).
     pub derived: bool,
     pub fields: BTreeMap<String, String>,
+    /// What the provider's answer to `--validate` said about the identity (login, ARN,
+    /// account, team, scopes, expiry): facts whose source is the live provider.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub live: BTreeMap<String, String>,
     pub owners: Vec<Owner>,
 }
 

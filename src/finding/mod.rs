@@ -2,13 +2,16 @@
 //! raw value unless redaction is off.
 pub mod egress;
 pub mod identity;
+pub mod liveness;
 
 use serde::{Deserialize, Serialize};
 
 pub use egress::{Ci, Egress, Hop, Link, Sink};
 pub use identity::{Identity, Owner};
+pub use liveness::{Liveness, Status};
 
 use crate::rules::Severity;
+use crate::secret::Raw;
 use crate::validate::Validation;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,6 +128,12 @@ pub struct Secret {
     /// The raw value, present only with `--no-redact`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// The raw value for live validation (`--validate` only); never serialized.
+    #[serde(skip)]
+    pub raw: Option<Raw>,
+    /// What the provider said of it (`--validate` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<Liveness>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -141,6 +150,9 @@ pub struct Pair {
     pub rule: String,
     pub redacted: String,
     pub line: u64,
+    /// The other half's raw value for live validation (`--validate` only); never serialized.
+    #[serde(skip)]
+    pub raw: Option<Raw>,
 }
 
 impl Finding {
@@ -159,6 +171,8 @@ impl Finding {
                 entropy: 0.0,
                 validation: Validation::Unverified,
                 value: None,
+                raw: None,
+                liveness: None,
             },
             location: Location { path: path.to_string(), line: 1, column: 1, end_line: 1, end_column: 1 },
             key: None,

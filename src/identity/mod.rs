@@ -149,6 +149,7 @@ pub fn identify(hint: Option<IdentityHint>, provider: &str, fingerprint: &str, e
                 provider: provider.to_string(),
                 derived: true,
                 fields,
+                live: BTreeMap::new(),
                 owners: vec![],
             }
         }
@@ -164,6 +165,7 @@ pub fn identify(hint: Option<IdentityHint>, provider: &str, fingerprint: &str, e
                 provider: provider.to_string(),
                 derived: false,
                 fields,
+                live: BTreeMap::new(),
                 owners: vec![],
             }
         }

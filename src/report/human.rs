@@ -1,9 +1,11 @@
-//! The terminal format: one line per finding, `path:line:col  severity  rule  secret`, then
-//! one indented line per egress path.
+//! The terminal format: one line per finding, worst first, `path:line:col  severity  rule
+//! secret`, then one indented line per egress path; then a summary by severity and by
+//! identity, worst first.
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use crate::diag::sanitize;
-use crate::finding::Finding;
+use crate::finding::{Finding, Status};
 use crate::rules::Severity;
 
 struct Paint(bool);
@@ -18,16 +20,31 @@ impl Paint {
     }
 }
 
+impl Paint {
+    /// The severity, padded to one width and coloured by how bad it is.
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Critical => "1;31",
+            Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+        };
+        self.wrap(code, &format!("{:<8}", s.as_str()))
+    }
+}
+
+/// Identities listed by name in the summary; the rest are counted.
+const SUMMARY_IDENTITIES: usize = 15;
+
 pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::Result<()> {
     let p = Paint(color);
-    for f in findings {
+    // Critical at the top: a person reads from there. The sort is stable, so findings of
+    // one severity keep the report's total order (path, position, rule).
+    let mut worst_first: Vec<&Finding> = findings.iter().collect();
+    worst_first.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for f in worst_first {
         let loc = &f.location;
-        let sev = match f.severity {
-            Severity::Critical => p.wrap("1;31", "critical"),
-            Severity::High => p.wrap("31", "high    "),
-            Severity::Medium => p.wrap("33", "medium  "),
-            Severity::Low => p.wrap("36", "low     "),
-        };
+        let sev = p.severity(f.severity);
         let shown = f.secret.value.as_deref().unwrap_or(&f.secret.redacted);
         let mut line = format!(
             "{}:{}:{}  {}  {}  {}",
@@ -40,6 +57,15 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
         );
         if f.secret.validation != crate::validate::Validation::Unverified {
             line.push_str(&format!("  [{}]", f.secret.validation.as_str()));
+        }
+        if let Some(live) = &f.secret.liveness {
+            let facts = f.identity.as_ref().map(|i| i.live.clone()).unwrap_or_default();
+            let text = format!("[{}]", sanitize(&live.describe(&facts)));
+            line.push_str("  ");
+            line.push_str(&match live.status {
+                Status::Live => p.wrap("1;31", &text),
+                _ => text,
+            });
         }
         if let Some(key) = &f.key {
             line.push_str(&format!("  key={}", sanitize(key)));
@@ -56,18 +82,73 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
         if let Some(g) = &f.git {
             line.push_str(&history(g));
         }
+        if let Some(s) = &f.suppressed {
+            line.push_str(&format!("  [suppressed: {}]", sanitize(&s.reason)));
+        }
         writeln!(w, "{line}")?;
         for e in &f.egress {
             writeln!(w, "    egress {}", sanitize(&e.summary()))?;
         }
     }
+    summary(findings, &p, w)
+}
+
+/// `3 findings: 1 critical, 2 high`, then one line per identity (or rule, for findings
+/// without one), worst first.
+fn summary(all: &[Finding], p: &Paint, w: &mut dyn Write) -> std::io::Result<()> {
+    // Suppressed findings listed with --show-suppressed are not counted, only mentioned.
+    let findings: Vec<&Finding> = all.iter().filter(|f| f.suppressed.is_none()).collect();
+    let suppressed = all.len() - findings.len();
+    if all.is_empty() {
+        return Ok(());
+    }
+    let mut by_severity: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
+    let mut by_identity: BTreeMap<String, (Severity, usize, &str)> = BTreeMap::new();
+    for f in &findings {
+        *by_severity.entry(std::cmp::Reverse(f.severity)).or_default() += 1;
+        let name = f.identity.as_ref().map_or_else(|| f.rule.clone(), |i| i.id.clone());
+        let entry = by_identity.entry(name).or_insert((f.severity, 0, &f.provider));
+        entry.0 = entry.0.max(f.severity);
+        entry.1 += 1;
+    }
+    let counts: Vec<String> =
+        by_severity.iter().map(|(s, n)| format!("{n} {}", p.severity(s.0).trim_end())).collect();
+    let n = findings.len();
+    writeln!(w)?;
+    let listed =
+        if suppressed > 0 { format!(" (and {suppressed} suppressed, listed above)") } else { String::new() };
+    writeln!(w, "{}: {}{listed}", p.wrap("1", &format!("{n} finding{}", plural(n))), counts.join(", "))?;
+    let mut rows: Vec<(&String, &(Severity, usize, &str))> = by_identity.iter().collect();
+    rows.sort_by_key(|(_, (severity, count, _))| (std::cmp::Reverse(*severity), std::cmp::Reverse(*count)));
+    writeln!(w, "{} identit{}, worst first:", rows.len(), if rows.len() == 1 { "y" } else { "ies" })?;
+    for (name, (severity, count, provider)) in rows.iter().take(SUMMARY_IDENTITIES) {
+        writeln!(
+            w,
+            "  {}  {count:>5} {:<8}  {}  ({})",
+            p.severity(*severity),
+            format!("finding{}", plural(*count)),
+            sanitize(name),
+            sanitize(provider)
+        )?;
+    }
+    if rows.len() > SUMMARY_IDENTITIES {
+        writeln!(w, "  … and {} more (--format inventory lists them all)", rows.len() - SUMMARY_IDENTITIES)?;
+    }
     Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// `  commit 1a2b3c4d 2024-03-01 by Ann <ann@example.com>, 3 commits, removed`.
 fn history(g: &crate::finding::GitInfo) -> String {
     if g.unreachable {
-        return format!("  unreachable blob {}", short(&g.blob));
+        return "  (no ref reaches it)".to_string();
     }
     if g.staged {
         return "  staged".to_string();

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::finding::{Egress, Finding, Owner};
+use crate::finding::{Egress, Finding, Owner, Status};
 use crate::rules::Severity;
 
 #[derive(Debug, Clone, Serialize)]
@@ -17,6 +17,12 @@ pub struct Row {
     /// Derived from the credential, or only keyed by a fingerprint.
     pub derived: bool,
     pub fields: BTreeMap<String, String>,
+    /// What `--validate` learnt: the most alive of its credentials (live before revoked
+    /// before unknown), and the facts the provider gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<Status>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub live_facts: BTreeMap<String, String>,
     pub owners: Vec<Owner>,
     /// Oldest introducing commit over all locations (history scans).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,8 +52,8 @@ pub struct Seen {
     pub author: Option<String>,
 }
 
-/// Group findings by identity id, riskiest first: present at HEAD before removed, never
-/// rotated before rotated, then by severity and id.
+/// Group findings by identity id, riskiest first: live before the rest, present at HEAD
+/// before removed, never rotated before rotated, then by severity and id.
 pub fn build(findings: &[Finding]) -> Vec<Row> {
     let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
     let mut secrets: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
@@ -60,6 +66,8 @@ pub fn build(findings: &[Finding]) -> Vec<Row> {
             severity: f.severity,
             derived: identity.derived,
             fields: BTreeMap::new(),
+            live: None,
+            live_facts: BTreeMap::new(),
             owners: Vec::new(),
             first_seen: None,
             last_seen: None,
@@ -78,6 +86,12 @@ pub fn build(findings: &[Finding]) -> Vec<Row> {
         row.severity = row.severity.max(f.severity);
         for (k, v) in &identity.fields {
             row.fields.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (k, v) in &identity.live {
+            row.live_facts.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        if let Some(live) = &f.secret.liveness {
+            row.live = Some(row.live.map_or(live.status, |s| s.min(live.status)));
         }
         for o in &identity.owners {
             if !row.owners.iter().any(|x| x.who == o.who && x.source == o.source) {
@@ -122,7 +136,15 @@ pub fn build(findings: &[Finding]) -> Vec<Row> {
         row.locations.sort();
     }
     rows.sort_by(|a, b| {
-        let risk = |r: &Row| (!r.at_head, r.credentials > 1, std::cmp::Reverse(r.severity), !r.derived);
+        let risk = |r: &Row| {
+            (
+                r.live != Some(Status::Live),
+                !r.at_head,
+                r.credentials > 1,
+                std::cmp::Reverse(r.severity),
+                !r.derived,
+            )
+        };
         risk(a).cmp(&risk(b)).then_with(|| a.id.cmp(&b.id))
     });
     rows

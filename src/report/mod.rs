@@ -1,5 +1,6 @@
-//! Renders sorted findings: human lines, a JSON array, JSON Lines, SARIF or the NHI
-//! inventory (findings grouped by identity).
+//! Renders sorted findings: human lines, a JSON array, JSON Lines, SARIF, the NHI
+//! inventory (findings grouped by identity) or an HTML report of it.
+mod html;
 mod human;
 mod identities;
 mod inventory;
@@ -24,6 +25,9 @@ pub enum Format {
     Inventory,
     /// SARIF 2.1.0 for GitHub code scanning (secrets and CI egress as two runs).
     Sarif,
+    /// One self-contained HTML page: the inventory, each identity's locations and egress
+    /// graphs, filters; no secret values, no network requests.
+    Html,
 }
 
 /// What renderers may need besides the findings.
@@ -32,6 +36,8 @@ pub struct Context<'a> {
     pub paths: &'a RepoPaths,
     pub color: bool,
     pub terminal: bool,
+    /// The terminal's width for the inventory table (`None`: no limit, `--wide`).
+    pub width: Option<usize>,
     pub warn: &'a dyn Fn(String),
 }
 
@@ -43,13 +49,14 @@ pub fn write(format: Format, findings: &[Finding], cx: &Context, w: &mut dyn Wri
         Format::Inventory => {
             let rows = identities::build(findings);
             if terminal {
-                inventory::write(&rows, w)?;
+                inventory::write(&rows, cx.width, w)?;
             } else {
                 serde_json::to_writer_pretty(&mut *w, &rows)?;
                 writeln!(w)?;
             }
         }
         Format::Human => human::write(findings, color, w)?,
+        Format::Html => html::write(findings, w)?,
         Format::Json => {
             serde_json::to_writer_pretty(&mut *w, findings)?;
             writeln!(w)?;

@@ -228,6 +228,9 @@ fn result(f: &Finding, rule_index: usize, paths: &RepoPaths) -> Value {
         fingerprints["sprawlIdentity/v1"] = json!(digest(&identity.id));
         properties["identity"] = serde_json::to_value(identity).unwrap_or(Value::Null);
     }
+    if let Some(live) = &f.secret.liveness {
+        properties["liveness"] = serde_json::to_value(live).unwrap_or(Value::Null);
+    }
     if let Some(g) = &f.git {
         properties["git"] = serde_json::to_value(g).unwrap_or(Value::Null);
         properties["historyOnly"] = json!(g.at_head == Some(false) || g.unreachable);
@@ -297,6 +300,15 @@ fn message(f: &Finding, related: &mut Vec<Value>) -> String {
         m.push_str(&format!(" for {} `{}`", identity.kind, identity.id));
     }
     m.push('.');
+    if let Some(live) = &f.secret.liveness {
+        let facts = f.identity.as_ref().map(|i| i.live.clone()).unwrap_or_default();
+        m.push_str(&format!(
+            " Checked with {} at {}: {}.",
+            live.host,
+            live.checked_at,
+            live.describe(&facts)
+        ));
+    }
     if let Some(identity) = &f.identity {
         let mut owners = Vec::new();
         for o in &identity.owners {

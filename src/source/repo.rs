@@ -110,8 +110,7 @@ pub fn scan_database(
         move |id: &gix::oid, data: &[u8]| visit.scan(id, data),
         &warn,
     )?;
-    Stats::add(&stats.scanned, counts.blobs.saturating_sub(Stats::get(&stats.skipped_binary)));
-    Stats::add(&stats.bytes, counts.bytes);
+    // Blobs and bytes are counted as they are read (the progress bar shows them).
     Stats::add(&stats.skipped_large, counts.skipped_large);
     Ok(hits.into_inner().expect("scan threads have finished"))
 }
@@ -149,7 +148,8 @@ pub fn attribute(
             return hits
                 .into_iter()
                 .map(|(id, f)| {
-                    located(f, id.to_string(), GitInfo { blob: id.to_string(), ..Default::default() })
+                    let git = GitInfo { blob: id.to_string(), ..Default::default() };
+                    located(f, blob_label("blob", &id), git)
                 })
                 .collect();
         }
@@ -162,12 +162,19 @@ pub fn attribute(
             }
             None if unreachable => {
                 let git = GitInfo { blob: id.to_string(), unreachable: true, ..Default::default() };
-                out.push(located(f, id.to_string(), git));
+                out.push(located(f, blob_label("unreachable blob", &id), git));
             }
             None => {}
         }
     }
     merge_versions(out)
+}
+
+/// The location of a blob that has no path: `<unreachable blob 1a2b3c4d5e6f>`, which no
+/// file name can be mistaken for; the full id is in the finding's `git.blob`.
+fn blob_label(what: &str, id: &ObjectId) -> String {
+    let hex = id.to_string();
+    format!("<{what} {}>", hex.get(..12).unwrap_or(&hex))
 }
 
 fn located(mut f: Finding, path: String, git: GitInfo) -> Finding {
@@ -316,10 +323,12 @@ impl BlobVisit<'_> {
         if let Some(record) = self.record {
             record.lock().expect("no thread panics while holding the lock").push(id.to_owned());
         }
+        Stats::add(&self.stats.bytes, data.len() as u64);
         if self.scanner.skip(data).is_some() {
             Stats::add(&self.stats.skipped_binary, 1);
             return;
         }
+        Stats::add(&self.stats.scanned, 1);
         self.scanner.scan_bytes(data, &id.to_string(), &mut self.scratch, &mut self.found);
         if !self.found.is_empty() {
             let mut hits = self.hits.lock().expect("no thread panics while holding the lock");

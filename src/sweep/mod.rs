@@ -75,6 +75,7 @@ pub struct Context<'a> {
     pub scanner: &'a Scanner,
     pub suppressor: &'a Suppressor,
     pub baseline: Option<&'a Baseline>,
+    pub validator: Option<&'a crate::live::Validator>,
     pub warn: &'a (dyn Fn(String) + Sync),
 }
 
@@ -252,6 +253,7 @@ fn sweep_repo(
         linker: &linker,
         suppressor: cx.suppressor,
         baseline: cx.baseline,
+        validator: cx.validator,
         paths: &RepoPaths::default(),
     };
     let (processed, _) = pipeline::run(found, &stages);

@@ -1,0 +1,390 @@
+//! `--validate`: the built binary asks fake providers, reached by their real host names
+//! through a CONNECT proxy named by `HTTPS_PROXY` and trusted through `SSL_CERT_FILE`.
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::tls::{stranger_ca, Reply, World};
+use crate::common::{valid_github_token, Run};
+
+/// `n` characters of [A-Za-z0-9] that look random, from `seed` (made at test time so that
+/// no credential-shaped literal is committed).
+fn noise(seed: &str, n: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x: u64 =
+        seed.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ALPHABET[(x % ALPHABET.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+fn upper(seed: &str, n: usize) -> String {
+    noise(seed, n * 3).chars().filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit()).take(n).collect()
+}
+
+struct Secrets {
+    github_live: String,
+    github_revoked: String,
+    slack: String,
+    telegram: String,
+    aws_id: String,
+    aws_secret: String,
+    stripe: String,
+}
+
+impl Secrets {
+    fn new() -> Self {
+        Self {
+            github_live: valid_github_token("live-github-token-seed-aZ9"),
+            github_revoked: valid_github_token("revoked-github-token-seed-Qx7"),
+            slack: format!("xoxb-{}-{}-{}", "4815162342", "5829301746152", noise("slack", 24)),
+            telegram: format!("{}:AA{}", "7719384625", noise("telegram", 33)),
+            aws_id: format!("AKIA{}", upper("aws-id", 16)),
+            aws_secret: noise("aws-secret", 40),
+            stripe: format!("sk_live_{}", noise("stripe", 32)),
+        }
+    }
+
+    fn all(&self) -> [&str; 7] {
+        [
+            &self.github_live,
+            &self.github_revoked,
+            &self.slack,
+            &self.telegram,
+            &self.aws_id,
+            &self.aws_secret,
+            &self.stripe,
+        ]
+    }
+
+    fn write(&self, dir: &std::path::Path) {
+        let config = format!(
+            "GITHUB_TOKEN={}\nOLD_GITHUB_TOKEN={}\nSLACK_BOT_TOKEN={}\nTELEGRAM_BOT_TOKEN={}\n\
+             aws_access_key_id = {}\naws_secret_access_key = {}\nSTRIPE_KEY={}\n",
+            self.github_live,
+            self.github_revoked,
+            self.slack,
+            self.telegram,
+            self.aws_id,
+            self.aws_secret,
+            self.stripe
+        );
+        std::fs::write(dir.join("settings.env"), config).unwrap();
+        // The same live token again: one request per distinct secret.
+        std::fs::write(dir.join("deploy.sh"), format!("export GH_TOKEN={}\n", self.github_live)).unwrap();
+    }
+}
+
+const HOSTS: &[&str] =
+    &["api.github.com", "slack.com", "api.telegram.org", "sts.amazonaws.com", "api.stripe.com"];
+
+/// Providers as they answer: one live GitHub token, one revoked, Slack's own refusal,
+/// Telegram rate-limiting once, AWS accepting a correctly signed request, Stripe failing.
+fn providers(s: &Secrets) -> impl Fn(&crate::common::tls::Seen) -> Reply + Send + Sync + 'static {
+    let (gh_live, gh_revoked) = (s.github_live.clone(), s.github_revoked.clone());
+    let (telegram, aws_id) = (s.telegram.clone(), s.aws_id.clone());
+    let telegram_calls = AtomicUsize::new(0);
+    move |req| match req.host.as_str() {
+        "api.github.com" => match req.header("Authorization") {
+            Some(a) if a == format!("Bearer {gh_live}") => {
+                let mut r = Reply::json(200, r#"{"login":"deploy-bot","id":4242,"type":"User"}"#);
+                r.headers.push(("X-OAuth-Scopes", "repo, workflow".into()));
+                r
+            }
+            Some(a) if a == format!("Bearer {gh_revoked}") => {
+                Reply::json(401, r#"{"message":"Bad credentials"}"#)
+            }
+            _ => Reply::json(400, "{}"),
+        },
+        "slack.com" => Reply::json(200, r#"{"ok":false,"error":"invalid_auth"}"#),
+        "api.telegram.org" if req.path == format!("/bot{telegram}/getMe") => {
+            if telegram_calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                let mut r = Reply::json(429, r#"{"ok":false}"#);
+                r.headers.push(("Retry-After", "1".into()));
+                r
+            } else {
+                Reply::json(200, r#"{"ok":true,"result":{"id":7712345678,"username":"release_bot"}}"#)
+            }
+        }
+        "sts.amazonaws.com" => {
+            let signed = req.header("Authorization").is_some_and(|a| {
+                a.starts_with(&format!("AWS4-HMAC-SHA256 Credential={aws_id}/"))
+                    && a.contains("/us-east-1/sts/aws4_request")
+            });
+            if signed && req.body == "Action=GetCallerIdentity&Version=2011-06-15" {
+                Reply::json(
+                    200,
+                    "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::210987654321:user/ci-deployer</Arn>\
+                     <UserId>AIDAEXAMPLEUSERID</UserId><Account>210987654321</Account></GetCallerIdentityResult></GetCallerIdentityResponse>",
+                )
+            } else {
+                Reply::json(403, "<Error><Code>SignatureDoesNotMatch</Code></Error>")
+            }
+        }
+        "api.stripe.com" => Reply::json(503, r#"{"error":"down"}"#),
+        _ => Reply::json(404, "{}"),
+    }
+}
+
+fn liveness_by_rule(run: &Run) -> Vec<(String, String, Value)> {
+    run.findings()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["location"]["path"].as_str().unwrap_or_default().to_string(),
+                f["secret"]["liveness"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn status_of<'a>(found: &'a [(String, String, Value)], rule: &str) -> &'a Value {
+    &found.iter().find(|(r, ..)| r == rule).unwrap_or_else(|| panic!("no {rule} finding in {found:?}")).2
+}
+
+#[test]
+fn providers_say_live_revoked_or_unknown() {
+    let s = Secrets::new();
+    let world = World::start(HOSTS, providers(&s));
+    let dir = tempfile::tempdir().unwrap();
+    s.write(dir.path());
+    let out =
+        world.sprawl().args(["dir", "--format", "jsonl", "--validate"]).arg(dir.path()).output().unwrap();
+    let run = Run::from(out);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found = liveness_by_rule(&run);
+
+    let github: Vec<&(String, String, Value)> =
+        found.iter().filter(|(r, ..)| r == "github.pat.classic").collect();
+    assert_eq!(github.len(), 3, "{found:?}");
+    let live: Vec<_> = github.iter().filter(|(.., l)| l["status"] == "live").collect();
+    assert_eq!(live.len(), 2, "the live token in both files: {github:?}");
+    assert!(
+        github.iter().any(|(.., l)| l["status"] == "revoked" && l["reason"] == "refused (401)"),
+        "{github:?}"
+    );
+    assert_eq!(live[0].2["host"], "api.github.com");
+    assert!(live[0].2["checked_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+
+    assert_eq!(status_of(&found, "slack.bot-token")["status"], "revoked");
+    assert_eq!(status_of(&found, "slack.bot-token")["reason"], "invalid_auth");
+    assert_eq!(status_of(&found, "telegram.bot-token")["status"], "live", "retried after 429");
+    assert_eq!(status_of(&found, "aws.secret-access-key")["status"], "live");
+    assert_eq!(
+        status_of(&found, "aws.access-key-id")["status"],
+        "live",
+        "the key id shares its pair's answer"
+    );
+    let stripe = status_of(&found, "stripe.secret-key.live");
+    assert_eq!(stripe["status"], "unknown");
+    assert!(stripe["reason"].as_str().unwrap().contains("503"), "{stripe}");
+
+    // Live facts are merged into the identity.
+    let findings = run.findings();
+    let gh = findings
+        .iter()
+        .find(|f| f["rule"] == "github.pat.classic" && f["secret"]["liveness"]["status"] == "live")
+        .unwrap();
+    assert_eq!(gh["identity"]["live"]["login"], "deploy-bot");
+    assert_eq!(gh["identity"]["live"]["scopes"], "repo, workflow");
+    let aws = findings.iter().find(|f| f["rule"] == "aws.secret-access-key").unwrap();
+    assert_eq!(aws["identity"]["live"]["arn"], "arn:aws:iam::210987654321:user/ci-deployer");
+
+    // One request per distinct secret (Telegram twice: the 429, then the retry), and only
+    // to the built-in hosts.
+    let requests = world.requests();
+    let to = |host: &str| requests.iter().filter(|r| r.host == host).count();
+    assert_eq!(to("api.github.com"), 2, "{requests:?}");
+    assert_eq!(to("api.telegram.org"), 2);
+    assert_eq!(to("sts.amazonaws.com"), 1);
+    assert_eq!(to("api.stripe.com"), 3, "three attempts on 503");
+    assert!(world.connects().iter().all(|h| HOSTS.contains(&h.as_str())), "{:?}", world.connects());
+
+    // The secrets never reach the output or the log (the AWS key id is an identifier, shown
+    // as the identity; its secret key is not).
+    for secret in s.all().into_iter().filter(|x| *x != s.aws_id) {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "a raw secret was printed");
+    }
+}
+
+#[test]
+fn every_format_shows_what_the_provider_said() {
+    let s = Secrets::new();
+    let world = World::start(HOSTS, providers(&s));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ci.env"), format!("GITHUB_TOKEN={}\n", s.github_live)).unwrap();
+    std::fs::write(dir.path().join("old.env"), format!("GITHUB_TOKEN={}\n", s.github_revoked)).unwrap();
+    let run = |format: &str| {
+        Run::from(
+            world
+                .sprawl()
+                .args(["dir", "--color", "never", "--validate", "--format", format])
+                .arg(dir.path())
+                .output()
+                .unwrap(),
+        )
+    };
+    let human = run("human");
+    assert!(
+        human.stdout.contains("[live: login=deploy-bot, scopes=repo, workflow, type=User, user_id=4242]"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("[revoked: refused (401)]"), "{}", human.stdout);
+
+    let sarif: Value = serde_json::from_str(&run("sarif").stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let live =
+        results.iter().find(|r| r["properties"]["liveness"]["status"] == "live").expect("a live result");
+    assert!(live["message"]["text"].as_str().unwrap().contains("Checked with api.github.com at "), "{live}");
+
+    let inventory: Value = serde_json::from_str(&run("inventory").stdout).unwrap();
+    let rows = inventory.as_array().expect("inventory rows");
+    assert_eq!(rows[0]["live"], "live", "live identities first: {inventory}");
+    assert_eq!(rows[0]["live_facts"]["login"], "deploy-bot");
+    assert!(rows.iter().any(|r| r["live"] == "revoked"));
+}
+
+#[test]
+fn without_validate_no_socket_is_opened() {
+    let s = Secrets::new();
+    let world = World::start(HOSTS, providers(&s));
+    let dir = tempfile::tempdir().unwrap();
+    s.write(dir.path());
+    let run = Run::from(world.sprawl().args(["dir", "--format", "jsonl"]).arg(dir.path()).output().unwrap());
+    assert_eq!(run.code, 1);
+    assert!(run.findings().iter().all(|f| f["secret"].get("liveness").is_none()));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(world.connects().is_empty(), "{:?}", world.connects());
+}
+
+#[test]
+fn an_untrusted_certificate_is_never_sent_a_secret() {
+    let s = Secrets::new();
+    let world = World::start(HOSTS, providers(&s));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ci.env"), format!("GITHUB_TOKEN={}\n", s.github_live)).unwrap();
+    let ca = stranger_ca(dir.path());
+    let out = world
+        .sprawl()
+        .env("SSL_CERT_FILE", &ca)
+        .args(["dir", "--format", "jsonl", "--validate"])
+        .arg(dir.path().join("ci.env"))
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    let found = liveness_by_rule(&run);
+    let l = status_of(&found, "github.pat.classic");
+    assert_eq!(l["status"], "unknown");
+    assert_eq!(l["reason"], "TLS: certificate not trusted", "{l}");
+    assert_eq!(world.connects(), vec!["api.github.com"]);
+    assert!(world.requests().is_empty(), "the request must not pass an unverified handshake");
+}
+
+#[test]
+fn a_slow_provider_is_cut_off_by_the_budget() {
+    let s = Secrets::new();
+    let world = World::start(HOSTS, |_| Reply { delay: Duration::from_secs(20), ..Reply::json(200, "{}") });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ci.env"), format!("GITHUB_TOKEN={}\n", s.github_live)).unwrap();
+    let out = world
+        .sprawl()
+        .args(["dir", "--format", "jsonl", "--validate", "--validate-timeout", "2"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    let found = liveness_by_rule(&run);
+    let l = status_of(&found, "github.pat.classic");
+    assert_eq!(l["status"], "unknown");
+    assert_eq!(l["reason"], "timed out", "{l}");
+}
+
+#[test]
+fn no_proxy_sends_a_host_direct() {
+    // With the provider host exempted from the proxy, sprawl connects directly: here, to a
+    // name that does not resolve, so the answer is unknown and the proxy sees nothing.
+    let s = Secrets::new();
+    let world = World::start(HOSTS, providers(&s));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ci.env"), format!("GITHUB_TOKEN={}\n", s.github_live)).unwrap();
+    let out = world
+        .sprawl()
+        .env("NO_PROXY", ".github.com")
+        .args(["dir", "--format", "jsonl", "--validate", "--validate-timeout", "5"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let run = Run::from(out);
+    let found = liveness_by_rule(&run);
+    assert_eq!(status_of(&found, "github.pat.classic")["status"], "unknown");
+    assert!(world.connects().is_empty(), "{:?}", world.connects());
+}
+
+#[test]
+fn history_stdin_and_sweeps_are_validated_once_per_secret() {
+    use crate::common::git;
+    let s = Secrets::new();
+    let world = World::start(HOSTS, providers(&s));
+    let root = tempfile::tempdir().unwrap();
+    // Two repositories; each committed the live token and then removed it: a credential
+    // gone from HEAD that still authenticates was never rotated.
+    for name in ["billing", "infra"] {
+        let repo = root.path().join("repos").join(name);
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        std::fs::write(repo.join("ci.env"), format!("GITHUB_TOKEN={}\n", s.github_live)).unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-qm", "add"]);
+        std::fs::write(repo.join("ci.env"), "GITHUB_TOKEN=${GITHUB_TOKEN}\n").unwrap();
+        git(&repo, &["commit", "-qam", "remove"]);
+    }
+
+    let history = Run::from(
+        world
+            .sprawl()
+            .args(["git", "--format", "jsonl", "--validate"])
+            .arg(root.path().join("repos/infra"))
+            .output()
+            .unwrap(),
+    );
+    let f = &history.findings()[0];
+    assert_eq!(f["git"]["at_head"], false);
+    assert_eq!(f["secret"]["liveness"]["status"], "live", "{f}");
+
+    let stdin = world
+        .sprawl()
+        .args(["stdin", "--format", "jsonl", "--validate"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(format!("token: {}\n", s.github_revoked).as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let stdin = Run::from(stdin);
+    assert_eq!(stdin.findings()[0]["secret"]["liveness"]["status"], "revoked");
+
+    let before = world.requests().len();
+    let sweep = Run::from(
+        world
+            .sprawl()
+            .args(["sweep", "--format", "jsonl", "--validate"])
+            .arg(root.path().join("repos"))
+            .output()
+            .unwrap(),
+    );
+    let found: Vec<Value> = sweep.findings().into_iter().filter(|f| f["type"] == "finding").collect();
+    assert_eq!(found.len(), 2, "{}", sweep.stdout);
+    assert!(found.iter().all(|f| f["secret"]["liveness"]["status"] == "live"), "{}", sweep.stdout);
+    assert_eq!(world.requests().len() - before, 1, "one request for the secret both repositories hold");
+}
