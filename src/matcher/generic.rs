@@ -44,6 +44,7 @@ const PLACEHOLDERS: &[&str] = &[
     "mypassword",
     "my_password",
     "password123",
+    "a1b2c3d4",
     // Documented example values: RFC 6750's bearer token, RFC 6749's access and refresh
     // tokens, RFC 5849's tokens and secrets.
     "mf_9.b5f-4.1jqm",
@@ -142,6 +143,10 @@ const PUBLIC_KEYS: &[&str] = &[
     "placeholder",
     "policy",
     "count",
+    // Anti-forgery tokens are per-session page state, not credentials.
+    "csrf",
+    "xsrf",
+    "authenticity",
 ];
 
 /// Whether the value sits where a literal credential would: inside matching quotes (or
@@ -434,6 +439,7 @@ mod tests {
             ("access_token", "2YotnFZFEjr1zCsicMWpAA"),
             ("secret_pattern", "([a-zA-Z0-9]{32})"),
             ("tlsSecret", "grafana.local-tls"),
+            ("authenticity_token", "7SWa-Fo1_hsC6oovfBsJFLGPUl2EhkSWPbJhWANwgaJW"),
             ("password", "password2"),
             ("RABBITMQ__PASSWORD", "Q2hhbmdlTWU="),
             ("Fields", "[]detectors.Result{"),
