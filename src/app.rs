@@ -148,7 +148,7 @@ fn report_context<'a>(config: &'a ScanConfig, warn: &'a dyn Fn(String)) -> repor
 fn dir_linker(config: &ScanConfig, walk: &WalkOptions, listed: &[PathBuf], stats: &Stats) -> Linker {
     let warn = |w: String| stats.warn(w);
     let owners = match &config.root {
-        Some(root) => OwnerContext::load(|rel| std::fs::read(root.join(rel)).ok(), warn),
+        Some(root) => OwnerContext::load(|rel, max| source::dir::read_capped(&root.join(rel), max), warn),
         None => OwnerContext::default(),
     };
     let Some(first) = walk.paths.first().filter(|p| p.is_dir()) else {
@@ -165,7 +165,7 @@ fn dir_linker(config: &ScanConfig, walk: &WalkOptions, listed: &[PathBuf], stats
 fn git_linker(opts: &GitOptions, hits: bool, stats: &Stats) -> anyhow::Result<Linker> {
     let warn = |w: String| stats.warn(w);
     let repo = source::git::open(&opts.repo)?;
-    let owners = OwnerContext::load(|rel| source::git::head_file(&repo, rel), warn);
+    let owners = OwnerContext::load(|rel, max| source::git::head_file(&repo, rel, max), warn);
     let whole = matches!(opts.mode, Mode::All { .. });
     if !whole && !hits {
         return Ok(Linker::new(owners, None, PathMap::repo(), false, &warn));

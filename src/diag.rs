@@ -10,7 +10,12 @@ pub struct Stats {
     pub skipped_binary: AtomicU64,
     pub skipped_large: AtomicU64,
     pub warnings: AtomicU64,
+    /// Skipped files and blobs named so far (see [`Stats::skipped`]).
+    pub named_skips: AtomicU64,
 }
+
+/// Skipped files and blobs named on stderr; the rest are only counted in the summary.
+const NAMED_SKIPS: u64 = 20;
 
 impl Stats {
     pub fn add(counter: &AtomicU64, n: u64) {
@@ -27,6 +32,18 @@ impl Stats {
         eprintln!("sprawl: note: {}", sanitize(msg.as_ref()));
     }
 
+    /// Name a file or blob that was not scanned (binary, too large): the first 20 are
+    /// printed as notes, then one line says the rest are only counted in the summary.
+    pub fn skipped(&self, msg: impl AsRef<str>) {
+        match self.named_skips.fetch_add(1, Ordering::Relaxed) {
+            n if n < NAMED_SKIPS => self.note(msg),
+            NAMED_SKIPS => {
+                self.note(format!("more files or blobs skipped; only counted after the first {NAMED_SKIPS}"))
+            }
+            _ => {}
+        }
+    }
+
     /// Print a warning (sanitised: repository bytes may hold terminal escapes) and count it.
     pub fn warn(&self, msg: impl AsRef<str>) {
         Self::add(&self.warnings, 1);
@@ -34,17 +51,27 @@ impl Stats {
     }
 }
 
-/// Escape control characters so that file names cannot drive the terminal.
+/// Escape control characters, and the invisible characters that reorder or hide text
+/// (bidi overrides and isolates, zero-width marks, line separators), so that file names and
+/// author names can neither drive the terminal nor make a line read differently than it is.
 pub fn sanitize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control() && c != '\t' {
+        if needs_escape(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// Whether [`sanitize`] escapes `c`: control characters but tab, U+200B-200F (zero-width
+/// and direction marks), U+2028-202E (separators, bidi embeddings and overrides),
+/// U+2066-2069 (bidi isolates) and U+FEFF.
+pub fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A TOML parse error as `file:line:column: message`, without the offending line (the toml
@@ -114,6 +141,8 @@ mod tests {
     #[test]
     fn escapes_controls() {
         assert_eq!(sanitize("a\x1b[31mb\n"), "a\\u{1b}[31mb\\n");
+        assert_eq!(sanitize("evil\u{202e}txt.exe\u{2066}"), "evil\\u{202e}txt.exe\\u{2066}");
+        assert_eq!(sanitize("tab\tand é"), "tab\tand é");
     }
 
     #[test]

@@ -27,5 +27,6 @@ pub mod secret;
 pub mod source;
 pub mod suppress;
 pub mod sweep;
+pub mod text;
 pub mod units;
 pub mod validate;

@@ -81,6 +81,9 @@ impl Scanner {
         let mut buf = std::mem::take(&mut scratch.buf);
         buf.clear();
         let mut line_base = 1u64;
+        // Characters of the current line before the buffer's first byte: a line longer than
+        // a chunk keeps counting its columns across chunks.
+        let mut column_base = 0u64;
         let mut report_from = 0usize;
         let mut total = 0u64;
         let result = loop {
@@ -92,19 +95,33 @@ impl Scanner {
             let got = buf.len() - before;
             total += got as u64;
             if total == got as u64 {
+                if let Some(order) = crate::text::utf16(&buf) {
+                    // Decoded whole: the caller's size limit bounds it.
+                    if let Err(e) = reader.read_to_end(&mut buf) {
+                        break Err(e);
+                    }
+                    let text = crate::text::decode(&buf, order);
+                    self.scan_chunk(text.as_bytes(), path, (1, 0), 0..text.len(), scratch, out);
+                    break Ok(Ok(buf.len() as u64));
+                }
                 if let Some(skip) = self.skip(&buf) {
                     break Ok(Err(skip));
                 }
             }
             let eof = got < want;
             let report_to = if eof { buf.len() } else { buf.len() - OVERLAP };
-            self.scan_chunk(&buf, path, line_base, report_from..report_to, scratch, out);
+            let base = (line_base, column_base);
+            self.scan_chunk(&buf, path, base, report_from..report_to, scratch, out);
             if eof {
                 break Ok(Ok(total));
             }
             // Keep the overlap plus look-behind context for the next chunk.
             let keep_from = report_to.saturating_sub(4096);
             line_base += memchr::memchr_iter(b'\n', &buf[..keep_from]).count() as u64;
+            column_base = match memchr::memrchr(b'\n', &buf[..keep_from]) {
+                Some(i) => column(&buf[i + 1..keep_from]) - 1,
+                None => column_base + column(&buf[..keep_from]) - 1,
+            };
             buf.drain(..keep_from);
             report_from = report_to - keep_from;
         };
@@ -113,24 +130,30 @@ impl Scanner {
     }
 
     /// Why `bytes` would not be scanned: a NUL in the first 8 KiB marks it binary, unless
-    /// binary files were asked for.
+    /// binary files were asked for or it is UTF-16 text.
     pub fn skip(&self, bytes: &[u8]) -> Option<Skip> {
-        (!self.options.binary && memchr::memchr(0, &bytes[..bytes.len().min(SNIFF)]).is_some())
-            .then_some(Skip::Binary)
+        let nul = || memchr::memchr(0, &bytes[..bytes.len().min(SNIFF)]).is_some();
+        (!self.options.binary && nul() && crate::text::utf16(bytes).is_none()).then_some(Skip::Binary)
     }
 
-    /// Scan one in-memory buffer whole.
+    /// Scan one in-memory buffer whole (decoded first when it is UTF-16).
     pub fn scan_bytes(&self, bytes: &[u8], path: &str, scratch: &mut ScanScratch, out: &mut Vec<Finding>) {
-        self.scan_chunk(bytes, path, 1, 0..bytes.len(), scratch, out);
+        match crate::text::utf16(bytes) {
+            Some(order) => {
+                let text = crate::text::decode(bytes, order);
+                self.scan_chunk(text.as_bytes(), path, (1, 0), 0..text.len(), scratch, out);
+            }
+            None => self.scan_chunk(bytes, path, (1, 0), 0..bytes.len(), scratch, out),
+        }
     }
 
-    /// Scan `hay`, whose first byte is on line `line_base`, reporting matches whose secret
-    /// starts inside `report`.
+    /// Scan `hay`, whose first byte is on line `base.0` after `base.1` characters of that
+    /// line, reporting matches whose secret starts inside `report`.
     fn scan_chunk(
         &self,
         hay: &[u8],
         path: &str,
-        line_base: u64,
+        base: (u64, u64),
         report: Range<usize>,
         scratch: &mut ScanScratch,
         out: &mut Vec<Finding>,
@@ -189,7 +212,7 @@ impl Scanner {
         }
 
         let first = out.len();
-        let mut lines = LineCounter::new(hay, line_base);
+        let mut lines = LineCounter::new(hay, base);
         for h in hits.iter() {
             let rule = &rules[h.m.rule];
             let text: &[u8] = h.decoded.as_deref().unwrap_or(hay);
@@ -263,27 +286,34 @@ fn pair(found: &mut [Finding], pair_rule: impl Fn(&str) -> Option<String>) {
     }
 }
 
-/// Converts increasing byte offsets to 1-based (line, column) without rescanning.
+/// Converts increasing byte offsets to 1-based (line, column) without rescanning: many
+/// findings on one long line (a minified file) cost one pass over it.
 struct LineCounter<'a> {
     hay: &'a [u8],
     pos: usize,
     line: u64,
-    line_start: usize,
+    /// The column at `pos`.
+    column: u64,
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(hay: &'a [u8], line_base: u64) -> Self {
-        Self { hay, pos: 0, line: line_base, line_start: 0 }
+    /// `base`: the line of the first byte, and the characters of that line before it.
+    fn new(hay: &'a [u8], (line, before): (u64, u64)) -> Self {
+        Self { hay, pos: 0, line, column: before + 1 }
     }
 
     /// Position of `offset`; offsets must not decrease between calls.
     fn position(&mut self, offset: usize) -> (u64, u64) {
-        for i in memchr::memchr_iter(b'\n', &self.hay[self.pos..offset]) {
-            self.line += 1;
-            self.line_start = self.pos + i + 1;
+        let skipped = &self.hay[self.pos..offset];
+        match memchr::memrchr(b'\n', skipped) {
+            Some(i) => {
+                self.line += memchr::memchr_iter(b'\n', skipped).count() as u64;
+                self.column = column(&self.hay[self.pos + i + 1..offset]);
+            }
+            None => self.column += column(skipped) - 1,
         }
         self.pos = offset;
-        (self.line, column(&self.hay[self.line_start..offset]))
+        (self.line, self.column)
     }
 
     /// Position just past the span `start..end` (an exclusive end, as SARIF counts), the span starting at `start` (already
@@ -291,7 +321,7 @@ impl<'a> LineCounter<'a> {
     fn position_after(&self, start: usize, end: usize) -> (u64, u64) {
         let span = &self.hay[start..end];
         match memchr::memrchr(b'\n', span) {
-            None => (self.line, column(&self.hay[self.line_start..end])),
+            None => (self.line, self.column + column(span) - 1),
             Some(i) => {
                 let n = memchr::memchr_iter(b'\n', span).count() as u64;
                 (self.line + n, column(&span[i + 1..]))

@@ -5,6 +5,7 @@
 //! - `dir`: `sprawl dir` on the fixture tree and on generated edge cases (exact findings,
 //!   checksummed fakes, ignore handling, binary/large/unreadable input, exit codes, redaction);
 //! - `git`: `sprawl git` on repositories built with the git CLI, and the pre-commit hook;
+//! - `harden`: hostile input: oversized objects, costly regexes, big CODEOWNERS, silent skips;
 //! - `html`: the HTML report rendered in headless Chromium;
 //! - `identity`: identities, owners and the inventory on a generated repository;
 //! - `stdin`: `sprawl stdin`;
@@ -22,6 +23,7 @@ mod contexts;
 mod dir;
 mod egress;
 mod git;
+mod harden;
 mod html;
 mod identity;
 mod live;

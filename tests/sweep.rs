@@ -141,8 +141,9 @@ fn failures_are_reported_and_the_sweep_resumes() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(summary(&lines(&again, "summary"), "good")["unchanged"], true);
 
-    // A live lock (this test process) is refused.
-    fs::write(d.join("state/lock"), format!("{}\n", std::process::id())).expect("write");
+    // A live lock (held by this test process) is refused.
+    let held = fs::OpenOptions::new().write(true).open(d.join("state/lock")).expect("lock file");
+    held.try_lock().expect("nobody else holds it");
     let refused = run_in(d, &["sweep", "list.txt", "--state", "state"]);
     assert_eq!(refused.code, 2);
     assert!(refused.stderr.contains("in use by another sweep"), "{}", refused.stderr);

@@ -33,17 +33,36 @@ struct Entry {
     exclude: bool,
 }
 
+/// GitHub ignores a CODEOWNERS file over 3 MB; sprawl reads no more than that.
+pub const MAX_FILE: u64 = 3 << 20;
+
+/// Rules kept from one file: each costs a compiled glob set (about 16 KB), so 5,000 bound
+/// the file's memory near 80 MB; large real files have a few thousand lines.
+const MAX_RULES: usize = 5_000;
+
+/// A line longer than this is no path pattern and owners (4 KiB), and is skipped.
+const MAX_LINE: usize = 4096;
+
 impl Codeowners {
     /// Parse `text` (read from `file`, a repository-relative path). Lines that do not parse
-    /// are skipped and returned as warnings.
+    /// are skipped and returned as warnings; so are overlong lines and rules past the cap.
     pub fn parse(file: &str, text: &str) -> (Self, Vec<String>) {
         let mut sections = vec![Section::default()];
         let mut warnings = Vec::new();
         let gitlab = file.starts_with(".gitlab/") || text.lines().any(|l| section_header(l.trim()).is_some());
+        let (mut rules, mut dropped) = (0usize, 0usize);
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
             let trimmed = raw.trim();
             if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            if trimmed.len() > MAX_LINE {
+                warnings.push(format!("{file}:{line}: line over {MAX_LINE} bytes, skipped"));
+                continue;
+            }
+            if rules == MAX_RULES {
+                dropped += 1;
                 continue;
             }
             if gitlab {
@@ -65,9 +84,15 @@ impl Codeowners {
                 Ok(globs) => {
                     let section = sections.last_mut().expect("there is always a section");
                     section.entries.push(Entry { line, globs, owners, exclude });
+                    rules += 1;
                 }
                 Err(e) => warnings.push(format!("{file}:{line}: bad pattern {pattern:?}: {e}")),
             }
+        }
+        if dropped > 0 {
+            warnings.push(format!(
+                "{file}: over {MAX_RULES} rules; the {dropped} lines after the first {MAX_RULES} rules are ignored"
+            ));
         }
         (Self { file: file.to_string(), sections }, warnings)
     }
@@ -146,10 +171,17 @@ pub struct OwnerContext {
 
 impl OwnerContext {
     /// The first CODEOWNERS file found (GitHub and GitLab locations), reading files with
-    /// `read(repository-relative path)`; parse problems go to `warn`.
-    pub fn load(read: impl Fn(&str) -> Option<Vec<u8>>, warn: impl Fn(String)) -> Self {
+    /// `read(repository-relative path, MAX_FILE)`, which fails for a file over that size;
+    /// parse problems and unreadable files go to `warn`.
+    pub fn load(read: impl Fn(&str, u64) -> anyhow::Result<Option<Vec<u8>>>, warn: impl Fn(String)) -> Self {
         let codeowners = LOCATIONS.iter().find_map(|loc| {
-            let text = read(loc)?;
+            let text = match read(loc, MAX_FILE) {
+                Ok(text) => text?,
+                Err(e) => {
+                    warn(format!("{loc}: {e:#}; owners from CODEOWNERS not reported"));
+                    return None;
+                }
+            };
             let (c, warnings) = Codeowners::parse(loc, &String::from_utf8_lossy(&text));
             warnings.into_iter().for_each(&warn);
             Some(c)

@@ -1,11 +1,14 @@
 //! The matcher: a case-insensitive search for every rule keyword finds the few windows
 //! worth a regex; each rule's regex confirms inside its windows; entropy, the generic
 //! filters and offline checksums then decide what is reported.
+mod budget;
 pub(crate) mod generic;
 mod keywords;
 
 use std::sync::Arc;
+use std::time::Instant;
 
+use budget::{Budget, Spent};
 use keywords::Keywords;
 use regex_automata::{Anchored, Input};
 
@@ -43,6 +46,8 @@ pub struct Matcher {
     triggers: Vec<Vec<u32>>,
     /// For each keyword, the [`decode::MARKERS`] it is (a bit mask).
     markers: Vec<u8>,
+    /// Imported rules that blew their cost budget.
+    budget: Budget,
 }
 
 /// Per-thread reusable buffers.
@@ -55,6 +60,8 @@ pub struct Scratch {
     names: Vec<(u32, usize)>,
     /// Which [`decode::MARKERS`] the last scan saw (a bit mask).
     markers: u8,
+    /// Time imported rules spent on the current buffer.
+    spent: Spent,
 }
 
 impl Scratch {
@@ -97,7 +104,8 @@ impl Matcher {
             })
             .collect();
         let keywords = Keywords::new(keywords.into_iter().map(String::into_bytes).collect())?;
-        Ok(Self { rules, keywords, triggers, markers })
+        let budget = Budget::new(rules.rules.len());
+        Ok(Self { rules, keywords, triggers, markers, budget })
     }
 
     pub fn rules(&self) -> &Arc<RuleSet> {
@@ -106,7 +114,8 @@ impl Matcher {
 
     /// Every match in `hay` passed to `emit`, rule by rule.
     pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, mut emit: impl FnMut(RawMatch)) {
-        let Scratch { windows, last, names, markers } = scratch;
+        let Scratch { windows, last, names, markers, spent } = scratch;
+        spent.reset(self.rules.rules.len());
         windows.clear();
         names.clear();
         last.clear();
@@ -122,7 +131,8 @@ impl Matcher {
                 }
                 let (start, end) = (at.saturating_sub(rule.lookbehind), (at + rule.window).min(hay.len()));
                 // A run of keyword hits (`AAAA…` for a keyword of A's) grows one window.
-                if let Some(w) = windows.get_mut(last[ri as usize] as usize).filter(|w| start <= w.2) {
+                let window = windows.get_mut(last[ri as usize] as usize);
+                if let Some(w) = window.filter(|w| start <= w.2 && !self.cut(ri, w.1, end)) {
                     w.1 = w.1.min(start);
                     w.2 = w.2.max(end);
                 } else {
@@ -133,18 +143,21 @@ impl Matcher {
         });
         windows.sort_unstable();
         let mut merged: Option<(u32, usize, usize)> = None;
+        // Where the last confirmed window of a rule stopped matching: a cut window's
+        // successor starts there, so no match is found twice.
+        let mut done: (u32, usize) = (u32::MAX, 0);
         for &(ri, s, e) in windows.iter() {
             match &mut merged {
-                Some((mri, _, me)) if *mri == ri && s <= *me => *me = (*me).max(e),
+                Some((mri, ms, me)) if *mri == ri && s <= *me && !self.cut(ri, *ms, e) => *me = (*me).max(e),
                 _ => {
                     if let Some(w) = merged.replace((ri, s, e)) {
-                        self.confirm(hay, w, &mut emit);
+                        done = (w.0, self.confirm_within(hay, w, done, spent, &mut emit));
                     }
                 }
             }
         }
         if let Some(w) = merged {
-            self.confirm(hay, w, &mut emit);
+            self.confirm_within(hay, w, done, spent, &mut emit);
         }
         names.sort_unstable();
         // The end of the rule's last match: a keyword inside it was already matched.
@@ -153,8 +166,16 @@ impl Matcher {
             if done.is_some_and(|(dri, end)| dri == ri && at < end) {
                 continue;
             }
+            let rule = &self.rules.rules[ri as usize];
+            if rule.imported && self.budget.disabled(ri as usize) {
+                continue;
+            }
+            let since = rule.imported.then(Instant::now);
             if let Some(end) = self.confirm_in_name(hay, ri, at, &mut emit) {
                 done = Some((ri, end));
+            }
+            if let Some(since) = since {
+                self.budget.charge(spent, ri as usize, &rule.id, since);
             }
         }
     }
@@ -166,20 +187,60 @@ impl Matcher {
             .map_or((end + 256).min(hay.len()), |i| end + i)
     }
 
-    /// Run one rule's regex inside one window.
-    fn confirm(&self, hay: &[u8], (ri, start, end): (u32, usize, usize), emit: &mut impl FnMut(RawMatch)) {
+    /// Whether a window of rule `ri` from `start` must stop short of `end`: imported rules'
+    /// searches are kept short so that their budget is checked often.
+    fn cut(&self, ri: u32, start: usize, end: usize) -> bool {
+        self.rules.rules[ri as usize].imported && end - start > budget::MAX_SPAN
+    }
+
+    /// [`Self::confirm`] for a window that may follow a cut one of the same rule (`done`:
+    /// that rule and where its matches ended), charging imported rules for their time and
+    /// skipping disabled ones; returns where this window's matches ended.
+    fn confirm_within(
+        &self,
+        hay: &[u8],
+        (ri, start, end): (u32, usize, usize),
+        done: (u32, usize),
+        spent: &mut Spent,
+        emit: &mut impl FnMut(RawMatch),
+    ) -> usize {
         let rule = &self.rules.rules[ri as usize];
-        let Some(regex) = rule.regex() else { return };
+        if !rule.imported {
+            return self.confirm(hay, (ri, start, end), emit);
+        }
+        let start = if done.0 == ri { start.max(done.1) } else { start };
+        if self.budget.disabled(ri as usize) {
+            return start;
+        }
+        let since = Instant::now();
+        let stop = self.confirm(hay, (ri, start, end), emit);
+        self.budget.charge(spent, ri as usize, &rule.id, since);
+        stop
+    }
+
+    /// Run one rule's regex inside one window; returns the end of its last match (`start`
+    /// when none).
+    fn confirm(
+        &self,
+        hay: &[u8],
+        (ri, start, end): (u32, usize, usize),
+        emit: &mut impl FnMut(RawMatch),
+    ) -> usize {
+        let rule = &self.rules.rules[ri as usize];
+        let Some(regex) = rule.regex() else { return start };
         let input = Input::new(&hay[..Self::line_end(hay, end)]);
         let mut pos = start;
+        let mut stop = start;
         while pos <= input.haystack().len() {
             // Most windows hold no match: a plain search first allocates nothing.
             let Some(found) = regex.search(&input.clone().range(pos..)) else { break };
             if let Some(m) = self.accept(ri, &input.clone().range(found.start()..).anchored(Anchored::Yes)) {
                 emit(m);
             }
+            stop = found.end();
             pos = if found.is_empty() { found.end() + 1 } else { found.end() };
         }
+        stop
     }
 
     /// Run the regex of a [`crate::rules::Rule::starts_in_name`] rule anchored at each word boundary of

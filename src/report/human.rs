@@ -52,7 +52,7 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
             loc.line,
             loc.column,
             sev,
-            p.wrap("1", &f.rule),
+            p.wrap("1", &sanitize(&f.rule)),
             sanitize(shown),
         );
         if f.secret.validation != crate::validate::Validation::Unverified {
@@ -74,7 +74,7 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
             line.push_str(&format!("  ({enc}-encoded)"));
         }
         if let Some(pair) = &f.paired_with {
-            line.push_str(&format!("  pairs with {} on line {}", pair.rule, pair.line));
+            line.push_str(&format!("  pairs with {} on line {}", sanitize(&pair.rule), pair.line));
         }
         if let Some(identity) = f.identity.as_ref().filter(|i| i.derived) {
             line.push_str(&format!("  identity {}", sanitize(&identity.id)));

@@ -146,6 +146,9 @@ pub struct Rule {
     /// Generic rules (`provider = "generic"`) match any key name and so get the
     /// placeholder/reference/label filters, and yield to a specific rule on the same bytes.
     pub generic: bool,
+    /// From a user or repository rule file, not builtin: its cost is limited while matching
+    /// (see `matcher::budget`).
+    pub imported: bool,
     /// The syntax it came from, kept for `rules --check`.
     pub(crate) source: RuleSyntax,
     /// File the rule was loaded from.
@@ -157,7 +160,7 @@ impl Rule {
     /// when rules load; compiling waits for first use.
     pub(crate) fn compile(src: RuleSyntax, origin: &str) -> anyhow::Result<Self> {
         verify_regex(&src)?;
-        Self::trusted(src, origin)
+        Ok(Self { imported: true, ..Self::trusted(src, origin)? })
     }
 
     /// A builtin rule: `rules --check` (in CI) verifies its regex, and parsing 300 of them
@@ -197,6 +200,7 @@ impl Rule {
             pair_with: src.pair_with.clone(),
             references: src.references.clone(),
             generic,
+            imported: false,
             source: src,
             origin: origin.to_string(),
         })

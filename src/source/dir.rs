@@ -41,6 +41,12 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
             anyhow::bail!("{}: no such file or directory", p.display());
         }
     }
+    // A CI job must not pass having scanned nothing: when no path given can be read at all
+    // (a dangling link, a FIFO, no permission), that is an error, not a warning.
+    if !opts.paths.iter().any(|p| readable(p)) {
+        let given: Vec<String> = opts.paths.iter().map(|p| p.display().to_string()).collect();
+        anyhow::bail!("nothing to scan: no path given can be read ({})", given.join(", "));
+    }
     let mut builder = WalkBuilder::new(first);
     for p in rest {
         builder.add(p);
@@ -119,6 +125,16 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
     Ok(Walked { findings: found, listed: ci_files })
 }
 
+/// Whether a path given on the command line can be read: a directory that can be listed,
+/// or a regular file that opens (links followed).
+fn readable(path: &Path) -> bool {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::read_dir(path).is_ok(),
+        Ok(m) if m.is_file() => File::open(path).is_ok(),
+        _ => false,
+    }
+}
+
 /// Files git tracks under the scanned paths that the ignore-respecting walk did not visit:
 /// a `.env` committed before it was added to `.gitignore` is still a leak. Each comes as the
 /// path to show: the scanned path joined with the file's place under it.
@@ -163,7 +179,7 @@ fn scan_file(
     match file.metadata() {
         Ok(m) if m.len() > max => {
             Stats::add(&stats.skipped_large, 1);
-            return stats.warn(format!("{shown}: {} bytes, over --max-file-size {max}, skipped", m.len()));
+            return stats.skipped(format!("{shown}: {} bytes, over --max-file-size {max}, skipped", m.len()));
         }
         Ok(_) => {}
         Err(e) => return stats.warn(format!("{shown}: {e}")),
@@ -173,9 +189,30 @@ fn scan_file(
             Stats::add(&stats.scanned, 1);
             Stats::add(&stats.bytes, bytes);
         }
-        Ok(Err(Skip::Binary)) => Stats::add(&stats.skipped_binary, 1),
+        Ok(Err(Skip::Binary)) => {
+            Stats::add(&stats.skipped_binary, 1);
+            stats.skipped(format!("{shown}: binary, skipped (--binary scans it)"));
+        }
         Err(e) => stats.warn(format!("{shown}: {e}")),
     }
+}
+
+/// A file's contents (`None` when it does not exist); an error when it cannot be read or is
+/// over `max` bytes, which are then never read.
+pub fn read_capped(path: &Path, max: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let file = match File::open(path) {
+        Ok(f) => f,
+        // Absent, or a path below a file (`dir` given a file to scan).
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut data = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut data)?;
+    anyhow::ensure!(data.len() as u64 <= max, "over {max} bytes, skipped");
+    Ok(Some(data))
 }
 
 /// Paths as the user gave them, without a leading `./`.

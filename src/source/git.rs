@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use anyhow::Context;
 use gix::bstr::{BString, ByteSlice, ByteVec};
-use gix::objs::{Find, FindExt};
+use gix::objs::{Find, FindExt, FindHeader};
 use gix::odb::pack;
 use gix::ObjectId;
 
@@ -34,22 +34,38 @@ pub struct RangeBlob {
 /// Open a repository (work tree, `.git` dir, bare, linked worktree, with alternates) isolated
 /// from user and system config: the scanned machine's settings never change what is read.
 pub fn open(path: &Path) -> anyhow::Result<gix::Repository> {
-    gix::open_opts(path, gix::open::Options::isolated())
+    let cap = format!("gitoxide.objects.allocLimit={MAX_OBJECT_ALLOC}");
+    gix::open_opts(path, gix::open::Options::isolated().config_overrides([cap]))
         .with_context(|| format!("{}: not a git repository", path.display()))
 }
+
+/// No object read through gix may make a single allocation larger than this, whatever its
+/// header claims: trees and commits are far smaller in real repositories (the largest trees
+/// of big monorepos are a few MB), and blobs are size-checked against `--max-file-size`
+/// from their header before they are read.
+const MAX_OBJECT_ALLOC: u64 = 1 << 30;
+
+/// The allocation limit of the pack traversal: objects up to `max_blob` decode in place, and
+/// a smaller limit never stops trees, commits and delta bases of ordinary size.
+const MIN_TRAVERSAL_ALLOC: u64 = 16 << 20;
 
 /// Every blob in the object database (all packs of the repo and its alternates, then loose
 /// objects), each exactly once, reachable or not. Each pack is decoded with the delta-tree
 /// traversal (every object decoded once, deltas resolved from in-memory bases: 7-9x faster
 /// than looking objects up one by one) on `threads` gix threads; `scan` is cloned per
-/// thread. Blobs over `max_blob` are still decoded (they may be delta bases) but only counted.
-/// A corrupt pack or object is reported through `warn` and the rest is read.
+/// thread. Blobs over `max_blob` but within the traversal's allocation limit
+/// (`max_blob`, at least 16 MiB) are decoded (they may be delta bases) and skipped; an object
+/// over that limit stops the traversal, and the rest of the pack is read one object at a
+/// time, each blob's size read from its header first, so an oversized blob is never
+/// inflated. Loose objects are also size-checked by header. Each skipped blob is named
+/// through `skipped`; a corrupt pack or object is reported through `warn` and the rest is read.
 pub fn for_each_unique_blob<F>(
     repo: &gix::Repository,
     threads: usize,
     max_blob: u64,
     scan: F,
     warn: &(dyn Fn(String) + Sync),
+    skipped: &(dyn Fn(String) + Sync),
 ) -> anyhow::Result<BlobCounts>
 where
     F: FnMut(&gix::oid, &[u8]) + Send + Clone,
@@ -90,7 +106,7 @@ where
             // Lock-free dedup across packs: read-only lookups in the earlier packs' indices.
             if kind == gix::object::Kind::Blob && !earlier.iter().any(|b| b.index.lookup(entry.oid).is_some())
             {
-                counter.visit(&entry.oid, data, max_blob, &mut thread_scan);
+                counter.visit(&entry.oid, data, max_blob, &mut thread_scan, skipped);
                 if let Some(at) = bundle.index.lookup(entry.oid) {
                     done_ref[at as usize].store(true, Ordering::Relaxed);
                 }
@@ -107,7 +123,7 @@ where
                 // the per-object fallback below can name the broken object.
                 check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
                 thread_limit: Some(threads.max(1)),
-                alloc_limit_bytes: None,
+                alloc_limit_bytes: Some(alloc_limit(max_blob.max(MIN_TRAVERSAL_ALLOC))),
             },
         );
         if let Err(e) = outcome {
@@ -126,12 +142,22 @@ where
                 if earlier.iter().any(|b| b.index.lookup(oid).is_some()) {
                     continue;
                 }
-                match repo.objects.try_find(&oid, &mut buf) {
-                    Ok(Some(obj)) if obj.kind == gix::object::Kind::Blob => {
-                        counter.visit(&oid, obj.data, max_blob, &mut scan)
+                let header = match repo.objects.try_header(&oid) {
+                    Ok(Some(h)) => (h.kind, h.size),
+                    Ok(None) => continue,
+                    Err(e) => {
+                        warn(format!("object {oid} in pack {}: {e}", bundle.index.path().display()));
+                        continue;
                     }
-                    Ok(_) => {}
-                    Err(e) => warn(format!("object {oid} in pack {}: {e}", bundle.index.path().display())),
+                };
+                if counter.wanted(&oid, header, max_blob, skipped) {
+                    match repo.objects.try_find(&oid, &mut buf) {
+                        Ok(Some(obj)) => counter.visit(&oid, obj.data, max_blob, &mut scan, skipped),
+                        Ok(None) => {}
+                        Err(e) => {
+                            warn(format!("object {oid} in pack {}: {e}", bundle.index.path().display()))
+                        }
+                    }
                 }
             }
         }
@@ -140,8 +166,10 @@ where
     // Loose objects (usually few), minus those also packed or in another object directory.
     let mut loose_ids: Vec<(usize, ObjectId)> = Vec::new();
     let mut seen: HashSet<ObjectId> = HashSet::new();
+    let loose_opts =
+        gix::odb::loose::Options { alloc_limit_bytes: Some(alloc_limit(max_blob)), ..Default::default() };
     let stores: Vec<gix::odb::loose::Store> =
-        dirs.iter().map(|d| gix::odb::loose::Store::at(d, hash)).collect();
+        dirs.iter().map(|d| gix::odb::loose::Store::at_opts(d, hash, loose_opts)).collect();
     for (s, store) in stores.iter().enumerate() {
         for oid in store.iter() {
             match oid {
@@ -162,11 +190,21 @@ where
             s.spawn(move || {
                 let mut buf = Vec::new();
                 for (store, oid) in part {
-                    match stores[*store].try_find(oid, &mut buf) {
-                        Ok(Some(obj)) if obj.kind == gix::object::Kind::Blob => {
-                            counter.visit(oid, obj.data, max_blob, &mut scan)
+                    let store = &stores[*store];
+                    let header = match store.try_header(oid) {
+                        Ok(Some((size, kind))) => (kind, size),
+                        Ok(None) => continue,
+                        Err(e) => {
+                            warn(format!("loose object {oid}: {e}"));
+                            continue;
                         }
-                        Ok(_) => {}
+                    };
+                    if !counter.wanted(oid, header, max_blob, skipped) {
+                        continue;
+                    }
+                    match store.try_find(oid, &mut buf) {
+                        Ok(Some(obj)) => counter.visit(oid, obj.data, max_blob, &mut scan, skipped),
+                        Ok(None) => {}
                         Err(e) => warn(format!("loose object {oid}: {e}")),
                     }
                 }
@@ -185,11 +223,41 @@ struct Counter {
 }
 
 impl Counter {
-    fn visit<F: FnMut(&gix::oid, &[u8])>(&self, id: &gix::oid, data: &[u8], max_blob: u64, scan: &mut F) {
+    /// Whether an object, known by its header, is a blob to read: an oversized blob is
+    /// counted and named instead.
+    fn wanted(
+        &self,
+        id: &gix::oid,
+        (kind, size): (gix::object::Kind, u64),
+        max_blob: u64,
+        warn: &(dyn Fn(String) + Sync),
+    ) -> bool {
+        if kind != gix::object::Kind::Blob {
+            return false;
+        }
+        if size > max_blob {
+            self.skip_large(id, size, max_blob, warn);
+            return false;
+        }
+        true
+    }
+
+    fn skip_large(&self, id: &gix::oid, size: u64, max_blob: u64, warn: &(dyn Fn(String) + Sync)) {
+        self.skipped_large.fetch_add(1, Ordering::Relaxed);
+        warn(format!("blob {id}: {size} bytes, over --max-file-size {max_blob}, skipped"));
+    }
+
+    fn visit<F: FnMut(&gix::oid, &[u8])>(
+        &self,
+        id: &gix::oid,
+        data: &[u8],
+        max_blob: u64,
+        scan: &mut F,
+        warn: &(dyn Fn(String) + Sync),
+    ) {
         let len = data.len() as u64;
         if len > max_blob {
-            self.skipped_large.fetch_add(1, Ordering::Relaxed);
-            return;
+            return self.skip_large(id, len, max_blob, warn);
         }
         self.blobs.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(len, Ordering::Relaxed);
@@ -203,6 +271,11 @@ impl Counter {
             skipped_large: self.skipped_large.load(Ordering::Relaxed),
         }
     }
+}
+
+/// A size limit as an allocation limit (`usize` may be narrower than `u64`).
+fn alloc_limit(bytes: u64) -> usize {
+    usize::try_from(bytes).unwrap_or(usize::MAX)
 }
 
 /// All object directories: the repository's own, then its alternates.
@@ -275,15 +348,18 @@ pub fn index(repo: &gix::Repository) -> anyhow::Result<gix::index::File> {
         .context("cannot read the index")
 }
 
-/// A file's contents in HEAD's tree (`None` when absent, unreadable or HEAD is unborn).
-pub fn head_file(repo: &gix::Repository, path: &str) -> Option<Vec<u8>> {
-    let tree = repo.head_tree().ok()?;
-    let entry = tree.lookup_entry_by_path(path).ok()??;
+/// A file's contents in HEAD's tree (`None` when absent or HEAD is unborn); an error when
+/// it cannot be read or its header says it is over `max` bytes.
+pub fn head_file(repo: &gix::Repository, path: &str, max: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    let Ok(tree) = repo.head_tree() else { return Ok(None) };
+    let Some(entry) = tree.lookup_entry_by_path(path).ok().flatten() else { return Ok(None) };
     if !entry.mode().is_blob() {
-        return None;
+        return Ok(None);
     }
-    let mut object = entry.object().ok()?;
-    Some(std::mem::take(&mut object.data))
+    match read_blob(repo, entry.oid(), max)? {
+        Some(data) => Ok(Some(data)),
+        None => anyhow::bail!("over {max} bytes, skipped"),
+    }
 }
 
 /// HEAD's tree, or `None` when HEAD is unborn.
@@ -745,6 +821,7 @@ pub(crate) mod tests {
             max_blob,
             |id: &gix::oid, _: &[u8]| seen.lock().expect("lock").push(id.to_owned()),
             &|w| warnings.lock().expect("lock").push(w),
+            &|_| {},
         )
         .expect("reads the object database");
         let mut seen = seen.into_inner().expect("lock");

@@ -103,12 +103,14 @@ pub fn scan_database(
     let mut visit =
         BlobVisit { scanner, stats, hits: &hits, record, scratch: ScanScratch::default(), found: Vec::new() };
     let warn = |msg: String| stats.warn(msg);
+    let skipped = |msg: String| stats.skipped(msg);
     let counts = git::for_each_unique_blob(
         repo,
         threads,
         max_blob,
         move |id: &gix::oid, data: &[u8]| visit.scan(id, data),
         &warn,
+        &skipped,
     )?;
     // Blobs and bytes are counted as they are read (the progress bar shows them).
     Stats::add(&stats.skipped_large, counts.skipped_large);
@@ -278,7 +280,7 @@ fn scan_listed(
                     Ok(Some(data)) => data,
                     Ok(None) => {
                         Stats::add(&stats.skipped_large, 1);
-                        stats.warn(format!("{label}: blob {id} over --max-file-size {max}, skipped"));
+                        stats.skipped(format!("{label}: blob {id} over --max-file-size {max}, skipped"));
                         return (*id, Vec::new());
                     }
                     Err(e) => {
@@ -288,6 +290,7 @@ fn scan_listed(
                 };
                 if scanner.skip(&data).is_some() {
                     Stats::add(&stats.skipped_binary, 1);
+                    stats.skipped(format!("{label}: blob {id} is binary, skipped (--binary scans it)"));
                     return (*id, Vec::new());
                 }
                 Stats::add(&stats.scanned, 1);
@@ -326,6 +329,7 @@ impl BlobVisit<'_> {
         Stats::add(&self.stats.bytes, data.len() as u64);
         if self.scanner.skip(data).is_some() {
             Stats::add(&self.stats.skipped_binary, 1);
+            self.stats.skipped(format!("blob {id} is binary, skipped (--binary scans it)"));
             return;
         }
         Stats::add(&self.stats.scanned, 1);

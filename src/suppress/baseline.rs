@@ -20,11 +20,53 @@ pub fn write(findings: &[(String, &Finding)], w: &mut dyn Write) -> std::io::Res
         w,
         "# sprawl baseline: findings accepted as known. One per line: rule, secret fingerprint, path."
     )?;
-    let lines: BTreeSet<String> = findings.iter().map(|(key, f)| format!("{key}  # {}", f.name)).collect();
+    let lines: BTreeSet<String> = findings
+        .iter()
+        .map(|(key, f)| match key.splitn(3, ' ').collect::<Vec<_>>()[..] {
+            [rule, fp, path] => format!("{rule} {fp} {}  # {}", escape(path), escape(&f.name)),
+            _ => format!("{}  # {}", escape(key), escape(&f.name)),
+        })
+        .collect();
     for line in lines {
         writeln!(w, "{line}")?;
     }
     Ok(())
+}
+
+/// A path as written in a baseline line: `\\`, `#`, and what [`crate::diag::needs_escape`]
+/// names (a newline would start a forged line, `  #` a comment) as `\u{…}` escapes, so
+/// that every finding stays one line that reads back to the same path.
+fn escape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '#' => out.push_str("\\u{23}"),
+            c if crate::diag::needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The path [`escape`] wrote; `None` for a malformed escape.
+fn unescape(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(r) = after.strip_prefix('\\') {
+            out.push('\\');
+            rest = r;
+        } else {
+            let (hex, r) = after.strip_prefix("u{")?.split_once('}')?;
+            out.push(char::from_u32(u32::from_str_radix(hex, 16).ok()?)?);
+            rest = r;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// A loaded baseline.
@@ -51,12 +93,33 @@ impl Baseline {
             if !crate::secret::is_fingerprint(fp) {
                 anyhow::bail!("{}:{}: {fp:?} is not a sprawl fingerprint", path.display(), i + 1);
             }
-            keys.insert(key(rule, fp, file));
+            let Some(file) = unescape(file) else {
+                anyhow::bail!("{}:{}: bad escape in the path", path.display(), i + 1);
+            };
+            keys.insert(key(rule, fp, &file));
         }
         Ok(Self { keys })
     }
 
     pub fn contains(&self, key: &str) -> bool {
         self.keys.contains(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_escape_and_read_back() {
+        for path in
+            ["plain/file.txt", "with space/a b", "new\nline", "a  # b", "back\\slash\\u{41}", "rtl\u{202e}"]
+        {
+            let escaped = escape(path);
+            assert!(!escaped.contains('\n') && !escaped.contains('#'), "{escaped}");
+            assert_eq!(unescape(&escaped).as_deref(), Some(path));
+        }
+        assert_eq!(unescape("bad\\x"), None);
+        assert_eq!(unescape("bad\\u{110000}"), None);
     }
 }

@@ -245,7 +245,7 @@ fn sweep_repo(
     let hit_blobs: BTreeSet<String> = hits.iter().map(|(id, _)| id.to_string()).collect();
     let found = repo::attribute(&repo, hits, &Scope::default(), false, &stats);
     let warn = |w: String| (cx.warn)(format!("{label}: {w}"));
-    let owners = OwnerContext::load(|rel| git::head_file(&repo, rel), warn);
+    let owners = OwnerContext::load(|rel, max| git::head_file(&repo, rel, max), warn);
     let mut files = git::TreeFiles::head(repo, crate::egress::may_be_ci_file, &warn);
     files.max = crate::egress::MAX_CI_FILE;
     let linker = Linker::new(owners, Some(&files), PathMap::repo(), true, &warn);

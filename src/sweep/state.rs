@@ -56,40 +56,65 @@ impl RepoState {
 #[derive(Debug)]
 pub struct StateDir {
     dir: PathBuf,
-    lock: PathBuf,
+    /// `DIR/lock`, held with an exclusive advisory lock (`flock`) until drop or exit: the
+    /// kernel releases it when the process dies, so a lock is never stale and two sweeps can
+    /// never both hold it. The file stays; its content (the holder's pid) is for people.
+    lock: std::fs::File,
 }
 
 impl StateDir {
-    /// Take the lock (`DIR/lock`, created exclusively). A lock left by a process that is
-    /// gone is taken over with a note; a live one is refused.
+    /// Take the lock, refusing when another live sweep holds it, then remove temporary
+    /// state files that a killed sweep left behind (no other sweep can be writing now).
     pub fn open(dir: &Path, note: &dyn Fn(String)) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir.join("repos"))
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        let lock = dir.join("lock");
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
-                Ok(mut f) => {
-                    writeln!(f, "{}", std::process::id())?;
-                    return Ok(Self { dir: dir.to_path_buf(), lock });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&lock).unwrap_or_default();
-                    let pid = holder.trim();
-                    if !pid.is_empty() && Path::new("/proc").join(pid).exists() {
-                        anyhow::bail!(
-                            "{} is in use by another sweep (pid {pid}); wait for it, or remove {} if it is not running",
-                            dir.display(),
-                            lock.display()
-                        );
-                    }
-                    note(format!("taking over the lock of a sweep that is gone (pid {pid:?})"));
-                    std::fs::remove_file(&lock)
-                        .with_context(|| format!("cannot remove {}", lock.display()))?;
-                }
-                Err(e) => return Err(e).with_context(|| format!("cannot create {}", lock.display())),
+        let path = dir.join("lock");
+        let mut lock = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        // The holder's pid is read only once the outcome is known: before that, another
+        // sweep may be between taking the lock and writing its pid.
+        let holder = |path: &Path| std::fs::read_to_string(path).unwrap_or_default().trim().to_string();
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "{} is in use by another sweep (pid {}); wait for it to finish",
+                dir.display(),
+                holder(&path)
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()))
             }
         }
-        anyhow::bail!("cannot take the lock {}", lock.display())
+        let pid = holder(&path);
+        if !pid.is_empty() {
+            note(format!("taking over the lock of a sweep that is gone (pid {pid:?})"));
+        }
+        lock.set_len(0)?;
+        writeln!(lock, "{}", std::process::id())?;
+        let state = Self { dir: dir.to_path_buf(), lock };
+        state.remove_temporaries(note);
+        Ok(state)
+    }
+
+    /// Remove `repos/*.tmp.*`: state a killed sweep was writing when it died.
+    fn remove_temporaries(&self, note: &dyn Fn(String)) {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("repos")) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().contains(".tmp.") {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => {
+                        note(format!("removed {}, left by a sweep that was killed", entry.path().display()))
+                    }
+                    Err(e) => note(format!("cannot remove {}: {e}", entry.path().display())),
+                }
+            }
+        }
     }
 
     fn file(&self, repo: &str) -> PathBuf {
@@ -145,8 +170,10 @@ impl StateDir {
 }
 
 impl Drop for StateDir {
+    /// Empty the lock file so that the next sweep does not report a takeover; the lock
+    /// itself goes with the file handle.
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.lock);
+        let _ = self.lock.set_len(0);
     }
 }
 

@@ -1,0 +1,419 @@
+//! Hostile input cannot exhaust or blind the scanner: oversized git objects are skipped by
+//! their header, imported regexes have a cost limit, CODEOWNERS is bounded, nothing is
+//! skipped in silence, and file and author names cannot forge output.
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::common::{git, run_in, valid_github_token, Run};
+
+/// Run sprawl in `dir` with its address space capped at `kib` KiB: a run that tries to
+/// allocate more dies instead of passing.
+fn run_capped(dir: &Path, kib: u64, args: &[&str]) -> Run {
+    let out = Command::new("sh")
+        .current_dir(dir)
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_sprawl"))
+        .args(args)
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs");
+    Run::from(out)
+}
+
+/// Write `len` zero bytes into the object database as a loose blob; its id.
+fn zero_blob(dir: &Path, len: usize) -> String {
+    let mut child = Command::new("git")
+        .current_dir(dir)
+        .args(["hash-object", "-w", "--stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("git runs");
+    let mut stdin = child.stdin.take().expect("piped");
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..len / block.len() {
+        stdin.write_all(&block).expect("write");
+    }
+    drop(stdin);
+    let out = child.wait_with_output().expect("git finishes");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("hex").trim().to_string()
+}
+
+/// Issue 13, item 4: a loose object that inflates to 128 MiB, and the same size of blob in a
+/// pack in history, are skipped by their header size and named; the run stays under 96 MiB
+/// of address space (it used to inflate both whole).
+#[test]
+fn oversized_git_objects_are_skipped_by_header() {
+    const BIG: usize = 128 << 20;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let token = valid_github_token("harden-big-objects");
+    fs::write(d.join("app.env"), format!("GITHUB_TOKEN={token}\n")).expect("write");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "one"]);
+    let packed = zero_blob(d, BIG);
+    git(d, &["update-index", "--add", "--cacheinfo", &format!("100644,{packed},big.bin")]);
+    git(d, &["commit", "-qm", "big"]);
+    git(d, &["rm", "-q", "--cached", "big.bin"]);
+    git(d, &["commit", "-qm", "gone"]);
+    git(d, &["repack", "-adq"]);
+    fs::write(d.join("noise"), "x").expect("write");
+    let loose = {
+        // Another content than the packed blob: one more zero block.
+        let id = zero_blob(d, BIG + (1 << 20));
+        assert!(d.join(".git/objects").join(&id[..2]).join(&id[2..]).exists());
+        id
+    };
+    let run = run_capped(d, 96 << 10, &["git", "--format", "jsonl", "--max-file-size", "1M", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.triples(), ["app.env:1 github.pat.classic"], "{}", run.stderr);
+    for id in [&packed, &loose] {
+        assert!(run.stderr.contains(&format!("blob {id}: ")), "{id}: {}", run.stderr);
+    }
+    assert!(run.stderr.contains("2 too large, skipped"), "{}", run.stderr);
+}
+
+/// Issue 13, item 7: a repository's `.gitleaks.toml` rule whose regex is slow on crafted
+/// input is disabled by its time budget, with a warning naming it; the scan finishes
+/// quickly and the builtin rules still report what is there.
+#[test]
+fn a_slow_imported_rule_is_disabled_by_its_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    fs::write(
+        d.join(".gitleaks.toml"),
+        "[[rules]]\nid = \"slow-one\"\nregex = '''a(?:[a-z0-9]|[a-z]|\\w){1,100}\\d{5,}z'''\nkeywords = [\"a\"]\n",
+    )
+    .expect("write");
+    // 8 MiB of `a` and `b` in a fixed pseudo-random order: the keyword is everywhere and
+    // the regex falls back to its slowest engine (2 s/MB in a debug build, unbounded).
+    let mut x: u32 = 1;
+    let mut text: Vec<u8> = (0..8 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if x & 1 == 0 {
+                b'a'
+            } else {
+                b'b'
+            }
+        })
+        .collect();
+    let token = valid_github_token("harden-slow-rule");
+    text.extend_from_slice(format!("\nGITHUB_TOKEN={token}\n").as_bytes());
+    fs::write(d.join("data.txt"), &text).expect("write");
+    let started = std::time::Instant::now();
+    let run = run_in(d, &["dir", "--format", "jsonl", "."]);
+    let took = started.elapsed();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.triples().iter().any(|t| t.ends_with("github.pat.classic")), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("rule gitleaks.slow-one:") && run.stderr.contains("disabled"),
+        "{}",
+        run.stderr
+    );
+    assert!(took.as_secs() < 30, "took {took:?}");
+}
+
+/// A cheap imported rule on text dense with its keyword: its windows are cut for the budget,
+/// and every match is still found exactly once.
+#[test]
+fn an_imported_rule_finds_each_match_once_in_cut_windows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    fs::write(
+        d.join(".gitleaks.toml"),
+        "[[rules]]\nid = \"dense\"\nregex = '''kq_([0-9A-Za-z]{32})'''\nkeywords = [\"k\"]\n",
+    )
+    .expect("write");
+    // High-entropy values (each 32 characters of a pseudo-random sequence), so that their
+    // fingerprints are fast.
+    const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut text = String::new();
+    for _ in 0..1_000 {
+        text.push_str("k k k k kq_");
+        for _ in 0..32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            text.push(ALNUM[(x % 62) as usize] as char);
+        }
+        text.push_str(" k k ");
+    }
+    fs::write(d.join("dense.txt"), &text).expect("write");
+    let run = run_in(d, &["dir", "--format", "jsonl", "--no-builtin-rules", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut columns: Vec<u64> =
+        run.findings().iter().map(|f| f["location"]["column"].as_u64().expect("column")).collect();
+    let n = columns.len();
+    columns.sort_unstable();
+    columns.dedup();
+    assert_eq!((n, columns.len()), (1_000, 1_000), "{}", run.stderr);
+    assert_eq!(columns[999], 999 * 48 + 12, "the last match's column");
+}
+
+/// Issue 13, item 8: a 500,000-line CODEOWNERS (3 MB, under GitHub's size limit) keeps its
+/// first 5,000 rules, says so, and fits in 256 MiB of address space (it took 1.1 GB).
+#[test]
+fn a_huge_codeowners_is_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mut owners = String::from("* @sec-team\n");
+    for i in 0..500_000u32 {
+        owners.push_str(&format!("/{} @o\n", char::from(b'a' + (i % 26) as u8)));
+    }
+    fs::write(d.join("CODEOWNERS"), owners).expect("write");
+    fs::write(d.join("app.env"), "DB_PASSWORD=Own3rs-Cap-Pw-7\n").expect("write");
+    let run = run_capped(d, 256 << 10, &["dir", "--format", "jsonl", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found = run.findings();
+    assert_eq!(found.len(), 1, "{}", run.stdout);
+    assert!(found[0].to_string().contains("@sec-team"), "{}", run.stdout);
+    assert!(run.stderr.contains("CODEOWNERS: over 5000 rules"), "{}", run.stderr);
+}
+
+/// Issue 13, item 10: when no path given can be read (a dangling link, a FIFO), the run
+/// fails with exit 2 instead of passing having scanned nothing; one readable path is enough.
+#[test]
+fn nothing_readable_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::os::unix::fs::symlink(d.join("gone"), d.join("dangling")).expect("symlink");
+    let fifo = Command::new("mkfifo").arg(d.join("fifo")).status().expect("mkfifo runs");
+    assert!(fifo.success());
+    for args in [&["dir", "dangling"][..], &["dir", "fifo"], &["dir", "dangling", "fifo"]] {
+        let run = run_in(d, args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("no path given can be read"), "{}", run.stderr);
+    }
+    fs::write(d.join("ok.txt"), "nothing here\n").expect("write");
+    let run = run_in(d, &["dir", "dangling", "ok.txt"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Issue 13, item 12: a file name with a newline cannot inject a line into a baseline. The
+/// name carries a forged entry for a secret the attacker adds later; that secret must still
+/// be reported, and the baselined file itself stays suppressed (its name reads back).
+#[test]
+fn a_newline_in_a_file_name_cannot_forge_a_baseline_entry() {
+    let later = "DB_PASSWORD=L8ter-Added-Pw-3\n";
+    let probe = tempfile::tempdir().expect("tempdir");
+    fs::write(probe.path().join("victim.env"), later).expect("write");
+    let fp = run_in(probe.path(), &["dir", "--format", "jsonl", "."]).findings()[0]["secret"]["fingerprint"]
+        .as_str()
+        .expect("fingerprint")
+        .to_string();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let name = format!("a.env\ngeneric.password {fp} victim.env\n#");
+    fs::write(d.join(&name), "DB_PASSWORD=F1rst-Accepted-Pw-9\n").expect("write");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "accepted"]);
+    let created = run_in(d, &["baseline", "create", "-o", ".sprawl-baseline"]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let text = fs::read_to_string(d.join(".sprawl-baseline")).expect("baseline");
+    assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 1, "{text}");
+
+    fs::write(d.join("victim.env"), later).expect("write");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "later"]);
+    let run = run_in(d, &["git", "--format", "jsonl", "--baseline", ".sprawl-baseline"]);
+    assert_eq!(run.triples(), ["victim.env:1 generic.password"], "{}", run.stderr);
+    assert!(run.stderr.contains("1 in the baseline"), "{}", run.stderr);
+}
+
+/// Issue 13, item 13: bidi overrides and isolates and other invisible or control
+/// characters in a path or an author name are escaped in human output.
+#[test]
+fn human_output_escapes_bidi_and_controls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    fs::write(d.join("cfg\u{202e}vne.txt"), "DB_PASSWORD=B1di-Path-Pw-44\n").expect("write");
+    git(d, &["add", "-A"]);
+    crate::common::git_at(
+        d,
+        &["commit", "-qm", "one"],
+        "2024-01-01T00:00:00Z",
+        "Mallory \u{2066}Admin\u{2069}\u{200b}",
+        "m@example.com",
+    );
+    let run = run_in(d, &["git", "--format", "human", "--color", "never"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for bad in ['\u{202e}', '\u{2066}', '\u{2069}', '\u{200b}', '\x1b'] {
+        assert!(!run.stdout.contains(bad), "{:?} in {}", bad, run.stdout);
+    }
+    assert!(run.stdout.contains("cfg\\u{202e}vne.txt:1:"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("by Mallory \\u{2066}Admin\\u{2069}\\u{200b} <m@example.com>"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Issue 13, item 11: the sweep lock is a kernel lock: of sweeps started together on one
+/// state directory, while one runs every other is refused, never two at once; a lock file
+/// left by a dead sweep is taken over, and its temporary state files are removed.
+#[test]
+fn sweeps_lock_atomically_and_clean_up_after_a_kill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let repo = d.join("r");
+    fs::create_dir_all(&repo).expect("mkdir");
+    git(&repo, &["init", "-q"]);
+    fs::write(repo.join("f.txt"), "x\n").expect("write");
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "one"]);
+    fs::write(d.join("list.txt"), "r\n").expect("write");
+    fs::create_dir_all(d.join("state/repos")).expect("mkdir");
+    fs::write(d.join("state/lock"), "999999999\n").expect("write");
+    let stale = d.join("state/repos/0123456789abcdef01234567.tmp.999999999");
+    fs::write(&stale, b"half-written state").expect("write");
+
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            crate::common::sprawl()
+                .current_dir(d)
+                .args(["sweep", "list.txt", "--state", "state"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("sprawl starts")
+        })
+        .collect();
+    let runs: Vec<Run> =
+        children.into_iter().map(|c| Run::from(c.wait_with_output().expect("finishes"))).collect();
+    let ran: Vec<&Run> = runs.iter().filter(|r| r.code == 0).collect();
+    assert!(!ran.is_empty(), "{:?}", runs.iter().map(|r| &r.stderr).collect::<Vec<_>>());
+    for r in runs.iter().filter(|r| r.code != 0) {
+        assert!(r.stderr.contains("in use by another sweep"), "{}", r.stderr);
+    }
+    let took_over = runs.iter().filter(|r| r.stderr.contains("taking over the lock")).count();
+    assert_eq!(took_over, 1, "exactly one sweep took the dead sweep's lock");
+    assert!(!stale.exists(), "the killed sweep's temporary state is removed");
+}
+
+/// Issue 13, item 13: columns stay right on a line longer than the 8 MiB chunk (a minified
+/// file), counted in characters, and the next line is counted from 1 again.
+#[test]
+fn columns_are_right_past_the_chunk_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let token = valid_github_token("harden-long-line");
+    let mut text = "é".repeat(5 << 20); // 10 MiB, 5 Mi characters
+    text.push_str(&"x".repeat(4 << 20));
+    text.push_str(&format!(" t=\"{token}\" "));
+    let before = (5 << 20) + (4 << 20) + 4;
+    text.push_str(&"y".repeat(1 << 20));
+    text.push_str(&format!("\nab {token}\n"));
+    fs::write(d.join("min.js"), &text).expect("write");
+    let run = run_in(d, &["dir", "--format", "jsonl", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let at: Vec<(u64, u64, u64)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            let n = |k: &str| l[k].as_u64().expect("number");
+            (n("line"), n("column"), n("end_column"))
+        })
+        .collect();
+    let len = token.chars().count() as u64;
+    assert_eq!(at, [(1, before + 1, before + 1 + len), (2, 4, 4 + len)], "{}", run.stderr);
+}
+
+/// UTF-16 text as `order` gives it (`le`), with or without a byte-order mark.
+fn utf16(text: &str, le: bool, bom: bool) -> Vec<u8> {
+    std::iter::once(0xFEFF)
+        .filter(|_| bom)
+        .chain(text.encode_utf16())
+        .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+        .collect()
+}
+
+/// Issue 13, item 9: UTF-16 files (little- and big-endian, with a byte-order mark or
+/// without) are decoded and scanned, in a directory and in git history, with the line and
+/// column of the text.
+#[test]
+fn utf16_text_is_scanned_with_its_positions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let token = valid_github_token("harden-utf16");
+    let text = format!("# Windows settings, saved by Notepad\r\n\r\n$é = \"{token}\"\r\n");
+    for (name, le, bom) in [
+        ("le-bom.ps1", true, true),
+        ("be-bom.ps1", false, true),
+        ("le.ps1", true, false),
+        ("be.ps1", false, false),
+    ] {
+        fs::write(d.join(name), utf16(&text, le, bom)).expect("write");
+    }
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "one"]);
+    for mode in ["dir", "git"] {
+        let run = run_in(d, &[mode, "--format", "jsonl", "."]);
+        assert_eq!(run.code, 1, "{mode}: {}", run.stderr);
+        let mut got: Vec<String> = run
+            .findings()
+            .iter()
+            .map(|f| format!("{} {}", crate::common::triple(f), f["location"]["column"]))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "be-bom.ps1:3 github.pat.classic 7",
+                "be.ps1:3 github.pat.classic 7",
+                "le-bom.ps1:3 github.pat.classic 7",
+                "le.ps1:3 github.pat.classic 7"
+            ],
+            "{mode}: {}",
+            run.stderr
+        );
+    }
+}
+
+/// Issue 13, item 9: files skipped as binary or too large are named, the first 20 of them,
+/// then counted; the summary has the totals.
+#[test]
+fn skipped_files_are_named_then_counted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    for i in 0..25 {
+        fs::write(d.join(format!("bin{i:02}.dat")), b"\x00\x01binary\x00").expect("write");
+    }
+    fs::write(d.join("big.txt"), "x".repeat(2048)).expect("write");
+    let run = run_in(d, &["dir", "--format", "jsonl", "--max-file-size", "1K", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let named = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": binary, skipped") || l.contains("over --max-file-size"))
+        .count();
+    assert_eq!(named, 20, "{}", run.stderr);
+    assert!(run.stderr.contains("only counted after the first 20"), "{}", run.stderr);
+    assert!(run.stderr.contains("25 binary skipped; 1 too large, skipped"), "{}", run.stderr);
+
+    // A binary blob in git history is named by its id.
+    git(d, &["init", "-q"]);
+    fs::remove_file(d.join("big.txt")).expect("rm");
+    for i in 1..25 {
+        fs::remove_file(d.join(format!("bin{i:02}.dat"))).expect("rm");
+    }
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "one"]);
+    let id = git(d, &["rev-parse", "HEAD:bin00.dat"]);
+    let run = run_in(d, &["git", "--format", "jsonl", "."]);
+    assert!(run.stderr.contains(&format!("blob {id} is binary, skipped")), "{}", run.stderr);
+}
