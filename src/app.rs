@@ -80,7 +80,7 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
                 pool.install(|| source::repo::scan(&scanner, opts, &stats))
             })?;
             found.extend(config.config_changes.iter().map(|path| Finding::config_change(path)));
-            let linker = git_linker(opts, !found.is_empty(), &stats)?;
+            let linker = git_linker(&config.rules, opts, !found.is_empty(), &stats)?;
             (found, linker, "blob")
         }
         Source::Stdin { label } => {
@@ -152,30 +152,30 @@ fn dir_linker(config: &ScanConfig, walk: &WalkOptions, listed: &[PathBuf], stats
         None => OwnerContext::default(),
     };
     let Some(first) = walk.paths.first().filter(|p| p.is_dir()) else {
-        return Linker::new(owners, None, PathMap::repo(), false, &warn);
+        return Linker::new(&config.rules, owners, None, PathMap::repo(), false, &warn);
     };
     let files = egress::DiskFiles::new(first, listed);
-    Linker::new(owners, Some(&files), PathMap::under(first), true, &warn)
+    Linker::new(&config.rules, owners, Some(&files), PathMap::under(first), true, &warn)
 }
 
 /// History: owners and CI files from HEAD's tree (the index for `--staged`: what the commit
 /// will hold). A pre-commit hook or a pull-request range reports what the change adds: the
 /// egress paths of its hits, not the CI secrets of the whole tree, and builds no CI model at
 /// all (not even the tree walk) without hits.
-fn git_linker(opts: &GitOptions, hits: bool, stats: &Stats) -> anyhow::Result<Linker> {
+fn git_linker(rules: &RuleSet, opts: &GitOptions, hits: bool, stats: &Stats) -> anyhow::Result<Linker> {
     let warn = |w: String| stats.warn(w);
     let repo = source::git::open(&opts.repo)?;
     let owners = OwnerContext::load(|rel, max| source::git::head_file(&repo, rel, max), warn);
     let whole = matches!(opts.mode, Mode::All { .. });
     if !whole && !hits {
-        return Ok(Linker::new(owners, None, PathMap::repo(), false, &warn));
+        return Ok(Linker::new(rules, owners, None, PathMap::repo(), false, &warn));
     }
     let mut files = match opts.mode {
         Mode::Staged => TreeFiles::index(repo, egress::may_be_ci_file, &warn),
         _ => TreeFiles::head(repo, egress::may_be_ci_file, &warn),
     };
     files.max = egress::MAX_CI_FILE;
-    Ok(Linker::new(owners, Some(&files), PathMap::repo(), whole, &warn))
+    Ok(Linker::new(rules, owners, Some(&files), PathMap::repo(), whole, &warn))
 }
 
 /// Many repositories, incrementally. Output: JSON Lines (findings with their repository and
@@ -203,6 +203,7 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     let validator = config.validator()?;
     let cx = sweep::Context {
         scanner: &scanner,
+        rules: &config.rules,
         suppressor: &config.suppressor,
         baseline: config.baseline.as_ref(),
         validator: validator.as_ref(),

@@ -3,27 +3,13 @@
 //! CircleCI, Azure and Bitbucket pipelines, and secret-bearing files the CI flows reference.
 //! Each planted case is asserted as exact egress paths.
 use std::fs;
-use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{git, root, run_in};
+use crate::common::{copy_dir, git, root, run_in};
 
 /// The fake secrets planted in the fixture: never printed.
 const PLANTED: &[&str] = &["Dz9-Qv2mLp7wXk4R8t", "Gl7-Rt4wQz9pXm2Vb8k", "Pw4-Hs8nLq2xVt6Z"];
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read fixture dir") {
-        let entry = entry.expect("dir entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).expect("copy fixture file");
-        }
-    }
-}
 
 /// A fresh copy of the fixture repository.
 fn fixture() -> tempfile::TempDir {
@@ -112,9 +98,9 @@ fn fixture_findings_exact() {
             ".github/workflows/ci.yml:23 egress.unpinned-action high secrets.API_KEY",
             ".github/workflows/ci.yml:23 egress.unpinned-action high secrets.DEPLOY_BOT_TOKEN",
             ".github/workflows/ci.yml:23 egress.unpinned-action high secrets.SLACK_BOT_TOKEN",
-            ".github/workflows/ci.yml:29 egress.all-secrets medium secrets: inherit",
             ".github/workflows/image.yml:10 egress.unpinned-action high secrets.NPM_TOKEN",
             ".github/workflows/image.yml:16 egress.image-build-arg critical secrets.NPM_TOKEN",
+            ".github/workflows/pr-preview.yml:14 egress.untrusted-checkout critical github.token",
             ".github/workflows/pr-preview.yml:14 egress.untrusted-checkout critical secrets.PREVIEW_TOKEN",
             ".github/workflows/pr-preview.yml:15 egress.unpinned-action critical secrets.PREVIEW_TOKEN",
             ".gitlab-ci.yml:4 generic.token high Gl7…k",
@@ -225,8 +211,6 @@ fn ci_secrets_are_findings_with_their_paths() {
          "transformed-print ci-secret github-actions .github/workflows/ci.yml:15 build Encode token high"),
         (".github/workflows/ci.yml", 17, "egress.env-propagation",
          "env-propagation ci-secret github-actions .github/workflows/ci.yml:17 build Export API key medium"),
-        (".github/workflows/ci.yml", 29, "egress.all-secrets",
-         "all-secrets ci-secret github-actions .github/workflows/ci.yml:29 release - medium"),
         (".github/workflows/image.yml", 16, "egress.image-build-arg",
          "image-build-arg ci-secret github-actions .github/workflows/image.yml:16 image Build and push critical"),
         (".github/actions/publish/action.yml", 13, "egress.network-send",

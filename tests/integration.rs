@@ -2,6 +2,7 @@
 //! or real git repositories built with the `git` CLI.
 //!
 //! - `egress`: CI egress paths on the `testdata/egress` repository (dir and git);
+//! - `egress_patterns`: one CI pattern and its safe twin per `testdata/egress-patterns/` directory;
 //! - `dir`: `sprawl dir` on the fixture tree and on generated edge cases (exact findings,
 //!   checksummed fakes, ignore handling, binary/large/unreadable input, exit codes, redaction);
 //! - `git`: `sprawl git` on repositories built with the git CLI, and the pre-commit hook;
@@ -22,6 +23,7 @@ mod common;
 mod contexts;
 mod dir;
 mod egress;
+mod egress_patterns;
 mod git;
 mod harden;
 mod html;

@@ -52,99 +52,84 @@ impl Images {
         };
         let mut env = Env::new();
         let mut written = Env::new();
+        let mut stages: Vec<Stage> = Vec::new();
+        // Flows of one instruction: image sinks belong to its stage, the rest (literals in
+        // the file, what `RUN` sends at build time) stand whatever the final image holds.
+        let mut here = Out::default();
         for (line, instr) in instructions(text) {
             let (op, rest) = instr.split_once(char::is_whitespace).unwrap_or((&instr, ""));
             let rest = rest.trim();
-            match op.to_ascii_uppercase().as_str() {
-                "FROM" => env.clear(),
-                "ARG" => {
-                    for decl in rest.split_whitespace() {
-                        let (name, default) =
-                            decl.split_once('=').map_or((decl, None), |(n, d)| (n, Some(d)));
-                        self.args
-                            .entry(normalize(name))
-                            .or_default()
-                            .push(ctx.hop(format!("ARG {name}"), line));
-                        let what = format!("ARG {name}");
-                        let b = match default.filter(|d| !d.trim_matches(['"', '\'']).is_empty()) {
-                            Some(d) if dollar_vars(d).is_empty() => ctx.literal(out, line, what.clone()),
-                            _ => Binding::new(
-                                Origin::Name { name: normalize(name) },
-                                ctx.hop(what.clone(), line),
-                            ),
-                        };
-                        if secret_like(name) {
-                            let hop = ctx.hop("image history", line);
-                            ctx.emit_as(
-                                out,
-                                line,
-                                Sink::ImageBuildArg,
-                                Sink::ImageBuildArg.base(),
-                                &b,
-                                hop,
-                                None,
-                            );
-                        }
-                        env.insert(name.to_string(), vec![b]);
+            let op = op.to_ascii_uppercase();
+            match op.as_str() {
+                "FROM" => {
+                    env.clear();
+                    stages.push(Stage::from(rest, &stages));
+                }
+                "WORKDIR" => {
+                    if let Some(stage) = stages.last_mut() {
+                        stage.workdir = stage.resolve(rest);
                     }
                 }
-                "ENV" => {
-                    for (name, value) in env_pairs(rest) {
-                        let what = format!("ENV {name}");
-                        let refs = dollar_vars(&value);
-                        let bs: Vec<Binding> = if refs.is_empty() {
-                            if value.is_empty() {
-                                continue;
-                            }
-                            vec![ctx.literal(out, line, what.clone())]
-                        } else {
-                            refs.iter()
-                                .flat_map(|r| env.get(r).cloned().unwrap_or_default())
-                                .map(|b| b.then(ctx.hop(what.clone(), line)))
-                                .collect()
-                        };
-                        for b in &bs {
-                            ctx.emit(out, line, Sink::ImageEnv, b, ctx.hop("image config", line));
-                        }
-                        env.insert(name, bs);
-                    }
-                }
+                "ARG" => self.arg(&ctx, rest, line, &mut env, &mut here),
+                "ENV" => env_instruction(&ctx, rest, line, &mut env, &mut here),
                 "COPY" | "ADD" => {
                     let words: Vec<&str> = rest.split_whitespace().collect();
-                    if words.iter().any(|w| w.starts_with("--from"))
-                        || words.first().is_some_and(|w| w.starts_with('['))
-                    {
+                    if words.first().is_some_and(|w| w.starts_with('[')) {
                         continue;
                     }
-                    let args: Vec<&str> = words.into_iter().filter(|w| !w.starts_with("--")).collect();
-                    let Some((_, sources)) = args.split_last() else { continue };
-                    for src in sources.iter().filter(|s| !s.contains("://")) {
-                        if let Some(set) = FileSet::new(context, &[src], ignore) {
-                            let what = if ignore.is_empty() {
-                                format!("{} {src} (no .dockerignore)", op.to_ascii_uppercase())
-                            } else {
-                                format!("{} {src}", op.to_ascii_uppercase())
-                            };
-                            let b = Binding::new(
-                                Origin::File(set),
-                                ctx.hop(
-                                    format!(
-                                        "build context {}",
-                                        if context.is_empty() { "." } else { context }
-                                    ),
-                                    line,
-                                ),
-                            );
-                            ctx.emit(out, line, Sink::ImageCopy, &b, ctx.hop(what, line));
-                        }
+                    let args: Vec<&str> = words.iter().copied().filter(|w| !w.starts_with("--")).collect();
+                    let Some((dest, sources)) = args.split_last() else { continue };
+                    let Some(stage) = stages.last_mut() else { continue };
+                    let dest = stage.resolve(dest);
+                    if let Some(from) = words.iter().find_map(|w| w.strip_prefix("--from=")) {
+                        let srcs = sources.iter().map(|s| s.to_string()).collect();
+                        stage.from.push((
+                            from.to_string(),
+                            srcs,
+                            ctx.hop(format!("{op} --from={from}"), line),
+                        ));
+                        continue;
                     }
+                    let before = here.flows.len();
+                    copy(&ctx, &op, context, sources, ignore, line, &mut here);
+                    stage.copies.extend(here.flows.drain(before..).map(|f| (dest.clone(), f)));
                 }
                 "RUN" => {
                     let script: Vec<&str> = rest.split(' ').skip_while(|w| w.starts_with("--")).collect();
-                    ctx.script(out, &env, &mut written, &script.join(" "), line);
+                    ctx.script(&mut here, &env, &mut written, &script.join(" "), line);
                 }
                 _ => {}
             }
+            let (image, other): (Vec<Flow>, Vec<Flow>) =
+                here.flows.drain(..).partition(|f| f.sink.is_image());
+            out.flows.extend(other);
+            out.pushes.append(&mut here.pushes);
+            match stages.last_mut() {
+                Some(stage) => stage.image.extend(image),
+                None => out.flows.extend(image),
+            }
+        }
+        if let Some(last) = stages.len().checked_sub(1) {
+            final_image(&mut stages, last, out);
+        }
+    }
+
+    /// `ARG NAME[=default]`: declared (for CI build arguments), bound, and an image sink
+    /// when its name looks secret (build arguments stay in the image history).
+    fn arg(&mut self, ctx: &Ctx, rest: &str, line: u64, env: &mut Env, out: &mut Out) {
+        for decl in rest.split_whitespace() {
+            let (name, default) = decl.split_once('=').map_or((decl, None), |(n, d)| (n, Some(d)));
+            self.args.entry(normalize(name)).or_default().push(ctx.hop(format!("ARG {name}"), line));
+            let what = format!("ARG {name}");
+            let b = match default.filter(|d| !d.trim_matches(['"', '\'']).is_empty()) {
+                Some(d) if dollar_vars(d).is_empty() => ctx.literal(out, line, what.clone()),
+                _ => Binding::new(Origin::Name { name: normalize(name) }, ctx.hop(what.clone(), line)),
+            };
+            if secret_like(name) {
+                let hop = ctx.hop("image history", line);
+                ctx.emit_as(out, line, Sink::ImageBuildArg, Sink::ImageBuildArg.base(), &b, hop, None);
+            }
+            env.insert(name.to_string(), vec![b]);
         }
     }
 
@@ -156,6 +141,128 @@ impl Images {
                 f.chain.push(decl.clone());
             }
         }
+    }
+}
+
+/// One build stage: what it puts into its image, what it copies from other stages.
+#[derive(Debug, Default)]
+struct Stage {
+    name: Option<String>,
+    /// The earlier stage it starts from (`FROM build AS test`): its image is inherited.
+    base: Option<usize>,
+    workdir: String,
+    /// Build arguments and `ENV` of this stage.
+    image: Vec<Flow>,
+    /// Build-context files copied in, by their absolute destination.
+    copies: Vec<(String, Flow)>,
+    /// `COPY --from=stage src…`: the stage, its sources, the hop.
+    from: Vec<(String, Vec<String>, Hop)>,
+}
+
+impl Stage {
+    /// `FROM image [AS name]`.
+    fn from(rest: &str, earlier: &[Stage]) -> Self {
+        let words: Vec<&str> = rest.split_whitespace().filter(|w| !w.starts_with("--")).collect();
+        let image = words.first().copied().unwrap_or_default();
+        let name = match words.as_slice() {
+            [_, as_, name, ..] if as_.eq_ignore_ascii_case("as") => Some(name.to_ascii_lowercase()),
+            _ => None,
+        };
+        let base = find_stage(earlier, image);
+        let workdir = base.map_or_else(|| "/".to_string(), |b| earlier[b].workdir.clone());
+        Self { name, base, workdir, ..Self::default() }
+    }
+
+    /// An absolute path in this stage (relative paths are under `WORKDIR`).
+    fn resolve(&self, path: &str) -> String {
+        let path = path.trim_matches(['"', '\'']);
+        let joined =
+            if path.starts_with('/') { path.to_string() } else { format!("{}/{path}", self.workdir) };
+        let parts: Vec<&str> = joined.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+        format!("/{}", parts.join("/"))
+    }
+}
+
+/// A stage named `name` (or numbered) among `stages`, the latest first.
+fn find_stage(stages: &[Stage], name: &str) -> Option<usize> {
+    let name = name.to_ascii_lowercase();
+    if let Ok(n) = name.parse::<usize>() {
+        return (n < stages.len()).then_some(n);
+    }
+    stages.iter().rposition(|s| s.name.as_deref() == Some(name.as_str()))
+}
+
+/// Emit what reaches the image of stage `at` (the last stage: the image that is built and
+/// pushed): its own and its base stages' arguments, `ENV` and copies, and context files that
+/// a `COPY --from` takes whole (the source is the directory they were copied to, or above it;
+/// a built file below it, such as `/app/bin/server`, is not the context).
+fn final_image(stages: &mut [Stage], at: usize, out: &mut Out) {
+    let mut chain = vec![at];
+    while let Some(b) = chain.last().and_then(|&s| stages[s].base) {
+        if chain.contains(&b) {
+            break;
+        }
+        chain.push(b);
+    }
+    let mut taken: Vec<Flow> = Vec::new();
+    for &s in &chain {
+        let froms = stages[s].from.clone();
+        for (from, srcs, hop) in froms {
+            let Some(src_stage) = find_stage(&stages[..s], &from) else { continue };
+            let src_paths: Vec<String> = srcs.iter().map(|p| stages[src_stage].resolve(p)).collect();
+            for (dest, flow) in &stages[src_stage].copies {
+                if src_paths
+                    .iter()
+                    .any(|src| src == "/" || dest == src || dest.starts_with(&format!("{src}/")))
+                {
+                    let mut f = flow.clone();
+                    f.line = hop.line;
+                    f.chain.push(hop.clone());
+                    taken.push(f);
+                }
+            }
+        }
+    }
+    for &s in &chain {
+        let stage = &mut stages[s];
+        out.flows.append(&mut stage.image);
+        out.flows.extend(stage.copies.drain(..).map(|(_, f)| f));
+    }
+    out.flows.extend(taken);
+}
+
+/// `COPY`/`ADD` of build-context files.
+fn copy(ctx: &Ctx, op: &str, context: &str, sources: &[&str], ignore: &[String], line: u64, out: &mut Out) {
+    for src in sources.iter().filter(|s| !s.contains("://")) {
+        let Some(set) = FileSet::new(context, &[src], ignore) else { continue };
+        let what =
+            if ignore.is_empty() { format!("{op} {src} (no .dockerignore)") } else { format!("{op} {src}") };
+        let dir = if context.is_empty() { "." } else { context };
+        let b = Binding::new(Origin::File(set), ctx.hop(format!("build context {dir}"), line));
+        ctx.emit(out, line, Sink::ImageCopy, &b, ctx.hop(what, line));
+    }
+}
+
+/// `ENV A=1 B=$X`: literals and references bound, each an image sink.
+fn env_instruction(ctx: &Ctx, rest: &str, line: u64, env: &mut Env, out: &mut Out) {
+    for (name, value) in env_pairs(rest) {
+        let what = format!("ENV {name}");
+        let refs = dollar_vars(&value);
+        let bs: Vec<Binding> = if refs.is_empty() {
+            if value.is_empty() {
+                continue;
+            }
+            vec![ctx.literal(out, line, what.clone())]
+        } else {
+            refs.iter()
+                .flat_map(|r| env.get(r).cloned().unwrap_or_default())
+                .map(|b| b.then(ctx.hop(what.clone(), line)))
+                .collect()
+        };
+        for b in &bs {
+            ctx.emit(out, line, Sink::ImageEnv, b, ctx.hop("image config", line));
+        }
+        env.insert(name, bs);
     }
 }
 

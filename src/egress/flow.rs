@@ -33,11 +33,13 @@ pub(crate) enum Origin {
 pub(crate) struct Binding {
     pub origin: Origin,
     pub chain: Vec<Hop>,
+    /// Transformed on the way (`base64` into a step output): log masking no longer matches.
+    pub unmasked: bool,
 }
 
 impl Binding {
     pub fn new(origin: Origin, hop: Hop) -> Self {
-        Self { origin, chain: vec![hop] }
+        Self { origin, chain: vec![hop], unmasked: false }
     }
 
     /// The same value, one hop further.
@@ -67,6 +69,9 @@ pub(crate) struct Flow {
     pub chain: Vec<Hop>,
     /// The build argument a CI image build passes (to find its `ARG` in a Dockerfile).
     pub arg: Option<String>,
+    /// Where a network send goes, when the URL names a host: the link stage tells a
+    /// credential's own provider (its use) from anywhere else (egress).
+    pub host: Option<String>,
 }
 
 /// Everything the CI models produce.
@@ -167,34 +172,6 @@ pub(crate) fn secret_like(name: &str) -> bool {
     normalize(name).split('_').any(|w| WORDS.contains(&w))
 }
 
-/// Hosts of the providers' own APIs and registries: sending a credential there is its use,
-/// not an exfiltration (§3.3 S4, medium).
-fn provider_host(host: &str) -> bool {
-    const EXACT: &[&str] = &[
-        "github.com",
-        "api.github.com",
-        "uploads.github.com",
-        "gitlab.com",
-        "registry.npmjs.org",
-        "pypi.org",
-        "upload.pypi.org",
-        "hub.docker.com",
-        "index.docker.io",
-        "registry-1.docker.io",
-        "ghcr.io",
-        "quay.io",
-        "api.bitbucket.org",
-        "circleci.com",
-        "dev.azure.com",
-        "hooks.slack.com",
-        "api.slack.com",
-        "sentry.io",
-    ];
-    const SUFFIX: &[&str] =
-        &[".amazonaws.com", ".googleapis.com", ".azure.com", ".azurecr.io", ".windows.net", ".pkg.dev"];
-    EXACT.contains(&host) || SUFFIX.iter().any(|s| host.ends_with(s))
-}
-
 fn raise(s: Severity) -> Severity {
     match s {
         Severity::Low => Severity::Medium,
@@ -216,6 +193,8 @@ fn lower(s: Severity) -> Severity {
 pub(crate) struct Effects {
     /// Variables exported to later steps (`GITHUB_ENV`, `task.setvariable`).
     pub exports: Vec<(String, Vec<Binding>)>,
+    /// Step outputs written to `GITHUB_OUTPUT`: name, what they hold.
+    pub outputs: Vec<(String, Vec<Binding>)>,
     /// The line of a pull-request checkout (`gh pr checkout`).
     pub pr_checkout: Option<u64>,
 }
@@ -257,9 +236,11 @@ impl Ctx<'_> {
         arg: Option<&str>,
     ) {
         let mut severity = base;
-        // Exact-match masking hides a store secret printed verbatim (§3.3 S7: medium).
+        // GitHub, GitLab and Azure mask a store secret's exact value in logs: printed
+        // verbatim, it shows only where masking fails (split lines, short values), so medium.
         if matches!(sink, Sink::LogPrint | Sink::DebugTrace)
             && matches!(b.origin, Origin::Store { .. })
+            && !b.unmasked
             && base < Severity::Critical
         {
             severity = lower(severity);
@@ -279,6 +260,7 @@ impl Ctx<'_> {
             severity,
             chain: b.chain,
             arg: arg.map(str::to_string),
+            host: None,
         });
     }
 
@@ -337,7 +319,8 @@ impl Ctx<'_> {
             match ev {
                 Event::Print { line, cmd, vars: vs } => {
                     for (b, transformed) in vars(&vs, line) {
-                        let sink = if transformed { Sink::TransformedPrint } else { Sink::LogPrint };
+                        let sink =
+                            if transformed || b.unmasked { Sink::TransformedPrint } else { Sink::LogPrint };
                         self.emit(out, line, sink, &b, self.hop(cmd.clone(), line));
                     }
                 }
@@ -355,11 +338,6 @@ impl Ctx<'_> {
                     }
                 }
                 Event::Send { line, cmd, vars: vs, files, host } => {
-                    let base = if host.as_deref().is_some_and(provider_host) {
-                        Severity::Medium
-                    } else {
-                        Severity::Critical
-                    };
                     let what = match &host {
                         Some(h) => format!("{cmd} → {h}"),
                         None => cmd,
@@ -369,19 +347,25 @@ impl Ctx<'_> {
                         all.extend(self.file_bindings(written, f, line));
                     }
                     for b in all {
-                        self.emit_as(
-                            out,
-                            line,
-                            Sink::NetworkSend,
-                            base,
-                            &b,
-                            self.hop(what.clone(), line),
-                            None,
-                        );
+                        self.emit(out, line, Sink::NetworkSend, &b, self.hop(what.clone(), line));
+                        if let Some(flow) = out.flows.last_mut() {
+                            flow.host.clone_from(&host);
+                        }
                     }
                 }
                 Event::EnvWrite { line, target, name, vars: vs } => {
                     if target == "GITHUB_OUTPUT" {
+                        // Not a sink by itself: a step output reaches only the expressions
+                        // that read it.
+                        let hop = self.hop(format!("GITHUB_OUTPUT {name}"), line);
+                        let bs = vars(&vs, line)
+                            .into_iter()
+                            .map(|(b, transformed)| Binding {
+                                unmasked: b.unmasked || transformed,
+                                ..b.then(hop.clone())
+                            })
+                            .collect();
+                        fx.outputs.push((name, bs));
                         continue;
                     }
                     let what = format!("{target} {name}");
@@ -443,6 +427,18 @@ impl Ctx<'_> {
     fn paths_bindings(&self, written: &Env, patterns: &[(&str, u64)]) -> Vec<Binding> {
         let mut out = Vec::new();
         for (p, line) in patterns {
+            // Home directory files (`~/.npmrc`, `$HOME/.docker/config.json`) are not in the
+            // repository; only what the job wrote there can be in them.
+            if let Some(home) = home_relative(p) {
+                for (path, bs) in written {
+                    let under = home_relative(path)
+                        .is_some_and(|w| home.is_empty() || w == home || w.starts_with(&format!("{home}/")));
+                    if under {
+                        out.extend(bs.iter().map(|b| b.then(self.hop(p.to_string(), *line))));
+                    }
+                }
+                continue;
+            }
             if let Some(set) = FileSet::new("", &[p], &[]) {
                 for (path, bs) in written {
                     if set.matches(path.trim_start_matches("./")) {
@@ -454,6 +450,16 @@ impl Ctx<'_> {
         }
         out
     }
+}
+
+/// The part of a home-directory path after the home (`~/.npm` → `.npm`, `$HOME` → ``).
+pub(crate) fn home_relative(path: &str) -> Option<String> {
+    let p = path.trim().trim_matches(['"', '\'']);
+    let rest = ["~", "$HOME", "${HOME}"].iter().find_map(|h| p.strip_prefix(h))?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    Some(rest.trim_matches('/').to_string())
 }
 
 /// Variable names of `$X`, `${X}`, `${X:-default}` in a value (compose, GitLab, Dockerfile).
@@ -492,6 +498,22 @@ pub(crate) fn finish(out: Out) -> Vec<Flow> {
     }
     flows.sort_by(|a, b| key(a).cmp(&key(b)));
     flows.dedup_by(|a, b| key(a) == key(b));
+    // A credential handed to every later third-party action of a job, or held by a job that
+    // runs untrusted code at several steps, is one path: the first step (the others add
+    // nothing a reader must act on).
+    let mut seen = std::collections::BTreeSet::new();
+    flows.retain(|f| {
+        let collapsed =
+            matches!(f.sink, Sink::UnpinnedAction | Sink::UntrustedCode | Sink::UntrustedCheckout);
+        let credential = match &f.origin {
+            Origin::Store { name } => name.clone(),
+            _ => f.chain.first().map_or_else(String::new, |h| format!("{}@{}", h.what, h.line)),
+        };
+        // The job's workflow is where its chain starts (a composite action's step has its
+        // own file).
+        let workflow = f.chain.first().map_or_else(|| f.file.clone(), |h| h.file.clone());
+        !collapsed || seen.insert((workflow, f.job.clone(), f.sink, credential))
+    });
     flows
 }
 

@@ -8,9 +8,23 @@ use std::collections::BTreeMap;
 use super::flow::{normalize, Binding, Ctx, Env, Origin, Out};
 use super::yaml::Node;
 use super::{Ci, Hop, Repo, Sink};
+use crate::rules::Severity;
 
-/// Triggers that run with secrets on behalf of a fork (§3.4).
+/// Triggers whose runs hold the base repository's secrets while a fork's pull request (or
+/// comment, or the run it triggered) decides what happens.
 const FORK_TRIGGERS: &[&str] = &["pull_request_target", "workflow_run", "issue_comment"];
+/// Triggers where outsiders write parts of the event (pull request titles and branch names,
+/// issue and comment bodies) while the run holds the repository's secrets.
+const INJECTION_TRIGGERS: &[&str] = &[
+    "pull_request_target",
+    "workflow_run",
+    "issue_comment",
+    "issues",
+    "discussion",
+    "discussion_comment",
+    "pull_request_review",
+    "pull_request_review_comment",
+];
 /// Composite actions calling composite actions: deeper nesting is not followed.
 const MAX_DEPTH: usize = 3;
 
@@ -27,7 +41,13 @@ pub(crate) fn flows(repo: &Repo, out: &mut Out) {
     let callers = callers(&workflows);
     for (path, doc) in &workflows {
         let callers = callers.get(path.as_str()).map_or(&[][..], Vec::as_slice);
-        Workflow { repo, out: &mut *out, callers }.run(path, doc);
+        let on = triggers(doc);
+        let injectable =
+            on.iter().any(|t| INJECTION_TRIGGERS.contains(&t.as_str())) || callers.iter().any(|c| c.fork);
+        let after_run = on.iter().any(|t| t == "workflow_run");
+        let tags = doc.get("on").and_then(|o| o.get("push")).and_then(|p| p.get("tags")).is_some();
+        let publishing = tags || on.iter().any(|t| t == "release");
+        Workflow { repo, out: &mut *out, callers, injectable, after_run, publishing }.run(path, doc);
     }
 }
 
@@ -94,6 +114,25 @@ struct Workflow<'a, 'r> {
     out: &'a mut Out,
     /// The jobs that call this workflow, if it is a reusable one.
     callers: &'a [Caller],
+    /// Outsiders write parts of the event that starts it.
+    injectable: bool,
+    /// Started by `workflow_run`: the triggering run's artifacts are a pull request's output.
+    after_run: bool,
+    /// Started by a release or a tag push: its jobs publish.
+    publishing: bool,
+}
+
+/// Something in a job runs code an attacker controls, at `line` of `step`: every secret
+/// the job holds reaches `sink`.
+#[derive(Clone)]
+struct Untrusted {
+    /// The file of `line`: a composite action's steps run in the calling job.
+    file: String,
+    line: u64,
+    step: Option<String>,
+    sink: Sink,
+    severity: Severity,
+    what: String,
 }
 
 /// What a job holds and did, across its steps.
@@ -103,8 +142,12 @@ struct JobState {
     written: Env,
     /// Every value the job references: code running in the job can read them all.
     held: Vec<Binding>,
-    /// `(line, step)` of a checkout of the pull request's code.
-    pr_checkout: Option<(u64, Option<String>)>,
+    /// Where the job runs attacker-controlled code.
+    untrusted: Vec<Untrusted>,
+    /// The job token's permissions, as written (`contents: write`), for hops.
+    token_scope: String,
+    /// An artifact of the triggering run downloaded into the workspace: `(name, path)`.
+    foreign_artifact: Option<(String, String)>,
 }
 
 impl Workflow<'_, '_> {
@@ -122,26 +165,32 @@ impl Workflow<'_, '_> {
             store_ref: ("secrets.", ""),
         };
         let mut held = Vec::new();
-        let wenv = self.env_block(&base, doc.get("env"), &Env::new(), &mut held);
+        let mut wenv = self.env_block(&base, doc.get("env"), &Env::new(), &mut held);
         for job in doc.get("jobs").map_or(&[][..], Node::entries) {
             let ctx = Ctx { job: Some(job.key.clone()), ..base.clone() };
-            self.job(&ctx, &job.value, &wenv, held.clone());
+            let token_scope = token_scope(job.value.get("permissions").or_else(|| doc.get("permissions")));
+            let st = JobState { held: held.clone(), token_scope, ..JobState::default() };
+            // A job's outputs reach the jobs that need it (`needs.<job>.outputs.<name>`).
+            let outputs = self.job(&ctx, &job.value, &wenv, st);
+            for (name, bs) in outputs {
+                wenv.insert(format!("needs.{}.outputs.{name}", job.key), bs);
+            }
         }
     }
 
-    fn job(&mut self, ctx: &Ctx, job: &Node, wenv: &Env, held: Vec<Binding>) {
-        let mut st = JobState { held, ..JobState::default() };
+    fn job(&mut self, ctx: &Ctx, job: &Node, wenv: &Env, mut st: JobState) -> Vec<(String, Vec<Binding>)> {
         st.env = wenv.clone();
         let jenv = self.env_block(ctx, job.get("env"), &st.env, &mut st.held);
         st.env = jenv;
         if let Some(uses) = job.get("uses").and_then(Node::str) {
             self.reusable(ctx, job, uses, &mut st);
         }
+        self.registry_credentials(ctx, job, &mut st);
         for step in job.get("steps").map_or(&[][..], Node::items) {
             self.step(ctx, step, &mut st, 0);
         }
-        if let (true, Some((line, step))) = (ctx.fork, st.pr_checkout.clone()) {
-            let at = Ctx { step, ..ctx.clone() };
+        for u in std::mem::take(&mut st.untrusted) {
+            let at = Ctx { step: u.step, file: &u.file, ..ctx.clone() };
             // The job's env first: its chains say how each value got there.
             let mut seen = std::collections::BTreeSet::new();
             let held: Vec<&Binding> = st.env.values().flatten().chain(&st.held).collect();
@@ -149,24 +198,65 @@ impl Workflow<'_, '_> {
                 .into_iter()
                 .filter(|b| matches!(b.origin, Origin::Store { .. } | Origin::Identity(_) | Origin::All))
             {
-                if !seen.insert(b.chain[0].clone()) {
-                    continue;
+                if seen.insert(b.chain[0].clone()) {
+                    let hop = at.hop(u.what.clone(), u.line);
+                    at.emit_as(self.out, u.line, u.sink, u.severity, b, hop, None);
                 }
-                at.emit(
-                    self.out,
-                    line,
-                    Sink::UntrustedCheckout,
-                    b,
-                    at.hop("checkout of pull request code", line),
-                );
+            }
+        }
+        let mut outputs = Vec::new();
+        for (name, value, line) in job.get("outputs").map(Node::pairs).unwrap_or_default() {
+            let hop = ctx.hop(format!("outputs.{name}"), line);
+            let bs: Vec<Binding> = expressions(&value)
+                .into_iter()
+                .flat_map(|(_, e)| self.expression(ctx, &st.env, e, line))
+                .map(|b| b.then(hop.clone()))
+                .collect();
+            if !bs.is_empty() {
+                outputs.push((name, bs));
+            }
+        }
+        outputs
+    }
+
+    /// `container.credentials` and `services.*.credentials`: the runner logs in to pull the
+    /// images. A password written in the workflow is a literal in a CI file; a secret is
+    /// held by the job.
+    fn registry_credentials(&mut self, ctx: &Ctx, job: &Node, st: &mut JobState) {
+        let services = job.get("services").map_or(&[][..], Node::entries).iter().map(|e| &e.value);
+        for image in job.get("container").into_iter().chain(services) {
+            let Some(creds) = image.get("credentials") else { continue };
+            for (name, value, line) in creds.pairs() {
+                if value.contains("${{") {
+                    self.resolve(ctx, &st.env, &value, line, &mut st.held);
+                } else if name == "password" && !value.trim().is_empty() {
+                    ctx.literal(self.out, line, "credentials.password".into());
+                }
             }
         }
     }
 
-    /// A job that calls a reusable workflow: `secrets: inherit` hands over every secret.
+    /// A checkout of the pull request's code, which runs in a fork-reachable job.
+    fn pr_checkout(&self, ctx: &Ctx, st: &mut JobState, line: u64) {
+        if ctx.fork {
+            let what = "checkout of pull request code".to_string();
+            st.untrusted.push(Untrusted {
+                file: ctx.file.to_string(),
+                line,
+                step: ctx.step.clone(),
+                sink: Sink::UntrustedCheckout,
+                severity: Sink::UntrustedCheckout.base(),
+                what,
+            });
+        }
+    }
+
+    /// A job that calls another repository's reusable workflow: `secrets: inherit` hands
+    /// over every secret. A workflow of this repository (no `@ref`) is not a sink: its own
+    /// sinks are found with the secrets its callers give it.
     fn reusable(&mut self, ctx: &Ctx, job: &Node, uses: &str, st: &mut JobState) {
         let Some(secrets) = job.entry("secrets") else { return };
-        if secrets.value.str() == Some("inherit") {
+        if secrets.value.str() == Some("inherit") && uses.contains('@') {
             let b = Binding::new(Origin::All, ctx.hop("secrets: inherit", secrets.line));
             ctx.emit(
                 self.out,
@@ -177,7 +267,7 @@ impl Workflow<'_, '_> {
             );
             return;
         }
-        if !unpinned_third_party(uses) {
+        if !unpinned_third_party(uses) || secrets.value.str() == Some("inherit") {
             return;
         }
         for (name, value, line) in secrets.value.pairs() {
@@ -212,6 +302,17 @@ impl Workflow<'_, '_> {
             for (at, expr) in expressions(text) {
                 line += text[last..at].matches('\n').count() as u64;
                 last = at;
+                if self.injectable && attacker_written(expr) {
+                    let what = format!("${{{{ {} }}}} pasted into the script", expr.trim());
+                    st.untrusted.push(Untrusted {
+                        file: ctx.file.to_string(),
+                        line,
+                        step: label.clone(),
+                        sink: Sink::UntrustedCode,
+                        severity: Sink::UntrustedCode.base(),
+                        what,
+                    });
+                }
                 let bs = self.resolve(&ctx, &env, &text[at..at + expr.len() + 5], line, &mut st.held);
                 scope.insert(format!("{{{{ {} }}}}", expr.trim()), bs);
             }
@@ -219,8 +320,25 @@ impl Workflow<'_, '_> {
             for (name, bs) in fx.exports {
                 st.env.insert(name, bs);
             }
+            if let Some(id) = step.get("id").and_then(Node::str) {
+                for (name, bs) in fx.outputs.into_iter().filter(|(_, bs)| !bs.is_empty()) {
+                    st.env.insert(format!("steps.{id}.outputs.{name}"), bs);
+                }
+            }
             if let Some(line) = fx.pr_checkout {
-                st.pr_checkout.get_or_insert((line, label.clone()));
+                self.pr_checkout(&ctx, st, line);
+            }
+            if let Some((name, path)) = &st.foreign_artifact {
+                if executes(text, path) {
+                    st.untrusted.push(Untrusted {
+                        file: ctx.file.to_string(),
+                        line: run.line,
+                        step: label.clone(),
+                        sink: Sink::UntrustedCode,
+                        severity: Sink::UntrustedCode.base(),
+                        what: format!("artifact {name} of the triggering run, run from the workspace"),
+                    });
+                }
             }
         }
         if let Some(uses) = uses {
@@ -244,13 +362,69 @@ impl Workflow<'_, '_> {
         let name = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
         let with = |k: &str| step.get("with").and_then(|w| w.entry(k));
         let line = step.entries().first().map_or(step.line, |e| e.line);
+        let cache_input =
+            with("cache").and_then(|e| e.value.str()).is_some_and(|c| !c.is_empty() && c != "false");
+        let restores = ["actions/cache", "actions/cache/restore", "swatinem/rust-cache"]
+            .contains(&name.as_str())
+            || name.starts_with("actions/setup-") && cache_input;
+        if self.publishing && restores {
+            // Caches are shared with the default branch's other workflows: code that runs
+            // in any of them can write what this publishing job restores.
+            st.untrusted.push(Untrusted {
+                file: ctx.file.to_string(),
+                line,
+                step: ctx.step.clone(),
+                sink: Sink::UntrustedCode,
+                severity: Severity::High,
+                what: format!("cache restored by {uses} in a publishing job"),
+            });
+        }
         match name.as_str() {
             "actions/checkout" => {
+                if with("persist-credentials").and_then(|e| e.value.str()) != Some("false") {
+                    // The token lands in `.git/config` for later git commands: whatever reads
+                    // or ships the work tree has it. That is `with.token` when given, else the
+                    // job token (unless it can only read: a public repository's code is no
+                    // secret).
+                    let dir = with("path").and_then(|e| e.value.str()).map_or(".".into(), workspace_relative);
+                    let config = format!("{}/.git/config", dir.trim_end_matches('/'));
+                    let config = config.trim_start_matches("./").to_string();
+                    let given: Vec<Binding> = inputs
+                        .iter()
+                        .filter(|(k, ..)| k == "token")
+                        .flat_map(|(_, b, _)| b.clone())
+                        .collect();
+                    let read_only = ["read-only", "read-all"].contains(&st.token_scope.as_str());
+                    let job_token = || {
+                        let what = format!("job token ({})", st.token_scope);
+                        Binding::new(
+                            Origin::Store { name: "GITHUB_TOKEN".into() },
+                            ctx.hop("github.token", line),
+                        )
+                        .then(ctx.hop(what, line))
+                    };
+                    let tokens = if given.is_empty() && !read_only { vec![job_token()] } else { given };
+                    for b in tokens {
+                        let b = b.then(ctx.hop(format!("persisted in {config} by actions/checkout"), line));
+                        st.written.entry(config.clone()).or_default().push(b.clone());
+                        st.held.push(b);
+                    }
+                }
                 let r = with("ref").and_then(|e| e.value.str()).unwrap_or_default();
                 let untrusted =
                     ["pull_request.head", "head_ref", "refs/pull/", "workflow_run.head", "merge_commit_sha"];
                 if untrusted.iter().any(|u| r.contains(u)) {
-                    st.pr_checkout.get_or_insert((with("ref").map_or(line, |e| e.line), ctx.step.clone()));
+                    self.pr_checkout(ctx, st, with("ref").map_or(line, |e| e.line));
+                }
+            }
+            "actions/download-artifact" | "dawidd6/action-download-artifact" if self.after_run => {
+                let from_run = name.starts_with("dawidd6") || with("run-id").is_some();
+                let path =
+                    with("path").and_then(|e| e.value.str()).map_or(".".to_string(), workspace_relative);
+                let outside = ["${{ runner.temp", "$RUNNER_TEMP", "/"].iter().any(|p| path.starts_with(p));
+                if from_run && !outside {
+                    let artifact = with("name").and_then(|e| e.value.str()).unwrap_or("*");
+                    st.foreign_artifact = Some((artifact.to_string(), path));
                 }
             }
             "actions/upload-artifact" | "actions/cache" | "actions/cache/save" => {
@@ -259,12 +433,16 @@ impl Workflow<'_, '_> {
                 if let Some(p) = with("path") {
                     let text = p.value.str().unwrap_or_default();
                     let start = p.value.line;
-                    let patterns: Vec<(&str, u64)> = text
+                    let patterns: Vec<(String, u64)> = text
                         .lines()
                         .enumerate()
                         .filter(|(_, l)| !l.trim().is_empty())
-                        .map(|(i, l)| (l.trim(), if text.contains('\n') { start + i as u64 } else { p.line }))
+                        .map(|(i, l)| {
+                            let at = if text.contains('\n') { start + i as u64 } else { p.line };
+                            (workspace_relative(l.trim()), at)
+                        })
                         .collect();
+                    let patterns: Vec<(&str, u64)> = patterns.iter().map(|(p, l)| (p.as_str(), *l)).collect();
                     ctx.upload(self.out, &st.written, &patterns, sink, &format!("{name} path"));
                 }
             }
@@ -330,7 +508,9 @@ impl Workflow<'_, '_> {
                 self.authenticate(ctx, st, &creds, &["GOOGLE_APPLICATION_CREDENTIALS"], line);
             }
             "docker/login-action" => {
-                let mut creds: Vec<Binding> = inputs.iter().flat_map(|(_, b, _)| b.clone()).collect();
+                // The user name is not a credential.
+                let mut creds: Vec<Binding> =
+                    inputs.iter().filter(|(k, ..)| k != "username").flat_map(|(_, b, _)| b.clone()).collect();
                 let registry = with("registry").and_then(|e| e.value.str()).unwrap_or("docker.io");
                 if let Some(user) = with("username")
                     .and_then(|e| e.value.str().map(|s| (s, e.line)))
@@ -345,6 +525,10 @@ impl Workflow<'_, '_> {
                         ctx.hop(format!("docker login {registry} as {}", user.0), user.1),
                     ));
                 }
+                // `docker login` stores the credential in the home directory.
+                let config = "~/.docker/config.json";
+                let stored = creds.iter().map(|b| b.then(ctx.hop(config, line)));
+                st.written.entry(config.to_string()).or_default().extend(stored);
                 self.authenticate(ctx, st, &creds, &["DOCKER_CONFIG"], line);
             }
             _ if uses.starts_with("./") => self.composite(ctx, uses, inputs, st, depth),
@@ -492,6 +676,9 @@ impl Workflow<'_, '_> {
             );
             out.push(b);
         }
+        for path in output_refs(expr) {
+            out.extend(env.get(&path).cloned().unwrap_or_default());
+        }
         for (prefix, name) in idents(expr) {
             match prefix {
                 "secrets" => out.extend(self.secret(ctx, name, line)),
@@ -505,6 +692,64 @@ impl Workflow<'_, '_> {
             }
         }
         out
+    }
+}
+
+/// Whether an expression reads an event field that whoever opens the pull request, issue
+/// or comment writes: titles, bodies, branch names, commit messages and authors.
+fn attacker_written(expr: &str) -> bool {
+    let e = expr.trim().to_ascii_lowercase();
+    const FIELDS: &[&str] = &[
+        ".title",
+        ".body",
+        ".head.ref",
+        ".head.label",
+        ".head_branch",
+        ".head_commit.message",
+        ".head_commit.author",
+        ".display_title",
+        ".commits",
+        ".pages",
+    ];
+    e.contains("github.head_ref") || e.contains("github.event.") && FIELDS.iter().any(|f| e.contains(f))
+}
+
+/// Whether a script runs files it finds in `path` (of the workspace): an interpreter, a
+/// build tool or `./x` on a line, naming `path` unless it is the workspace itself.
+fn executes(script: &str, path: &str) -> bool {
+    const RUNNERS: &[&str] =
+        &["bash", "sh", "source", ".", "python", "python3", "node", "npm", "npx", "yarn", "pnpm", "make"];
+    let runs = script.lines().any(|l| {
+        let first = l.split_whitespace().next().unwrap_or_default();
+        RUNNERS.contains(&first) || first.starts_with("./")
+    });
+    runs && (path == "." || script.contains(path))
+}
+
+/// The job token's permissions as written: `permissions: write-all`, the entries that grant
+/// `write`, `read-only`, or the repository's default when the workflow says nothing.
+fn token_scope(permissions: Option<&Node>) -> String {
+    let Some(p) = permissions else { return "repository default permissions".into() };
+    if let Some(all) = p.str() {
+        return all.to_string();
+    }
+    let writes: Vec<String> =
+        p.pairs().into_iter().filter(|(_, v, _)| v == "write").map(|(k, v, _)| format!("{k}: {v}")).collect();
+    if writes.is_empty() {
+        "read-only".into()
+    } else {
+        writes.join(", ")
+    }
+}
+
+/// A path under the workspace, relative (`${{ github.workspace }}/dist` → `dist`).
+fn workspace_relative(path: &str) -> String {
+    let p = path.replace("${{ github.workspace }}", ".").replace("$GITHUB_WORKSPACE", ".");
+    let p = p.trim_start_matches("./");
+    if p.is_empty() {
+        ".".into()
+    } else {
+        p.to_string()
     }
 }
 
@@ -540,9 +785,32 @@ fn idents(expr: &str) -> Vec<(&str, &str)> {
     out
 }
 
+/// `steps.<id>.outputs.<name>` and `needs.<job>.outputs.<name>` references of an expression.
+fn output_refs(expr: &str) -> Vec<String> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = Vec::new();
+    for ctx in ["steps.", "needs."] {
+        let mut from = 0;
+        while let Some(at) = expr[from..].find(ctx).map(|i| i + from) {
+            from = at + ctx.len();
+            let rest = &expr[at..];
+            let end = rest.find(|c: char| !(is_ident(c) || c == '.')).unwrap_or(rest.len());
+            let parts: Vec<&str> = rest[..end].split('.').collect();
+            if let [scope, id, "outputs", name, ..] = parts.as_slice() {
+                out.push(format!("{scope}.{id}.outputs.{name}"));
+            }
+        }
+    }
+    out
+}
+
 /// A third-party action or reusable workflow pinned by something other than a full commit SHA.
 fn unpinned_third_party(uses: &str) -> bool {
-    if uses.starts_with("./") || uses.starts_with("docker://") {
+    if let Some(image) = uses.strip_prefix("docker://") {
+        // An image is pinned by its digest; a tag can be pushed again.
+        return !image.contains("@sha256:");
+    }
+    if uses.starts_with("./") {
         return false;
     }
     let Some((name, pin)) = uses.split_once('@') else { return false };
@@ -572,5 +840,8 @@ mod tests {
         assert!(!unpinned_third_party("someorg/deploy-action@0123456789abcdef0123456789abcdef01234567"));
         assert!(!unpinned_third_party("actions/checkout@v4"));
         assert!(!unpinned_third_party("./.github/actions/x"));
+        assert!(unpinned_third_party("docker://alpine:3.20"));
+        let digest = format!("docker://alpine@sha256:{}", "ab".repeat(32));
+        assert!(!unpinned_third_party(&digest));
     }
 }

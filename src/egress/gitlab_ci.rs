@@ -133,7 +133,8 @@ fn includes(doc: &Node) -> Vec<String> {
 }
 
 /// `variables:` over `base`: `K: v` or `K: {value: v}`; `$Y` references resolve, other values
-/// are literals. `CI_DEBUG_TRACE: "true"` dumps every variable (§3.3 S2).
+/// are literals. `CI_DEBUG_TRACE: "true"` makes the runner trace every command with every
+/// variable expanded, masked ones included.
 fn variables(ctx: &Ctx, out: &mut Out, node: Option<&Node>, base: &Env) -> Env {
     let mut env = base.clone();
     let Some(node) = node else { return env };

@@ -1,6 +1,7 @@
 //! Jenkinsfiles (declarative or scripted), read line by line rather than parsed as Groovy:
 //! `credentials('id')` in `environment`, `withCredentials` bindings, `sh`/`echo` steps
-//! (double-quoted strings are interpolated by Groovy before the shell sees them, §3.3 S14),
+//! (double-quoted strings are interpolated by Groovy before the shell sees them, so a
+//! credential lands in the command line, where process listings and `set -x` show it),
 //! and `archiveArtifacts`.
 use super::flow::{dollar_vars, normalize, Binding, Ctx, Env, FileSet, Origin, Out};
 use super::{Ci, Repo, Sink};

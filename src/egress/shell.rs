@@ -176,9 +176,14 @@ fn pipeline_events(pipeline: &[Cmd], xtrace: &mut bool, out: &mut Vec<Event>) {
                     .map(str::to_string)
                     .chain(upload_file(args))
                     .collect::<Vec<_>>();
-                if !all_vars.is_empty() || !files.is_empty() {
-                    let host = args.iter().find_map(|a| host_of(&a.text));
-                    out.push(Event::Send { line, cmd: desc.clone(), vars: all_vars.clone(), files, host });
+                let target = send_target(n, args);
+                // A variable that is the URL's host is where the request goes (a webhook
+                // URL secret): posting to it is its use.
+                let vars: Vec<Var> =
+                    all_vars.iter().filter(|v| !target.destination.contains(&v.name)).cloned().collect();
+                if !vars.is_empty() || !files.is_empty() {
+                    let desc = describe(&name, &vars, transformed_after);
+                    out.push(Event::Send { line, cmd: desc, vars, files, host: target.host });
                 }
             }
             "docker" | "podman" | "buildah" => docker(args, line, out),
@@ -238,6 +243,103 @@ fn upload_file(args: &[&Word]) -> Vec<String> {
         })
         .map(|w| w[1].text.trim_start_matches('@').to_string())
         .collect()
+}
+
+/// Where a network command sends its request.
+#[derive(Debug, Default)]
+struct Target {
+    /// The host of the first URL with a literal host.
+    host: Option<String>,
+    /// Variables a URL starts with: they are the destination (`curl -d @body $WEBHOOK_URL`).
+    destination: Vec<String>,
+}
+
+/// Options of `curl`, `wget` and the PowerShell cmdlets that take a value which is not the
+/// URL: a URL inside a JSON body or a header is not where the request goes.
+const VALUE_OPTIONS: &[&str] = &[
+    "-d",
+    "--data",
+    "--data-raw",
+    "--data-binary",
+    "--data-urlencode",
+    "--json",
+    "-H",
+    "--header",
+    "-F",
+    "--form",
+    "--form-string",
+    "-u",
+    "--user",
+    "-o",
+    "--output",
+    "-X",
+    "--request",
+    "-A",
+    "--user-agent",
+    "-e",
+    "--referer",
+    "-b",
+    "--cookie",
+    "-c",
+    "--cookie-jar",
+    "-T",
+    "--upload-file",
+    "-m",
+    "--max-time",
+    "--retry",
+    "-w",
+    "--write-out",
+    "--connect-timeout",
+    "--cacert",
+    "--cert",
+    "--key",
+    "-x",
+    "--proxy",
+    "-O",
+    "--output-document",
+    "--post-data",
+    "--body-data",
+    "--post-file",
+    "--body-file",
+    "--password",
+    "--http-user",
+    "--http-password",
+    "-Body",
+    "-Headers",
+    "-Method",
+    "-ContentType",
+    "-OutFile",
+    "-InFile",
+    "-Credential",
+];
+
+/// The URL words of a network command (`--url X` and positionals, not option values); for
+/// httpie (`http [METHOD] URL items…`) only the first.
+fn send_target(cmd: &str, args: &[&Word]) -> Target {
+    let mut urls: Vec<&Word> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let t = a.text.as_str();
+        if t == "--url" || t.eq_ignore_ascii_case("-uri") {
+            urls.extend(it.next().copied());
+        } else if VALUE_OPTIONS.iter().any(|o| o.eq_ignore_ascii_case(t)) {
+            it.next();
+        } else if !t.starts_with('-') && (t.contains("://") || t.starts_with('$') || t.contains('.')) {
+            urls.push(a);
+        }
+    }
+    if cmd == "http" || cmd == "https" {
+        urls.truncate(1);
+    }
+    let mut target = Target::default();
+    for w in urls {
+        if w.text.starts_with('$') {
+            target.destination.extend(w.vars.first().map(|v| v.name.clone()));
+        } else if target.host.is_none() {
+            target.host = host_of(&w.text);
+        }
+    }
+    target
 }
 
 /// The host of a URL word (`https://user@host:443/x` → `host`).
@@ -471,7 +573,10 @@ impl Parser {
                 }
                 let name = format!("{{{{ {} }}}}", inner.trim());
                 w.text.push_str(&format!("${name}"));
-                w.vars.push(Var { name, transformed: false });
+                // Masking covers a secret's whole value: a field of a JSON secret
+                // (`fromJSON(secrets.X).key`) is printed in clear.
+                let transformed = inner.to_ascii_lowercase().contains("fromjson(");
+                w.vars.push(Var { name, transformed });
             }
             Some('{') => {
                 self.at += 1;

@@ -48,8 +48,9 @@ fn convert(node: &MarkedYaml, lines: &[&str]) -> Node {
         }
         YamlData::Representation(s, _, _) => Value::Str(s.to_string()),
         YamlData::Sequence(items) => Value::Seq(items.iter().map(|i| convert(i, lines)).collect()),
-        YamlData::Mapping(map) => Value::Map(
-            map.iter()
+        YamlData::Mapping(map) => {
+            let entries: Vec<Entry> = map
+                .iter()
                 .map(|(k, v)| {
                     let key = convert(k, lines);
                     let name = match key.value {
@@ -58,12 +59,41 @@ fn convert(node: &MarkedYaml, lines: &[&str]) -> Node {
                     };
                     Entry { key: name, line: key.line, value: convert(v, lines) }
                 })
-                .collect(),
-        ),
+                .collect();
+            Value::Map(merge_keys(entries))
+        }
         YamlData::Tagged(_, inner) => return convert(inner, lines),
         _ => Value::Null,
     };
     Node { line, value }
+}
+
+/// YAML merge keys (`<<: *base`, `<<: [*a, *b]`), which GitHub accepts: the merged maps'
+/// entries join the map, keys written in the map itself winning.
+fn merge_keys(entries: Vec<Entry>) -> Vec<Entry> {
+    if !entries.iter().any(|e| e.key == "<<") {
+        return entries;
+    }
+    let (merges, mut own): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| e.key == "<<");
+    for m in merges {
+        let maps = match m.value.value {
+            Value::Map(es) => vec![es],
+            Value::Seq(items) => items
+                .into_iter()
+                .filter_map(|i| match i.value {
+                    Value::Map(es) => Some(es),
+                    _ => None,
+                })
+                .collect(),
+            _ => vec![],
+        };
+        for e in maps.into_iter().flatten() {
+            if !own.iter().any(|o| o.key == e.key) {
+                own.push(e);
+            }
+        }
+    }
+    own
 }
 
 fn scalar(s: &Scalar) -> Value {
@@ -161,6 +191,15 @@ mod tests {
         assert_eq!(doc.get("n").and_then(Node::str), Some("3"));
         let pairs = doc.get("l").expect("l").pairs();
         assert_eq!(pairs, vec![("A".into(), "1".into(), 3), ("B".into(), String::new(), 3)]);
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys_resolve() {
+        let doc = parse("base: &b\n  K: v\nplain: *b\nmerged:\n  <<: *b\n  X: y\n").expect("parses");
+        assert_eq!(doc.get("plain").and_then(|p| p.get("K")).and_then(Node::str), Some("v"));
+        let merged = doc.get("merged").expect("merged");
+        assert_eq!(merged.get("K").and_then(Node::str), Some("v"));
+        assert_eq!(merged.get("X").and_then(Node::str), Some("y"));
     }
 
     #[test]

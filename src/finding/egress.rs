@@ -39,6 +39,11 @@ impl Ci {
 pub enum Sink {
     /// S1: a fork-reachable job checks out and runs the pull request's code with secrets.
     UntrustedCheckout,
+    /// Attacker-controlled code runs in a job holding secrets without a checkout: an
+    /// expression from the event (a pull request title, a comment) pasted into a script, a
+    /// `workflow_run` artifact of the triggering run executed, a cache other workflows can
+    /// write restored in a publishing job.
+    UntrustedCode,
     /// S2: `CI_DEBUG_TRACE`/`CI_DEBUG_SERVICES` dump every variable; `set -x` echoes commands.
     DebugTrace,
     /// S13: `ACTIONS_STEP_DEBUG`, Azure `system.debug`: more output, masking still applies.
@@ -77,6 +82,7 @@ impl Sink {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UntrustedCheckout => "untrusted-checkout",
+            Self::UntrustedCode => "untrusted-code",
             Self::DebugTrace => "debug-trace",
             Self::StepDebug => "step-debug",
             Self::ImageBuildArg => "image-build-arg",
@@ -100,7 +106,7 @@ impl Sink {
     /// critical when something in the repository pushes them.
     pub fn base(self) -> Severity {
         match self {
-            Self::UntrustedCheckout | Self::NetworkSend => Severity::Critical,
+            Self::UntrustedCheckout | Self::UntrustedCode | Self::NetworkSend => Severity::Critical,
             Self::DebugTrace
             | Self::ImageBuildArg
             | Self::ImageEnv

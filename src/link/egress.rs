@@ -6,10 +6,88 @@ use std::collections::BTreeMap;
 use crate::egress::flow::{normalize, Flow, Origin};
 use crate::finding::{Egress, Finding, Hop, Identity, Kind, Link, Location, Secret};
 use crate::paths::PathMap;
+use crate::rules::{ProviderHosts, Severity};
 use crate::secret::fingerprint;
 use crate::validate::Validation;
 
-pub(crate) fn link(flows: &[Flow], findings: &mut [Finding], paths: &PathMap) {
+/// Words of secret names and host labels that say nothing about whose service it is.
+const BLAND: &[&str] = &[
+    "ACCESS",
+    "ADMIN",
+    "AUTH",
+    "BUILD",
+    "CLIENT",
+    "CLOUD",
+    "DEPLOY",
+    "HOOK",
+    "HOST",
+    "HTTP",
+    "HTTPS",
+    "INTERNAL",
+    "LOCAL",
+    "PASS",
+    "PASSWORD",
+    "PROD",
+    "PRODUCTION",
+    "PUBLISH",
+    "PUSH",
+    "READ",
+    "RELEASE",
+    "REGISTRY",
+    "ROBOT",
+    "SECRET",
+    "SERVER",
+    "SERVICE",
+    "STAGING",
+    "TEST",
+    "TOKEN",
+    "UPLOAD",
+    "USER",
+    "USERNAME",
+    "WEBHOOK",
+    "WRITE",
+    "EXAMPLE",
+];
+
+/// Whether a word of the secret's name and a label of the host name one service
+/// (`JENKINS_TOKEN` → `jenkins.example.org`, `GEMFURY_TOKEN` → `push.fury.io`): a
+/// self-hosted or unlisted provider's own host.
+fn name_points_at(name: &str, host: &str) -> bool {
+    let words = |s: &str, seps: &[char]| -> Vec<String> {
+        s.to_ascii_uppercase()
+            .split(seps)
+            .filter(|w| w.len() >= 4 && !BLAND.contains(w))
+            .map(str::to_string)
+            .collect()
+    };
+    let name = words(name, &['_', '-', '.']);
+    let labels = words(host, &['.', '-']);
+    name.iter().any(|w| labels.iter().any(|l| w.contains(l.as_str()) || l.contains(w.as_str())))
+}
+
+/// A network send as the credential sees it: `None` when it goes to the credential's own
+/// service (the rules' hosts of its provider, or of a provider its name names, or a host its
+/// name names): that is its use, not egress. A send to another provider the rules know
+/// stays a path, at most medium; anywhere else is what the flow says.
+fn judge_send(
+    flow: &Flow,
+    hosts: &ProviderHosts,
+    provider: Option<&str>,
+    name: Option<&str>,
+) -> Option<Severity> {
+    let Some(host) = flow.host.as_deref().filter(|_| flow.sink == crate::finding::Sink::NetworkSend) else {
+        return Some(flow.severity);
+    };
+    let named = name.into_iter().flat_map(|n| hosts.named_in(n));
+    if provider.into_iter().chain(named).any(|p| hosts.owns(p, host))
+        || name.is_some_and(|n| name_points_at(n, host))
+    {
+        return None;
+    }
+    Some(if hosts.known(host) { flow.severity.min(Severity::Medium) } else { flow.severity })
+}
+
+pub(crate) fn link(flows: &[Flow], findings: &mut [Finding], paths: &PathMap, hosts: &ProviderHosts) {
     for f in findings.iter_mut() {
         let Some(rel) = paths.repo_path(&f.location.path) else { continue };
         let name = f
@@ -26,7 +104,10 @@ pub(crate) fn link(flows: &[Flow], findings: &mut [Finding], paths: &PathMap) {
                     Link::LiteralInCi
                 }
                 Origin::File(set) if set.matches(&rel) => Link::FileFlow,
-                Origin::Store { name: n } | Origin::Name { name: n } if name.as_ref() == Some(n) => {
+                // The job token is minted for each run: no value in a file is it.
+                Origin::Store { name: n } | Origin::Name { name: n }
+                    if name.as_ref() == Some(n) && n != "GITHUB_TOKEN" =>
+                {
                     Link::NameMatch
                 }
                 Origin::Identity(wanted)
@@ -38,7 +119,16 @@ pub(crate) fn link(flows: &[Flow], findings: &mut [Finding], paths: &PathMap) {
                 }
                 _ => continue,
             };
+            let Some(severity) = judge_send(flow, hosts, Some(&f.provider), name.as_deref()) else {
+                continue;
+            };
+            // A file flows into an image or artifact built from HEAD's tree: a secret no
+            // longer there does not.
+            if link == Link::FileFlow && f.git.as_ref().is_some_and(|g| g.at_head == Some(false)) {
+                continue;
+            }
             let mut e = egress_of(flow, link, paths);
+            e.severity = severity;
             if link != Link::LiteralInCi {
                 let what = format!("hit {}", f.key.as_deref().unwrap_or(&f.rule));
                 e.chain.insert(0, Hop::new(what, &f.location.path, f.location.line));
@@ -68,15 +158,17 @@ fn egress_of(flow: &Flow, link: Link, paths: &PathMap) -> Egress {
 /// Where a CI secret reference reaches a sink: file, line, sink, reference, CI system.
 type Site = (String, u64, &'static str, String, String);
 
-pub(crate) fn ci_secret_findings(flows: &[Flow], paths: &PathMap) -> Vec<Finding> {
+pub(crate) fn ci_secret_findings(flows: &[Flow], paths: &PathMap, hosts: &ProviderHosts) -> Vec<Finding> {
     // One finding per reference and sink site; several chains to one site are its paths.
-    let mut sites: BTreeMap<Site, (String, Vec<&Flow>)> = BTreeMap::new();
+    let mut sites: BTreeMap<Site, (String, Vec<Flow>)> = BTreeMap::new();
     for flow in flows {
         let name = match &flow.origin {
             Origin::Store { name } => name.clone(),
             Origin::All => "*".to_string(),
             _ => continue,
         };
+        let Some(severity) = judge_send(flow, hosts, None, Some(&name)) else { continue };
+        let flow = Flow { severity, ..flow.clone() };
         let reference = flow.chain.first().map_or_else(|| name.clone(), |h| h.what.clone());
         let key = (flow.file.clone(), flow.line, flow.sink.as_str(), reference, flow.ci.as_str().to_string());
         sites.entry(key).or_insert_with(|| (name, Vec::new())).1.push(flow);
@@ -186,7 +278,7 @@ mod tests {
             finding("sub/config/.env", Some("deploy-token")),
             finding("elsewhere/x", Some("DEPLOY_TOKEN")),
         ];
-        link(&flows(), &mut fs, &PathMap::under(std::path::Path::new("sub")));
+        link(&flows(), &mut fs, &PathMap::under(std::path::Path::new("sub")), &ProviderHosts::default());
         assert_eq!(fs[0].egress.len(), 1);
         let e = &fs[0].egress[0];
         assert_eq!(
@@ -199,7 +291,7 @@ mod tests {
 
     #[test]
     fn ci_secrets_become_findings() {
-        let found = ci_secret_findings(&flows(), &PathMap::repo());
+        let found = ci_secret_findings(&flows(), &PathMap::repo(), &ProviderHosts::default());
         assert_eq!(found.len(), 1);
         let f = &found[0];
         assert_eq!(

@@ -8,6 +8,7 @@ pub mod owners;
 use crate::egress::CiModel;
 use crate::finding::Finding;
 use crate::paths::{PathMap, RepoFiles, RepoPaths};
+use crate::rules::{ProviderHosts, RuleSet};
 use owners::OwnerContext;
 
 /// What the link stage knows of one repository (or one directory).
@@ -19,17 +20,27 @@ pub struct Linker {
     /// Add the CI secrets' own `egress.*` findings (a scan of a whole tree; a pre-commit or
     /// pull-request scan reports only what the change adds).
     ci_findings: bool,
+    /// The providers' own hosts: a credential sent there is used, not leaked.
+    hosts: ProviderHosts,
 }
 
 impl Linker {
     /// No owners, no CI model: standard input.
     pub fn none() -> Self {
-        Self { owners: OwnerContext::default(), ci: None, shown: PathMap::repo(), ci_findings: false }
+        Self {
+            owners: OwnerContext::default(),
+            ci: None,
+            shown: PathMap::repo(),
+            ci_findings: false,
+            hosts: ProviderHosts::default(),
+        }
     }
 
     /// `owners` from the repository's CODEOWNERS; the CI model from `ci` (`None`: do not
-    /// build one); `shown` maps finding paths to repository paths.
+    /// build one); `shown` maps finding paths to repository paths; `rules` name their
+    /// providers' hosts.
     pub fn new(
+        rules: &RuleSet,
         owners: OwnerContext,
         ci: Option<&dyn RepoFiles>,
         shown: PathMap,
@@ -37,16 +48,16 @@ impl Linker {
         warn: &dyn Fn(String),
     ) -> Self {
         let ci = ci.map(|files| CiModel::build(files, warn));
-        Self { owners, ci, shown, ci_findings }
+        Self { owners, ci, shown, ci_findings, hosts: ProviderHosts::new(rules) }
     }
 
     /// Attach egress paths and owners to every finding, after adding the CI secrets' own
     /// findings; `paths` makes finding paths repository-relative for CODEOWNERS.
     pub fn link(&self, findings: &mut Vec<Finding>, paths: &RepoPaths) {
         if let Some(model) = &self.ci {
-            egress::link(model.flows(), findings, &self.shown);
+            egress::link(model.flows(), findings, &self.shown, &self.hosts);
             if self.ci_findings {
-                findings.extend(egress::ci_secret_findings(model.flows(), &self.shown));
+                findings.extend(egress::ci_secret_findings(model.flows(), &self.shown, &self.hosts));
             }
         }
         for f in findings.iter_mut() {

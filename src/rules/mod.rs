@@ -1,6 +1,7 @@
 //! Signatures: loading `signatures/*.toml` (builtin and user-supplied) into a compiled,
 //! immutable [`RuleSet`] shared by every matcher thread.
 mod check;
+mod hosts;
 pub(crate) mod syntax;
 
 use std::sync::OnceLock;
@@ -11,6 +12,7 @@ use regex_automata::meta::Regex;
 use serde::{Deserialize, Serialize};
 
 pub use check::{check, CheckReport};
+pub use hosts::ProviderHosts;
 use syntax::{RuleFile, RuleSyntax};
 
 use crate::validate::Checksum;
@@ -143,6 +145,8 @@ pub struct Rule {
     pub starts_in_name: bool,
     pub pair_with: Option<String>,
     pub references: Vec<String>,
+    /// The provider's own service hosts (see [`ProviderHosts`]).
+    pub hosts: Vec<String>,
     /// Generic rules (`provider = "generic"`) match any key name and so get the
     /// placeholder/reference/label filters, and yield to a specific rule on the same bytes.
     pub generic: bool,
@@ -180,6 +184,9 @@ impl Rule {
             None => None,
             Some(name) => Some(IdentityHint::parse(name).with_context(|| format!("rule {}", src.id))?),
         };
+        if let Some(bad) = src.hosts.iter().find(|h| !hosts::valid(h)) {
+            bail!("rule {}: host {bad:?} is not a lower-case host name (no scheme, port or path)", src.id);
+        }
         let generic = src.provider == "generic";
         if src.keywords.iter().all(|k| k.trim().is_empty()) {
             bail!("rule {}: needs at least one non-empty keyword for the prefilter", src.id);
@@ -199,6 +206,7 @@ impl Rule {
             starts_in_name: src.starts_in_name.unwrap_or(generic),
             pair_with: src.pair_with.clone(),
             references: src.references.clone(),
+            hosts: src.hosts.clone(),
             generic,
             imported: false,
             source: src,

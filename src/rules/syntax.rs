@@ -57,6 +57,10 @@ pub struct RuleSyntax {
     /// `checksum = "basic-auth"` the password decoded from `base64(user:password)` is judged.
     #[serde(default)]
     pub password: bool,
+    /// The provider's own service hosts (`api.github.com`; each also covers its
+    /// subdomains): a credential sent there is used, not leaked (CI egress).
+    #[serde(default)]
+    pub hosts: Vec<String>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]

@@ -128,6 +128,7 @@ fn rule(file: &str, v: &Value, out: &mut Imported) {
         examples: Vec::new(),
         negative_examples: Vec::new(),
         references: Vec::new(),
+        hosts: Vec::new(),
     };
     if v.get("path").is_some() {
         out.warnings

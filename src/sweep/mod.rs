@@ -73,6 +73,8 @@ pub struct RepoReport {
 /// What a sweep needs from the scan configuration.
 pub struct Context<'a> {
     pub scanner: &'a Scanner,
+    /// The providers' hosts, for egress.
+    pub rules: &'a crate::rules::RuleSet,
     pub suppressor: &'a Suppressor,
     pub baseline: Option<&'a Baseline>,
     pub validator: Option<&'a crate::live::Validator>,
@@ -248,7 +250,7 @@ fn sweep_repo(
     let owners = OwnerContext::load(|rel, max| git::head_file(&repo, rel, max), warn);
     let mut files = git::TreeFiles::head(repo, crate::egress::may_be_ci_file, &warn);
     files.max = crate::egress::MAX_CI_FILE;
-    let linker = Linker::new(owners, Some(&files), PathMap::repo(), true, &warn);
+    let linker = Linker::new(cx.rules, owners, Some(&files), PathMap::repo(), true, &warn);
     let stages = Stages {
         linker: &linker,
         suppressor: cx.suppressor,

@@ -75,6 +75,20 @@ pub fn run_stdin(args: &[&str], input: &[u8]) -> Run {
     Run::from(child.wait_with_output().expect("sprawl finishes"))
 }
 
+/// Copy the directory tree `from` to `to` (a fixture into a temporary directory).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read fixture dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy fixture file");
+        }
+    }
+}
+
 /// The repository root (where `testdata/` is).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
