@@ -1,5 +1,5 @@
 //! Secrets that config formats store base64-encoded: Kubernetes `Secret` `data:` values,
-//! docker `auths` `auth` entries and kubeconfig `*-data` fields. Each is decoded and handed
+//! docker `auths` `auth` entries, kubeconfig `*-data` fields and PEM blocks anywhere. Each is decoded and handed
 //! back as `key: value` text for the matcher, with the span of the encoded original.
 use std::sync::LazyLock;
 
@@ -27,6 +27,11 @@ static KUBECONFIG_DATA: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
+/// A PEM block base64-encoded as one value (`PRIVATE_KEY_B64=LS0tLS1CRUdJTi…`):
+/// `LS0tLS1CRUdJTi` is base64 for `-----BEGIN` at the start of the value.
+static BASE64_PEM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\bLS0tLS1CRUdJTi[A-Za-z0-9+/]{60,}={0,2}").expect("static regex"));
+
 fn b64(v: &[u8]) -> Option<Vec<u8>> {
     let out = base64::engine::general_purpose::STANDARD.decode(v).ok()?;
     // Only text is worth rescanning; decoded binary is noise.
@@ -36,11 +41,12 @@ fn b64(v: &[u8]) -> Option<Vec<u8>> {
 
 /// Keywords that announce an encoded value; the matcher's keyword search reports which
 /// occur (in any case) as a bit mask, bit `i` for `MARKERS[i]`.
-pub const MARKERS: [&str; 5] =
-    ["secret", "\"auth\"", "client-key-data", "client-certificate-data", "token-data"];
+pub const MARKERS: [&str; 6] =
+    ["secret", "\"auth\"", "client-key-data", "client-certificate-data", "token-data", "LS0tLS1CRUdJTi"];
 const K8S: u8 = 1;
 const DOCKER: u8 = 1 << 1;
 const KUBECONFIG: u8 = 1 << 2 | 1 << 3 | 1 << 4;
+const PEM: u8 = 1 << 5;
 
 /// Every encoded secret candidate in `hay`, where `markers` are the [`MARKERS`] that
 /// occur in it: nothing to do without them.
@@ -73,6 +79,15 @@ pub fn embedded(hay: &[u8], markers: u8) -> Vec<Embedded> {
             let val = c.name("val").expect("group val");
             if let Some(text) = b64(val.as_bytes()) {
                 out.push(Embedded { start: val.start(), end: val.end(), text });
+            }
+        }
+    }
+    if markers & PEM != 0 {
+        // A kubeconfig `*-data` value is decoded twice; the matcher's findings on the same
+        // span and rule are merged by the scanner.
+        for m in BASE64_PEM.find_iter(hay) {
+            if let Some(text) = b64(m.as_bytes()) {
+                out.push(Embedded { start: m.start(), end: m.end(), text });
             }
         }
     }

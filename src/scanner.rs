@@ -194,11 +194,17 @@ impl Scanner {
         let rules = &self.matcher.rules().rules;
         // Decoded hits sort first so that they win over the raw base64 on the same span.
         hits.sort_by_key(|h| (h.span.start, h.m.rule, h.decoded.is_none()));
-        // A generic rule yields to a specific rule that found the same bytes.
-        let specific: Vec<Range<usize>> =
-            hits.iter().filter(|h| !rules[h.m.rule].generic).map(|h| h.span.clone()).collect();
+        // A generic rule yields to any other rule that found the same bytes; a rule for a
+        // password typed on a command line or in a header yields to a provider's rule
+        // (`Bearer ghp_…` is a GitHub token).
+        let rank = |h: &Hit| match &rules[h.m.rule] {
+            r if r.generic => 2,
+            r if r.source.password => 1,
+            _ => 0,
+        };
+        let stronger: Vec<(u8, Range<usize>)> = hits.iter().map(|h| (rank(h), h.span.clone())).collect();
         hits.retain(|h| {
-            !rules[h.m.rule].generic || !specific.iter().any(|s| s.start < h.span.end && h.span.start < s.end)
+            !stronger.iter().any(|(r, s)| *r < rank(h) && s.start < h.span.end && h.span.start < s.end)
         });
         hits.dedup_by(|a, b| a.m.rule == b.m.rule && a.span == b.span);
         if !self.options.report_invalid {

@@ -16,9 +16,11 @@
 //! - `output`: errors before any scanning, options per subcommand, human output worst first
 //!   with a summary, unreachable objects off by default;
 //! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards;
+//! - `contexts`: credentials on command lines, in headers, credential files and code shapes;
 //! - `live`: `--validate` against fake providers behind a real CONNECT proxy and TLS;
 //! - `trust`: the scanned repository's configuration stays inside its trust boundary.
 mod common;
+mod contexts;
 mod dir;
 mod egress;
 mod egress_patterns;

@@ -52,6 +52,7 @@ pub(crate) fn database_url(ev: &Evidence) -> Option<Derived> {
         .and_then(|c| c.get(1))
         .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
         .or_else(|| ev.rule.contains("jdbc").then(|| "jdbc".to_string()))
+        .or_else(|| (ev.rule.contains("pgpass") || ev.rule.contains("libpq")).then(|| "postgres".to_string()))
         .unwrap_or_else(|| "db".to_string());
     let (scheme, kind) = scheme_kind(&scheme);
     let host = text("host")?;
@@ -111,6 +112,61 @@ pub(crate) fn docker_auth(ev: &Evidence) -> Option<Derived> {
 fn user_of(auth: &[u8]) -> Option<String> {
     let auth = std::str::from_utf8(auth).ok()?;
     auth.split_once(':').map(|(u, _)| u.to_string()).filter(|u| !u.is_empty())
+}
+
+static URL_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[A-Za-z][A-Za-z0-9+.-]{1,30}://(?:[^\s/@'\x22]{1,256}@)?([A-Za-z0-9][A-Za-z0-9.-]{0,252})")
+        .expect("valid regex")
+});
+
+/// The command around a secret: its line, continued across lines ending in `\`.
+fn command_after(after: &[u8]) -> &[u8] {
+    let mut end = 0;
+    while let Some(nl) = memchr::memchr(b'\n', &after[end..]) {
+        let line = after[..end + nl].trim_ascii_end();
+        if !line.ends_with(b"\\") && !line.ends_with(b"`") {
+            return &after[..end + nl];
+        }
+        end += nl + 1;
+    }
+    after
+}
+
+/// A login on a command line, in an HTTP header or a client's credential file: the user
+/// (a group, or decoded from the `base64(user:password)` of a Basic header) at its host or
+/// registry (a group, or the first URL later in the same command).
+pub(crate) fn login(ev: &Evidence) -> Option<Derived> {
+    let user = ev.group("user").map(str::to_string).or_else(|| {
+        let raw = base64::engine::general_purpose::STANDARD.decode(ev.secret).ok()?;
+        ev.rule.contains("basic").then(|| user_of(&raw)).flatten()
+    });
+    let url_host = |text: &[u8], last: bool| {
+        let mut hosts = URL_HOST.captures_iter(text).filter_map(|c| c.get(1));
+        let m = if last { hosts.last() } else { hosts.next() }?;
+        Some(String::from_utf8_lossy(m.as_bytes()).into_owned())
+    };
+    let host = ev.group("host").or(ev.group("registry")).map(str::to_string).or_else(|| {
+        let before = ev.before();
+        let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+        url_host(command_after(ev.after()), false).or_else(|| url_host(&before[line_start..], true))
+    });
+    // `https://api.nuget.org/v3/index.json` names the host api.nuget.org.
+    let host = host.map(|h| {
+        let h = h.split_once("://").map_or(h.as_str(), |(_, rest)| rest);
+        h.split('/').next().unwrap_or(h).to_ascii_lowercase()
+    });
+    if user.is_none() && host.is_none() {
+        return None;
+    }
+    let id = format!("login:{}@{}", user.as_deref().unwrap_or(""), host.as_deref().unwrap_or(""));
+    let mut d = Derived::new(id, "login");
+    if let Some(user) = user {
+        d = d.with("user", user);
+    }
+    if let Some(host) = host {
+        d = d.with("host", host);
+    }
+    Some(d)
 }
 
 static SERVER: LazyLock<Regex> =

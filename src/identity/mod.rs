@@ -134,6 +134,7 @@ pub fn identify(hint: Option<IdentityHint>, provider: &str, fingerprint: &str, e
         IdentityHint::DockerAuth => config::docker_auth(ev),
         IdentityHint::Kubeconfig => config::kubeconfig(ev),
         IdentityHint::NpmToken => config::npm(ev),
+        IdentityHint::Login => config::login(ev),
     });
     let key = ev.group("key").map(str::to_string);
     match derived {

@@ -44,6 +44,19 @@ const PLACEHOLDERS: &[&str] = &[
     "mypassword",
     "my_password",
     "password123",
+    "a1b2c3d4",
+    // Documented example values: RFC 6750's bearer token, RFC 6749's access and refresh
+    // tokens, RFC 5849's tokens and secrets.
+    "mf_9.b5f-4.1jqm",
+    "2yotnfzfejr1zcsicmwpaa",
+    "tgzv3jokf0xg5qx2tlkwia",
+    "ad180jjd733klru7",
+    "pfkkdhi9sl3r4s00",
+    "kd94hf93k423kf44",
+    "nnch734d00sl2jdk",
+    "hh5s93j4hdidpola",
+    "hdk48djdsa",
+    "h480djs93hd8",
 ];
 
 /// Prefixes and fragments of values that refer to a secret kept elsewhere.
@@ -130,6 +143,10 @@ const PUBLIC_KEYS: &[&str] = &[
     "placeholder",
     "policy",
     "count",
+    // Anti-forgery tokens are per-session page state, not credentials.
+    "csrf",
+    "xsrf",
+    "authenticity",
 ];
 
 /// Whether the value sits where a literal credential would: inside matching quotes (or
@@ -139,23 +156,43 @@ const PUBLIC_KEYS: &[&str] = &[
 pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize, end: usize) -> bool {
     let open = start.checked_sub(1).map(|i| hay[i]);
     let next = hay.get(end).copied();
+    let sep: Vec<u8> = hay[key_end..start].iter().copied().filter(|b| !b" \t\r\n\"'`".contains(b)).collect();
     match open {
+        // define('KEY', 'value'), setProperty("KEY", "value"): the value is the last
+        // argument; `MovedAttribute("HTTPPasswordMgr", "urllib2", …)` is not an assignment.
+        Some(q @ (b'"' | b'\'' | b'`')) if sep == b"," => {
+            next == Some(q) && hay[end + 1..].iter().find(|b| !b" \t".contains(b)) == Some(&b')')
+        }
         Some(q @ (b'"' | b'\'' | b'`')) => {
             next == Some(q) || (next == Some(b'\\') && hay.get(end + 1) == Some(&q))
         }
         Some(b'>') => next == Some(b'<'),
+        // <apiToken>\n    value\n</apiToken>
+        _ if sep == b">" && hay.get(key_start.wrapping_sub(1)) == Some(&b'<') => {
+            hay[end..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+                && hay.get(end..).is_some_and(|t| t.trim_ascii_start().starts_with(b"</"))
+        }
         _ => {
             let line_start = memchr::memrchr(b'\n', &hay[..key_start]).map_or(0, |i| i + 1);
             let lead = String::from_utf8_lossy(&hay[line_start..key_start]);
             let lead = lead.trim_start();
             let lead_ok = ["", "export ", "- ", "set "].contains(&lead) || lead == "\"" || lead == "'";
-            let sep: Vec<u8> =
-                hay[key_end..start].iter().copied().filter(|b| !b" \t\"'".contains(b)).collect();
+            // `KEY=value` lines inside a JSON or code string: `"config.ini": "TOKEN=…\nX=1"`.
+            let quote_before =
+                lead.strip_suffix('"').is_some_and(|l| !l.ends_with(|c: char| c.is_ascii_alphanumeric()));
+            let in_string = (quote_before || lead.ends_with("\\n"))
+                && hay.get(key_end) == Some(&b'=')
+                && hay[start] != b'='
+                && (next == Some(b'"')
+                    || (next == Some(b'\\') && matches!(hay.get(end + 1), Some(b'n' | b'r'))));
+            if in_string {
+                return !is_expression(&hay[start..end]);
+            }
             let line_end = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
             let rest = String::from_utf8_lossy(&hay[end..line_end]);
             let rest = rest.trim();
             lead_ok
-                && (sep == b"=" || sep == b":")
+                && [&b"="[..], b":", b"?=", b"::=", b":::="].contains(&sep.as_slice())
                 && (rest.is_empty() || rest.starts_with('#'))
                 && !is_expression(&hay[start..end])
                 && !next_line_continues(&hay[line_end..])
@@ -212,7 +249,12 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
             return false;
         }
     }
-    if value.starts_with(['$', '&', '*', '@']) || value.contains("->") || value.contains("::") {
+    if value.starts_with(['$', '&', '*', '@', '{']) || value.contains("->") || value.contains("::") {
+        return false;
+    }
+    // A translation (`"Password": "Contraseña"`), code (`keypair[:32]`,
+    // `map[string]string{`) or a CSS selector (`.basic_auth__password`).
+    if !value.is_ascii() || looks_like_code(value) || looks_like_selector(value) {
         return false;
     }
     if value.starts_with('%') && value.ends_with('%') {
@@ -226,7 +268,13 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     }
     // Labels and identifiers: words, spaces, dashes and underscores, no digits or symbols
     // (a random 24-character token has no digit with odds of about 1 in 70).
-    if value.chars().all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-' || c == '_') {
+    if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c)) {
+        return false;
+    }
+    // `password1`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`): a stand-in, plain or encoded.
+    if PASSWORD_WORDS.contains(&lower.trim_end_matches(|c: char| c.is_ascii_digit()))
+        || encodes_placeholder(value)
+    {
         return false;
     }
     // One character repeated or a run like `aaaaaaa1`.
@@ -255,6 +303,62 @@ pub fn placeholder_password(value: &[u8]) -> bool {
     }
     let word: String = lower.chars().take_while(char::is_ascii_alphanumeric).collect();
     PASSWORD_WORDS.contains(&word.as_str())
+}
+
+/// Whether a password or token typed on a command line, in a header or in a client's
+/// credential file could be a real one rather than a documentation or test stand-in
+/// (`user:secret`, `testpass`, `xipj3plmq`, `$PASSWORD`): at least 8 characters of at least
+/// 5 distinct ones, with a digit or both cases, three character classes when under 10, and
+/// no placeholder or reference in it.
+pub fn plausible_password(pw: &[u8]) -> bool {
+    let Ok(pw) = std::str::from_utf8(pw) else { return false };
+    let lower = pw.to_ascii_lowercase();
+    if pw.len() < 8
+        || pw.starts_with(['$', '%', '{', '<'])
+        || placeholder_password(pw.as_bytes())
+        || PLACEHOLDERS.iter().any(|p| lower.contains(p))
+    {
+        return false;
+    }
+    let any = |f: fn(&u8) -> bool| pw.as_bytes().iter().any(f);
+    let (lo, up, digit) = (any(u8::is_ascii_lowercase), any(u8::is_ascii_uppercase), any(u8::is_ascii_digit));
+    let other = any(|b| !b.is_ascii_alphanumeric());
+    let classes = [lo, up, digit, other].iter().filter(|&&c| c).count();
+    let mut seen = [false; 256];
+    let distinct = pw.bytes().filter(|&b| !std::mem::replace(&mut seen[b as usize], true)).count();
+    (digit || (lo && up)) && (classes >= 3 || pw.len() >= 10) && distinct >= 5
+}
+
+/// `tokendefs[state]`, `keypair[:32]`, `Iterable[tokenize.TokenInfo]`, `map[string]string{`:
+/// an identifier indexed, called or opening a literal; `([a-zA-Z0-9]{32})`: a pattern.
+fn looks_like_code(v: &str) -> bool {
+    let ident = v.bytes().take_while(|b| b.is_ascii_alphanumeric() || b"_.".contains(b)).count();
+    let pattern = ["[a-z", "[A-Z", "[0-9", "]{", "]+", "\\d", "\\w"].iter().any(|p| v.contains(p));
+    ident > 0
+        && !v.as_bytes()[0].is_ascii_digit()
+        && matches!(v.as_bytes().get(ident), Some(b'[' | b'(' | b'{'))
+        || v.ends_with('{')
+        || pattern
+}
+
+/// Whether the value is base64 of text holding a placeholder (`Q2hhbmdlTWU=`).
+fn encodes_placeholder(v: &str) -> bool {
+    use base64::Engine;
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(v) else { return false };
+    if raw.len() < 4 || !raw.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    ["changeme", "change_me", "change-me", "password", "xxxx", "your_", "your-"]
+        .iter()
+        .any(|p| text.contains(p))
+}
+
+/// `.input_apiKey_entry`, `#password-field`: a class or id selector.
+fn looks_like_selector(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix(['.', '#']) else { return false };
+    rest.starts_with(|c: char| c.is_ascii_alphabetic())
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-. >:".contains(&b))
 }
 
 /// `getPassword()`, `vault.read(`, `request.headers.get(`: the value is cut at the first
@@ -305,7 +409,7 @@ fn is_public_material(v: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{placeholder_password, plausible, well_delimited};
+    use super::{placeholder_password, plausible, plausible_password, well_delimited};
 
     #[test]
     fn rejects_non_secrets() {
@@ -326,6 +430,19 @@ mod tests {
             ("token", "getToken()"),
             ("private_key", "EdelCurlRoot-ca.key"),
             ("secret", "/etc/app/secrets/db.json"),
+            ("Password", "Contraseña"),
+            ("secret", "keypair[:32]"),
+            ("statetokens", "tokendefs[statestack[-1]]"),
+            ("SecretParts", "map[string]string{"),
+            ("passwordInput", ".basic_auth__password"),
+            ("password", "{password!r}"),
+            ("access_token", "2YotnFZFEjr1zCsicMWpAA"),
+            ("secret_pattern", "([a-zA-Z0-9]{32})"),
+            ("tlsSecret", "grafana.local-tls"),
+            ("authenticity_token", "7SWa-Fo1_hsC6oovfBsJFLGPUl2EhkSWPbJhWANwgaJW"),
+            ("password", "password2"),
+            ("RABBITMQ__PASSWORD", "Q2hhbmdlTWU="),
+            ("Fields", "[]detectors.Result{"),
         ] {
             assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
@@ -338,6 +455,25 @@ mod tests {
         }
         for v in ["S3cretP@ssw0rd!", "Xk9-Qz7-pw2024", "hunter2-Zq8"] {
             assert!(!placeholder_password(v.as_bytes()), "{v}");
+        }
+    }
+
+    #[test]
+    fn typed_passwords() {
+        for pw in [
+            "secret",
+            "testpass",
+            "test2pass",
+            "xipj3plmq",
+            "still-provided",
+            "$PASSWORD",
+            "%PASS%",
+            "fakepasswd1",
+        ] {
+            assert!(!plausible_password(pw.as_bytes()), "{pw}");
+        }
+        for pw in ["P@ssw0rd$1", "yqDVtkqPECriaLRi", "qgsnai0xokrw4j1", "h0pk1ns~21s", "Sk94HG7f6KB"] {
+            assert!(plausible_password(pw.as_bytes()), "{pw}");
         }
     }
 
@@ -358,6 +494,12 @@ mod tests {
         assert!(!ok("password = \"two words\"", "password", "two"));
         assert!(!ok("  tok.len = sspi_w_token[0].cbBuffer\n   + x", "tok.len", "sspi_w_token[0].cbBuffer"));
         assert!(!ok("  x_token = abc9def\n    + 4;", "x_token", "abc9def"));
+        assert!(ok("define('DB_PASSWORD', 'Rf5tG8yHu2');", "DB_PASSWORD", "Rf5tG8yHu2"));
+        assert!(!ok("MovedAttribute(\"HTTPPasswordMgr\", \"urllib2\", \"x\")", "HTTPPasswordMgr", "urllib2"));
+        assert!(ok("<apiToken>\n  Rf5tG8yHu2\n</apiToken>", "apiToken", "Rf5tG8yHu2"));
+        assert!(ok("{\"a.ini\": \"TOKEN=Rf5tG8yHu2\\nX=1\"}", "TOKEN", "Rf5tG8yHu2"));
+        assert!(!ok("print(f\"password={pw}x1\")", "password", "{pw}x1"));
+        assert!(ok("PASSWORD ?= Rf5tG8yHu2", "PASSWORD", "Rf5tG8yHu2"));
     }
 
     #[test]

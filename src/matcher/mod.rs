@@ -14,7 +14,7 @@ use regex_automata::{Anchored, Input};
 
 use crate::decode;
 use crate::rules::RuleSet;
-use crate::validate::Validation;
+use crate::validate::{basic_credentials, Checksum, Validation};
 
 /// A confirmed match in one buffer, before it becomes a [`crate::finding::Finding`].
 #[derive(Debug, Clone)]
@@ -294,6 +294,13 @@ impl Matcher {
         let key = group("key");
         if rule.source.placeholders && generic::placeholder_password(value) {
             return None;
+        }
+        if rule.source.password {
+            let basic =
+                (rule.checksum == Some(Checksum::BasicAuth)).then(|| basic_credentials(value)).flatten();
+            if !generic::plausible_password(basic.as_ref().map_or(value, |(_, pw)| pw.as_bytes())) {
+                return None;
+            }
         }
         if rule.generic {
             let delimited =

@@ -77,10 +77,11 @@ pub enum IdentityHint {
     DockerAuth,
     Kubeconfig,
     NpmToken,
+    Login,
 }
 
 impl IdentityHint {
-    const ALL: [(&'static str, Self); 17] = [
+    const ALL: [(&'static str, Self); 18] = [
         ("aws-access-key", Self::AwsAccessKey),
         ("github-token", Self::GithubToken),
         ("gitlab-token", Self::GitlabToken),
@@ -98,6 +99,7 @@ impl IdentityHint {
         ("docker-auth", Self::DockerAuth),
         ("kubeconfig", Self::Kubeconfig),
         ("npm-token", Self::NpmToken),
+        ("login", Self::Login),
     ];
 
     /// The hint a rule file names, or an error listing the valid names.

@@ -51,6 +51,12 @@ pub struct RuleSyntax {
     /// for passwords in URLs and config files, where any string is a valid format.
     #[serde(default)]
     pub placeholders: bool,
+    /// The secret is a password or token someone typed on a command line, in a header or
+    /// a client's credential file: dropped unless it could be real (long enough, mixed
+    /// characters, no stand-in; see `matcher::generic::plausible_password`). With
+    /// `checksum = "basic-auth"` the password decoded from `base64(user:password)` is judged.
+    #[serde(default)]
+    pub password: bool,
     /// The provider's own service hosts (`api.github.com`; each also covers its
     /// subdomains): a credential sent there is used, not leaked (CI egress).
     #[serde(default)]

@@ -124,6 +124,7 @@ fn rule(file: &str, v: &Value, out: &mut Imported) {
         starts_in_name: None,
         pair_with: None,
         placeholders: false,
+        password: false,
         examples: Vec::new(),
         negative_examples: Vec::new(),
         references: Vec::new(),

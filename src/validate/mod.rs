@@ -16,6 +16,8 @@ pub enum Checksum {
     Jwt,
     /// A PyPI API token: `pypi-` then a base64url macaroon (binary v2 format, byte 0x02).
     PypiMacaroon,
+    /// HTTP Basic credentials: standard base64 of `user:password` in UTF-8, password non-empty.
+    BasicAuth,
 }
 
 /// The verdict on one matched secret.
@@ -58,6 +60,7 @@ impl Checksum {
             "gitlab-routable" => Self::GitlabRoutable,
             "jwt" => Self::Jwt,
             "pypi-macaroon" => Self::PypiMacaroon,
+            "basic-auth" => Self::BasicAuth,
             _ => return None,
         })
     }
@@ -68,6 +71,7 @@ impl Checksum {
             Self::GitlabRoutable => gitlab_routable(secret),
             Self::Jwt => decoded_if(jwt_parts(secret).is_some()),
             Self::PypiMacaroon => decoded_if(pypi_macaroon(secret).is_some()),
+            Self::BasicAuth => decoded_if(basic_credentials(secret).is_some()),
         }
     }
 }
@@ -78,6 +82,16 @@ fn decoded_if(ok: bool) -> Validation {
     } else {
         Validation::Malformed
     }
+}
+
+/// The user and password of HTTP Basic credentials (RFC 7617): base64 of `user:password`,
+/// valid UTF-8 without control characters, the password not empty.
+pub fn basic_credentials(secret: &[u8]) -> Option<(String, String)> {
+    let raw = base64::engine::general_purpose::STANDARD.decode(secret).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (user, password) = text.split_once(':')?;
+    (!password.is_empty() && !text.chars().any(char::is_control))
+        .then(|| (user.to_string(), password.to_string()))
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
