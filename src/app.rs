@@ -57,7 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 /// Run the configured source, then the pipeline; report (or write a baseline) and summarise.
 fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let stats = Stats::default();
+    let stats = Stats::new(config.quiet);
     for w in &config.warnings {
         stats.warn(w);
     }
@@ -195,7 +195,7 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
         max_file_size: config.max_file_size,
         rules_digest: config.rules.digest(),
     };
-    let stats = Stats::default();
+    let stats = Stats::new(config.quiet);
     for w in &config.warnings {
         stats.warn(w);
     }

@@ -12,6 +12,15 @@ pub struct Stats {
     pub warnings: AtomicU64,
     /// Skipped files and blobs named so far (see [`Stats::skipped`]).
     pub named_skips: AtomicU64,
+    /// `-q`: skipped files are counted, not named (a pre-commit hook or CI log stays quiet
+    /// about the images of a repository).
+    pub quiet: bool,
+}
+
+impl Stats {
+    pub fn new(quiet: bool) -> Self {
+        Self { quiet, ..Self::default() }
+    }
 }
 
 /// Skipped files and blobs named on stderr; the rest are only counted in the summary.
@@ -33,8 +42,12 @@ impl Stats {
     }
 
     /// Name a file or blob that was not scanned (binary, too large): the first 20 are
-    /// printed as notes, then one line says the rest are only counted in the summary.
+    /// printed as notes, then one line says the rest are only counted in the summary; none
+    /// with `-q`.
     pub fn skipped(&self, msg: impl AsRef<str>) {
+        if self.quiet {
+            return;
+        }
         match self.named_skips.fetch_add(1, Ordering::Relaxed) {
             n if n < NAMED_SKIPS => self.note(msg),
             NAMED_SKIPS => {
