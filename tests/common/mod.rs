@@ -2,6 +2,8 @@
 //! build git repositories with fixed identities and dates.
 #![allow(dead_code)] // each test module uses a different subset
 
+pub mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
