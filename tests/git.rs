@@ -344,6 +344,7 @@ fn pre_commit_hook_blocks_secrets() {
     assert!(!blocked.status.success(), "the commit went through: {said}");
     assert!(said.contains("settings.env:1:13"), "{said}");
     assert!(!said.contains("Pr3-C0mmit-Hook-Pw"), "the hook printed the secret: {said}");
+    assert!(said.contains("rotate each real secret first"), "no next steps: {said}");
 
     r.write("settings.env", "DB_HOST=localhost\n");
     r.git(&["add", "settings.env"]);

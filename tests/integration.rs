@@ -11,12 +11,14 @@
 //! - `sarif`: SARIF validated against the 2.1.0 schema; no secret in any output format;
 //! - `suppress`: inline markers, `.sprawl.toml`, gitleaks import, baselines;
 //! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards;
+//! - `newcomer`: installs, the hook's advice, completions, man page, gitleaks import (issue 17);
 //! - `trust`: the scanned repository's configuration stays inside its trust boundary.
 mod common;
 mod dir;
 mod egress;
 mod git;
 mod identity;
+mod newcomer;
 mod rules;
 mod sarif;
 mod stdin;
