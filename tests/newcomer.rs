@@ -60,3 +60,45 @@ fn readme_hook_snippet_matches_the_hooks_file() {
     let changelog = fs::read_to_string(root().join("CHANGELOG.md")).expect("CHANGELOG.md");
     assert!(changelog.contains("## 0.1.0"), "the tag the snippet names has a changelog entry");
 }
+
+/// A gitleaks configuration written for Go's regex syntax imports: a literal `{` in an
+/// allowlist works as gitleaks reads it, it runs alone with `--no-builtin-rules`, and a
+/// regex that cannot compile is named on one line without quoting it.
+#[test]
+fn gitleaks_config_alone_with_go_syntax() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("gl.toml");
+    fs::write(
+        &config,
+        r#"
+[[rules]]
+id = "acme-key"
+description = "Acme key"
+regex = '''acme_key\s*=\s*"([^"]+)"'''
+keywords = ["acme_key"]
+[rules.allowlist]
+regexes = ['''^{{\w+}}$''', '''(unclosedXyz''']
+"#,
+    )
+    .expect("write");
+    let src = dir.path().join("src");
+    fs::create_dir(&src).expect("mkdir");
+    fs::write(
+        src.join("app.cfg"),
+        "acme_key = \"{{Templated}}\"\nacme_key = \"Wq7rT2vL9xK4\"\nDB_PASSWORD=Bu1ltin-0nly-Pw\n",
+    )
+    .expect("write");
+    let config = config.to_str().expect("UTF-8 path");
+    let run = run_in(dir.path(), &["dir", "--no-builtin-rules", "--gitleaks-config", config, "src"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.triples(), ["src/app.cfg:2 gitleaks.acme-key"]);
+    let warnings: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("sprawl: warning:")).collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stderr);
+    assert!(
+        warnings[0]
+            .ends_with("rule acme-key allowlist: regexes[1] does not compile (unclosed group); ignored"),
+        "{}",
+        warnings[0]
+    );
+    assert!(!run.stderr.contains("\\n") && !run.stderr.contains("Xyz"), "{}", run.stderr);
+}
