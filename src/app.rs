@@ -128,9 +128,27 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     }
     if !config.quiet {
         summary(&stats, unit, new, tally, started);
+        if new > 0 && matches!(&config.source, Source::Git(GitOptions { mode: Mode::Staged, .. })) {
+            eprint!("{STAGED_NEXT_STEPS}");
+        }
     }
     Ok(if new == 0 || config.output_mode == Output::Baseline { Outcome::Clean } else { Outcome::Findings })
 }
+
+/// What a pre-commit refusal tells the person committing. Rotation comes first: a secret that
+/// was typed into a file may already sit in shell history, logs, an editor's backups or
+/// another clone, and removing it from the commit does not take it back from those.
+const STAGED_NEXT_STEPS: &str = "\
+sprawl: the commit was refused because it adds the secrets above. Next:
+  1. rotate each real secret first (revoke it at its provider, issue a new one), since it may
+     already be in shell history, logs or other clones;
+  2. then remove it from the change (edit the file, `git add` it again) and load it at run
+     time from a secret store or the environment instead;
+  - a false positive: put `sprawl:allow` in a comment on its line (or the line before), or an
+    [[allow]] entry in .sprawl.toml;
+  - accepted as known: record it with `sprawl baseline create --files -o .sprawl-baseline`
+    and give the hook `--baseline .sprawl-baseline` in its args.
+";
 
 fn report_context<'a>(config: &'a ScanConfig, warn: &'a dyn Fn(String)) -> report::Context<'a> {
     report::Context {

@@ -273,7 +273,7 @@ impl ScanConfig {
         }
         anyhow::ensure!(
             !rules.is_empty(),
-            "no rules to run: --no-builtin-rules needs --rules PATH or a rule file"
+            "no rules to run: --no-builtin-rules needs --rules PATH, a rule file or gitleaks rules"
         );
         for (id, at) in &settings.disable {
             anyhow::ensure!(rules.remove(id), "{at}: disable names unknown rule {id:?}");

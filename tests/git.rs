@@ -328,12 +328,12 @@ fn pre_commit_hook_blocks_secrets() {
             .output()
             .expect("git commit runs")
     };
-    let install = Command::new("pre-commit")
+    let install = Command::new(crate::common::python::python())
         .current_dir(r.path())
-        .arg("install")
+        .args(["-m", "pre_commit", "install"])
         .env("PRE_COMMIT_HOME", cache.path())
         .output()
-        .expect("the pre-commit framework is installed (.ci/run installs it)");
+        .expect("the tests' Python environment runs pre-commit");
     assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
 
     r.write("settings.env", "DB_PASSWORD=Pr3-C0mmit-Hook-Pw\n");
@@ -344,6 +344,7 @@ fn pre_commit_hook_blocks_secrets() {
     assert!(!blocked.status.success(), "the commit went through: {said}");
     assert!(said.contains("settings.env:1:13"), "{said}");
     assert!(!said.contains("Pr3-C0mmit-Hook-Pw"), "the hook printed the secret: {said}");
+    assert!(said.contains("rotate each real secret first"), "no next steps: {said}");
 
     r.write("settings.env", "DB_HOST=localhost\n");
     r.git(&["add", "settings.env"]);

@@ -18,6 +18,7 @@
 //! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards;
 //! - `contexts`: credentials on command lines, in headers, credential files and code shapes;
 //! - `live`: `--validate` against fake providers behind a real CONNECT proxy and TLS;
+//! - `newcomer`: installs, the hook's advice, completions, man page, gitleaks import (issue 17);
 //! - `trust`: the scanned repository's configuration stays inside its trust boundary.
 mod common;
 mod contexts;
@@ -29,6 +30,7 @@ mod harden;
 mod html;
 mod identity;
 mod live;
+mod newcomer;
 mod output;
 mod rules;
 mod sarif;

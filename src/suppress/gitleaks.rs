@@ -51,16 +51,22 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 /// (unless `regexTarget` says otherwise), `stopwords` substrings; `commits` are not supported.
 fn allow(file: &str, name: &str, v: &Value, rules: &[String], out: &mut Imported) {
     let origin = format!("{file} {name}");
-    let mut regex = |s: &String| match regex::bytes::Regex::new(s) {
-        Ok(re) => Some(re),
-        Err(e) => {
-            out.warnings.push(format!("{origin}: regex {s:?} does not compile, ignored: {e}"));
-            None
-        }
+    // Named by key and index, not quoted: an allowlist regex may spell out a secret.
+    let mut compile = |key: &str| -> Vec<regex::bytes::Regex> {
+        let patterns = strings(v.get(key));
+        let compiled = patterns.iter().enumerate().filter_map(|(i, s)| {
+            regex::bytes::Regex::new(&go_regex(s))
+                .map_err(|e| {
+                    let why = crate::diag::regex_error(&e);
+                    out.warnings.push(format!("{origin}: {key}[{i}] does not compile ({why}); ignored"));
+                })
+                .ok()
+        });
+        compiled.collect()
     };
-    let path_regexes: Vec<_> = strings(v.get("paths")).iter().filter_map(&mut regex).collect();
-    let regexes: Vec<_> = match v.get("regexTarget").and_then(Value::as_str) {
-        None | Some("secret") => strings(v.get("regexes")).iter().filter_map(&mut regex).collect(),
+    let path_regexes = compile("paths");
+    let regexes = match v.get("regexTarget").and_then(Value::as_str) {
+        None | Some("secret") => compile("regexes"),
         Some(other) => {
             out.warnings
                 .push(format!("{origin}: regexTarget {other:?} is not supported; its regexes are ignored"));
@@ -94,6 +100,7 @@ fn rule(file: &str, v: &Value, out: &mut Imported) {
             .warnings
             .push(format!("{file}: rule {id} has no regex (path-only rules are not supported)"));
     };
+    let pattern = &go_regex(pattern);
     let group = v.get("secretGroup").and_then(Value::as_integer).unwrap_or(0);
     let Some(regex) = name_secret_group(pattern, usize::try_from(group).unwrap_or(0)) else {
         return out.warnings.push(format!("{file}: rule {id}: secretGroup {group} does not exist"));
@@ -145,6 +152,103 @@ fn rule(file: &str, v: &Value, out: &mut Imported) {
     for (i, a) in v.get("allowlists").and_then(Value::as_array).into_iter().flatten().enumerate() {
         allow(file, &format!("rule {id} allowlists[{i}]"), a, &rules, out);
     }
+}
+
+/// A Go (RE2) regex rewritten into the syntax of Rust's `regex` with the same meaning, where
+/// the two differ (gitleaks configurations are written for Go's `regexp`):
+/// - a `{` that does not open a repetition (`{n}`, `{n,}`, `{n,m}`, digits only) is a
+///   literal in Go, as in `\${VAR}` or `{\d+}`; Rust reads every `{` as a repetition;
+/// - `\Q…\E` quotes a literal in Go; Rust has no such escape;
+/// - `\<` and `\>` are the characters `<` and `>` in Go, word boundaries in Rust;
+/// - `\0`, `\012` are octal escapes in Go; Rust rejects them (as backreferences);
+/// - inside a class, Go reads `[`, `&&`, `~~` and `--` as characters; Rust as a nested
+///   class, intersection, symmetric difference and difference.
+///
+/// Anything else is left as written, so a pattern Go rejects is still rejected.
+fn go_regex(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let (mut i, mut in_class, mut class_start) = (0, false, 0);
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' if i + 1 < chars.len() => {
+                let next = chars[i + 1];
+                i += 2;
+                match next {
+                    'Q' if !in_class => {
+                        let rest: String = chars[i..].iter().collect();
+                        let (quoted, after) = rest.split_once("\\E").unwrap_or((&rest, ""));
+                        out.push_str(&regex_syntax::escape(quoted));
+                        i = chars.len() - after.chars().count();
+                    }
+                    '<' | '>' => out.push(next),
+                    '0'..='7' if next == '0' || chars.get(i).is_some_and(|d| ('0'..='7').contains(d)) => {
+                        let digits =
+                            chars[i..].iter().take(2).take_while(|d| ('0'..='7').contains(*d)).count();
+                        let octal: String = chars[i - 1..i + digits].iter().collect();
+                        let value = u32::from_str_radix(&octal, 8).expect("octal digits");
+                        out.push_str(&format!("\\x{{{value:x}}}"));
+                        i += digits;
+                    }
+                    _ => {
+                        out.push('\\');
+                        out.push(next);
+                    }
+                }
+                continue;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                i += 1;
+                // A `]` first in the class (after an optional `^`) is a literal in both.
+                if chars.get(i) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                class_start = i;
+                if chars.get(i) == Some(&']') {
+                    out.push_str("\\]");
+                    i += 1;
+                }
+                continue;
+            }
+            '[' if chars.get(i + 1) == Some(&':') => {
+                // A POSIX class, `[:alpha:]`, is the same in both.
+                let end = (i + 2..chars.len().saturating_sub(1))
+                    .find(|&j| chars[j] == ':' && chars[j + 1] == ']')
+                    .map_or(chars.len(), |j| j + 2);
+                out.extend(&chars[i..end]);
+                i = end;
+                continue;
+            }
+            '[' | '&' | '~' if in_class => out.push_str(&format!("\\{c}")),
+            '-' if in_class && i > class_start && chars[i - 1] == '-' => out.push_str("\\-"),
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '{' if !in_class && !opens_repetition(&chars[i..]) => out.push_str("\\{"),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Whether `s` starts with a Go repetition: `{n}`, `{n,}` or `{n,m}`.
+fn opens_repetition(s: &[char]) -> bool {
+    let digits = |from: usize| s[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let n = digits(1);
+    if n == 0 {
+        return false;
+    }
+    let mut at = 1 + n;
+    if s.get(at) == Some(&',') {
+        at += 1 + digits(at + 1);
+    }
+    s.get(at) == Some(&'}')
 }
 
 /// Rewrite a gitleaks regex so that its secret (capture group `n`, or the whole match
@@ -208,6 +312,32 @@ mod tests {
         );
         assert_eq!(name_secret_group(r"(?P<k>a)(b)", 1).as_deref(), Some(r"(?P<secret>a)(b)"));
         assert_eq!(name_secret_group(r"(a)", 2), None);
+    }
+
+    #[test]
+    fn go_syntax_is_translated() {
+        let cases = [
+            (r"^\$(?:\w+|{\w+})$", r"^\$(?:\w+|\{\w+})$"),
+            (r"x{3}y{2,}z{1,4}", r"x{3}y{2,}z{1,4}"),
+            (r"a{,4}b{ 2}", r"a\{,4}b\{ 2}"),
+            (r"{{ .Env }}", r"\{\{ .Env }}"),
+            (r"\Qa.b*\E+", r"a\.b\*+"),
+            (r"\Q{x}", r"\{x\}"),
+            (r"\<tag\>", r"<tag>"),
+            (r"\101\0\12x", r"\x{41}\x{0}\x{a}x"),
+            (r"[[:digit:][]", r"[[:digit:]\[]"),
+            (r"[a&&b~~c]&~", r"[a\&\&b\~\~c]&~"),
+            (r"[!--/]", r"[!-\-/]"),
+            (r"[]a][^]b]", r"[\]a][^\]b]"),
+            (r"\1", r"\1"),
+        ];
+        for (go, rust) in cases {
+            assert_eq!(go_regex(go), rust, "{go}");
+        }
+        let re = regex::Regex::new(&go_regex(r"^\$(?:\w+|{\w+})$")).expect("compiles");
+        assert!(re.is_match("${HOME}") && re.is_match("$HOME") && !re.is_match("${HOME"));
+        let re = regex::Regex::new(&go_regex(r"^[!--]+$")).expect("compiles");
+        assert!(re.is_match("!#,-") && !re.is_match("a"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! build git repositories with fixed identities and dates.
 #![allow(dead_code)] // each test module uses a different subset
 
+pub mod python;
 pub mod tls;
 
 use std::path::{Path, PathBuf};
