@@ -8,7 +8,7 @@
 //! dependency from byte to byte, and with AVX2 tests 32 positions per step (eight hashes per
 //! vector, their bits fetched with a gather). A keyword's anchor is the four of its bytes
 //! least likely to occur in code (see [`anchor`]); a three-byte keyword sets one bit per
-//! low nibble of the byte after it (see [`slot`]). The positions that pass (0.6% of
+//! value of the low five bits of the byte after it (see [`slot`]). The positions that pass (0.6% of
 //! curl's sources) are confirmed with one probe of a small hash table and an eight-bytes-
 //! at-a-time case-insensitive compare.
 //!
@@ -53,12 +53,13 @@ fn folded(bytes: [u8; 4]) -> u32 {
     u32::from_le_bytes(bytes) | 0x2020_2020
 }
 
-/// Where a folded word's bit is in the set: a hash of its first three bytes, its low four
-/// bits flipped by the low nibble of the fourth byte. A three-byte keyword followed by
-/// any byte then takes 16 bits, not 128.
+/// Where a folded word's bit is in the set: a hash of its first three bytes, its low five
+/// bits flipped by the low five bits of the fourth byte. A three-byte keyword followed by
+/// any byte then takes 32 bits, not 128. (Four bits let letters 16 apart collide: every
+/// `conf` passed as `conv`, every `resu` as `rese`, a fifth of all candidates.)
 #[inline(always)]
 fn slot(word: u32) -> usize {
-    (((word << 8).wrapping_mul(HASH) >> (32 - SET_BITS)) ^ ((word >> 24) & 15)) as usize
+    (((word << 8).wrapping_mul(HASH) >> (32 - SET_BITS)) ^ ((word >> 24) & 31)) as usize
 }
 
 const HASH: u32 = 0x9E37_79B1;
@@ -72,15 +73,18 @@ fn rarity(b: u8) -> usize {
 
 /// Where the four bytes of `keyword` least likely to occur elsewhere start: a keyword is
 /// anchored there, not at its start, so that `client-key-data` is not confirmed at every
-/// `clie`. Four bytes that many keywords share (`_key`, `word`, `oken`) are common in code
-/// too, so the fewest sharers win first, then the rarest letters.
+/// `clie`. One byte four times (`----` in `private key-----`) is a ruler or an indent, on
+/// every other line of some files, and comes last. Four bytes that many keywords share
+/// (`_key`, `word`, `oken`) are common in code too, so the fewest sharers win first, then
+/// the rarest letters.
 fn anchor(keyword: &[u8], sharers: &HashMap<u32, usize>) -> usize {
     (0..=keyword.len() - 4)
         .rev()
         .max_by_key(|&i| {
             let four = &keyword[i..i + 4];
             let shared = sharers.get(&folded(four.try_into().expect("four bytes"))).copied().unwrap_or(0);
-            (std::cmp::Reverse(shared), four.iter().map(|&b| rarity(b)).sum::<usize>())
+            let ruler = four.iter().all(|&b| b == four[0]);
+            (!ruler, std::cmp::Reverse(shared), four.iter().map(|&b| rarity(b)).sum::<usize>())
         })
         .unwrap_or(0)
 }
@@ -195,8 +199,8 @@ impl Keywords {
                 }
                 3 => {
                     let word = folded([kw[0], kw[1], kw[2], 0]) & THREE;
-                    // Any byte may follow: one bit per low nibble of it.
-                    (0..16).for_each(|nibble| set(word | nibble << 24));
+                    // Any byte may follow: one bit per value of its low five bits.
+                    (0..32).for_each(|low| set(word | low << 24));
                     entry(word, THREE, 0);
                 }
                 _ => {
@@ -307,7 +311,6 @@ mod avx2 {
         let fold = _mm256_set1_epi32(0x2020_2020);
         let mul = _mm256_set1_epi32(HASH as i32);
         let low5 = _mm256_set1_epi32(31);
-        let low4 = _mm256_set1_epi32(15);
         // The set read as 32-bit words: bit `s` is bit `s % 32` of word `s / 32` on a
         // little-endian machine, as it is bit `s % 64` of u64 word `s / 64`.
         let words = bits.as_ptr().cast::<i32>();
@@ -321,7 +324,7 @@ mod avx2 {
                 _mm256_slli_epi32::<8>(four),
                 mul,
             ));
-            let slot = _mm256_xor_si256(three, _mm256_and_si256(_mm256_srli_epi32::<24>(four), low4));
+            let slot = _mm256_xor_si256(three, _mm256_and_si256(_mm256_srli_epi32::<24>(four), low5));
             // SAFETY: every slot is below 2^SET_BITS, so every word index is in the set.
             let word = unsafe { _mm256_i32gather_epi32::<4>(words, _mm256_srli_epi32::<5>(slot)) };
             let bit = _mm256_slli_epi32::<31>(_mm256_srlv_epi32(word, _mm256_and_si256(slot, low5)));

@@ -125,6 +125,9 @@ impl Matcher {
             *markers |= self.markers[kw as usize];
             for &ri in &self.triggers[kw as usize] {
                 let rule = &self.rules.rules[ri as usize];
+                if !rule.passes_gate(hay, at) {
+                    continue;
+                }
                 if rule.starts_in_name {
                     names.push((ri, at));
                     continue;
@@ -376,5 +379,52 @@ mod tests {
             found += got.len();
         }
         assert!(found > 100, "{found}");
+    }
+
+    /// A rule's gate only skips keyword hits where its regex would find nothing: on every
+    /// example and negative example of the gated rules and on near misses, a scan finds
+    /// what the regex alone finds across the whole text.
+    #[test]
+    fn gates_lose_nothing() {
+        let rules = Arc::new(RuleSet::load(true, &[] as &[&str]).expect("builtin rules"));
+        let matcher = Matcher::new(rules.clone()).expect("matcher");
+        let gated: Vec<usize> =
+            (0..rules.rules.len()).filter(|&i| rules.rules[i].source.gate.is_some()).collect();
+        assert!(gated.len() >= 5, "{}", gated.len());
+        let mut texts: Vec<String> = [
+            "see https://curl.se/docs/ and ftp://user:Zq8-w0rd-Lm3@files.example.com/x",
+            "Server=db;Password = Xk2-pLm9!qRz;PasswordPolicy=strict",
+            "curl --user=deploy:Zq8-w0rd-Lm3 -u x https://example.com",
+            "the password is set; db_password_file => \"Tr0ub4dor-x9q\"",
+            "<add key=\"ApiPassword\"   value=\"Tr0ub4dor-x9q\"/> var password string = \"Tr0ub4dor-x9q\"",
+        ]
+        .map(String::from)
+        .to_vec();
+        for &i in &gated {
+            texts.extend(rules.rules[i].source.examples.iter().cloned());
+            texts.extend(rules.rules[i].source.negative_examples.iter().cloned());
+        }
+        let mut found = 0;
+        for text in &texts {
+            let hay = text.as_bytes();
+            let mut got = Vec::new();
+            matcher.scan(hay, &mut Scratch::default(), |m| {
+                if rules.rules[m.rule].source.gate.is_some() {
+                    got.push((m.rule, m.secret_start, m.secret_end));
+                }
+            });
+            let mut plain = Vec::new();
+            for &i in &gated {
+                matcher.confirm(hay, (i as u32, 0, hay.len()), &mut |m| {
+                    plain.push((m.rule, m.secret_start, m.secret_end))
+                });
+            }
+            got.sort_unstable();
+            got.dedup();
+            plain.sort_unstable();
+            assert_eq!(got, plain, "{text}");
+            found += got.len();
+        }
+        assert!(found > 20, "{found}");
     }
 }

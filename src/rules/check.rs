@@ -50,6 +50,8 @@ pub fn check(set: &Arc<RuleSet>) -> anyhow::Result<CheckReport> {
             problem(format!("{e:#}"));
         } else if let Err(e) = super::compile_regex(&rule.source.regex) {
             problem(format!("regex does not compile: {e}"));
+        } else if let Some(Err(e)) = rule.source.gate.as_deref().map(super::compile_regex) {
+            problem(format!("gate does not compile: {e}"));
         }
         if rule.source.examples.is_empty() {
             problem("has no examples".into());

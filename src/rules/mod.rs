@@ -134,6 +134,8 @@ pub struct Rule {
     /// Compiled on first use (see [`Rule::regex`]): a pre-commit scan of a small change
     /// needs only the few rules whose keywords occur in it.
     regex: OnceLock<Option<Regex>>,
+    /// See [`RuleSyntax::gate`]; compiled on first use like `regex`.
+    gate: OnceLock<Option<Regex>>,
     pub min_entropy: Option<f64>,
     pub checksum: Option<Checksum>,
     pub identity: Option<IdentityHint>,
@@ -197,6 +199,7 @@ impl Rule {
             provider: src.provider.clone(),
             keywords: src.keywords.clone(),
             regex: OnceLock::new(),
+            gate: OnceLock::new(),
             min_entropy: src.min_entropy,
             checksum,
             identity,
@@ -219,18 +222,29 @@ impl Rule {
     /// The compiled regex, or `None` (after one warning) if it exceeds the size limit:
     /// `rules --check` compiles every rule, so builtin rules always compile.
     pub fn regex(&self) -> Option<&Regex> {
-        self.regex
-            .get_or_init(|| match compile_regex(&self.source.regex) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    eprintln!(
-                        "sprawl: warning: rule {}: regex does not compile, rule disabled: {e}",
-                        self.id
-                    );
-                    None
-                }
+        self.regex.get_or_init(|| self.compiled("regex", &self.source.regex, "rule disabled")).as_ref()
+    }
+
+    /// Whether a keyword hit at `at` passes the rule's [`RuleSyntax::gate`] (always, without
+    /// one, or when it does not compile: a broken gate must not hide secrets).
+    pub fn passes_gate(&self, hay: &[u8], at: usize) -> bool {
+        let Some(pattern) = &self.source.gate else { return true };
+        let Some(gate) = self.gate.get_or_init(|| self.compiled("gate", pattern, "gate ignored")).as_ref()
+        else {
+            return true;
+        };
+        let end = (at + self.window).min(hay.len());
+        gate.is_match(
+            regex_automata::Input::new(&hay[..end]).range(at..).anchored(regex_automata::Anchored::Yes),
+        )
+    }
+
+    fn compiled(&self, what: &str, pattern: &str, consequence: &str) -> Option<Regex> {
+        compile_regex(pattern)
+            .inspect_err(|e| {
+                eprintln!("sprawl: warning: rule {}: {what} does not compile, {consequence}: {e}", self.id)
             })
-            .as_ref()
+            .ok()
     }
 }
 
@@ -253,6 +267,11 @@ pub(crate) fn verify_regex(src: &RuleSyntax) -> anyhow::Result<()> {
         )?;
     if !has_capture(&hir, "secret") {
         bail!("rule {}: regex has no named group `secret`", src.id);
+    }
+    if let Some(gate) = &src.gate {
+        regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(gate).map_err(|e| {
+            anyhow::anyhow!("rule {}: gate does not parse: {}", src.id, crate::diag::regex_error(&e))
+        })?;
     }
     Ok(())
 }

@@ -129,6 +129,7 @@ fn rule(file: &str, v: &Value, out: &mut Imported) {
         window: None,
         lookbehind: None,
         starts_in_name: None,
+        gate: None,
         pair_with: None,
         placeholders: false,
         password: false,
