@@ -205,3 +205,25 @@ fn human_format_shows_location_rule_and_redacted_secret() {
     let colored = run_in(dir.path(), &["dir", "--format", "human", "--color", "always"]);
     assert!(colored.stdout.contains("\x1b["));
 }
+
+/// The size limit holds on either side of the point where sprawl first asks for a file's
+/// size (64 KiB read): an oversized file is never scanned in part, and the skip names its
+/// real size.
+#[test]
+fn size_limit_skips_whole_files_and_names_their_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut big = String::from("API_TOKEN=Qm4Rt7Yu1Io3Pa6Sd9Fg2Hj5\n");
+    while big.len() < 70_000 {
+        big.push_str("filler line of an ordinary log file\n");
+    }
+    write(dir.path(), "big.log", &big);
+    write(dir.path(), "small.env", "API_TOKEN=Qm4Rt7Yu1Io3Pa6Sd9Fg2Hj5\n# padding to 64 bytes......\n");
+    let limits = [("100K", 2, 0), ("50K", 1, 1), ("40", 0, 2)];
+    for (limit, found, skipped) in limits {
+        let run = run_in(dir.path(), &["dir", "--format", "jsonl", "--max-file-size", limit]);
+        assert_eq!(run.triples().len(), found, "--max-file-size {limit}: {:?}", run.triples());
+        assert_eq!(run.stderr.matches("over --max-file-size").count(), skipped, "{}", run.stderr);
+    }
+    let run = run_in(dir.path(), &["dir", "--format", "jsonl", "--max-file-size", "50K"]);
+    assert!(run.stderr.contains(&format!("big.log: {} bytes", big.len())), "{}", run.stderr);
+}
