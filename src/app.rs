@@ -86,7 +86,13 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
         Source::Stdin { label } => {
             let mut out = Vec::new();
             let stdin = std::io::stdin().lock();
-            match scanner.scan_reader(stdin, label, &mut ScanScratch::default(), &mut out)? {
+            match scanner.scan_reader(
+                stdin,
+                (u64::MAX, || Ok(0)),
+                label,
+                &mut ScanScratch::default(),
+                &mut out,
+            )? {
                 Ok(bytes) => {
                     Stats::add(&stats.scanned, 1);
                     Stats::add(&stats.bytes, bytes);

@@ -10,7 +10,7 @@ use ignore::{overrides::OverrideBuilder, WalkBuilder, WalkState};
 
 use crate::diag::Stats;
 use crate::finding::Finding;
-use crate::scanner::{ScanScratch, Scanner, Skip};
+use crate::scanner::{ScanScratch, Scanner, Skip, TooLarge};
 
 /// What to walk and how.
 #[derive(Debug, Clone)]
@@ -176,7 +176,8 @@ fn scan_file(
         Ok(f) => f,
         Err(e) => return stats.warn(format!("{shown}: {e}")),
     };
-    match scanner.scan_reader(Capped { file, max, read: 0, checked: false }, &shown, scratch, out) {
+    let size = || file.metadata().map(|m| m.len());
+    match scanner.scan_reader(&file, (max, size), &shown, scratch, out) {
         Ok(Ok(bytes)) => {
             Stats::add(&stats.scanned, 1);
             Stats::add(&stats.bytes, bytes);
@@ -194,48 +195,6 @@ fn scan_file(
         },
     }
 }
-
-/// Bytes read before a file's size is asked for: most source files are smaller, and for
-/// them the `statx` call would cost more than the search (3% of a scan of curl's sources).
-const SIZE_UNASKED: u64 = 64 << 10;
-
-/// A file that fails its first read past `--max-file-size` (or past [`SIZE_UNASKED`],
-/// when its size is then over the limit) with [`TooLarge`]: the scanner reads a whole
-/// chunk before it searches one, so nothing of an oversized file is scanned.
-struct Capped {
-    file: File,
-    max: u64,
-    read: u64,
-    checked: bool,
-}
-
-/// Why a [`Capped`] read failed: the file's size.
-#[derive(Debug)]
-struct TooLarge(u64);
-
-impl std::fmt::Display for TooLarge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} bytes, over the size limit", self.0)
-    }
-}
-
-impl std::error::Error for TooLarge {}
-
-impl std::io::Read for Capped {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read(buf)?;
-        self.read += n as u64;
-        if !self.checked && self.read > self.max.min(SIZE_UNASKED) {
-            self.checked = true;
-            let len = self.file.metadata()?.len().max(self.read);
-            if len > self.max {
-                return Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, TooLarge(len)));
-            }
-        }
-        Ok(n)
-    }
-}
-
 /// A file's contents (`None` when it does not exist); an error when it cannot be read or is
 /// over `max` bytes, which are then never read.
 pub fn read_capped(path: &Path, max: u64) -> anyhow::Result<Option<Vec<u8>>> {
