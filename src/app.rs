@@ -47,6 +47,17 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     if let Command::Rules(args) = &cli.command {
         return rules(args);
     }
+    match &cli.command {
+        Command::Completions(args) => {
+            crate::manual::completions(args.shell, &mut std::io::stdout().lock())?;
+            return Ok(Outcome::Clean);
+        }
+        Command::Man(args) => {
+            crate::manual::man(&args.command, &mut std::io::stdout().lock())?;
+            return Ok(Outcome::Clean);
+        }
+        _ => {}
+    }
     let config = ScanConfig::new(&cli.command)?;
     match &cli.command {
         Command::Sweep(args) => sweep(args, &config),

@@ -29,6 +29,23 @@ pub enum Command {
     /// Record the current findings as accepted, so that later scans report only new ones.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Print shell completions (to install: `sprawl completions bash > /etc/bash_completion.d/sprawl`).
+    Completions(CompletionsArgs),
+    /// Print the man page of sprawl, or of one of its commands (`sprawl man git | man -l -`).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (`git`, `baseline create`); sprawl(1) without one.
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

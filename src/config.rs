@@ -124,6 +124,7 @@ impl ScanConfig {
                 Self::build((&args.scan, &report), Source::Sweep, None, project, paths, Output::Report)
             }
             Command::Rules(_) => anyhow::bail!("`rules` scans nothing"),
+            Command::Completions(_) | Command::Man(_) => anyhow::bail!("documentation commands scan nothing"),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod finding;
 pub mod identity;
 pub mod link;
 pub mod live;
+pub mod manual;
 pub mod matcher;
 pub mod paths;
 pub mod pipeline;

@@ -102,3 +102,52 @@ regexes = ['''^{{\w+}}$''', '''(unclosedXyz''']
     );
     assert!(!run.stderr.contains("\\n") && !run.stderr.contains("Xyz"), "{}", run.stderr);
 }
+
+/// Completions come from the command-line definition: every command and option is there, and
+/// the bash script parses.
+#[test]
+fn shell_completions() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = run_in(&root(), &["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        for word in ["sweep", "baseline", "respect-gitignore", "no-builtin-rules", "staged"] {
+            assert!(run.stdout.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let script = tempfile::NamedTempFile::new().expect("temp file");
+    fs::write(script.path(), run_in(&root(), &["completions", "bash"]).stdout).expect("write");
+    let parsed = std::process::Command::new("bash").arg("-n").arg(script.path()).output().expect("bash runs");
+    assert!(parsed.status.success(), "{}", String::from_utf8_lossy(&parsed.stderr));
+    let bad = run_in(&root(), &["completions", "cmd.exe"]);
+    assert_eq!(bad.code, 2);
+}
+
+/// `sprawl man` renders sprawl(1) and each command's page, named as man pages are.
+#[test]
+fn man_pages() {
+    let top = run_in(&root(), &["man"]);
+    assert_eq!(top.code, 0, "{}", top.stderr);
+    assert!(top.stdout.contains(".TH sprawl 1"), "{}", &top.stdout[..200]);
+    assert!(top.stdout.contains("sprawl\\-git(1)"), "sprawl(1) lists its commands' pages");
+    let git = run_in(&root(), &["man", "git"]);
+    assert!(git.stdout.contains(".TH sprawl-git 1") && git.stdout.contains("\\-\\-staged"), "{}", git.stdout);
+    let create = run_in(&root(), &["man", "baseline", "create"]);
+    assert!(create.stdout.contains(".TH sprawl-baseline-create 1"), "{}", create.stdout);
+    assert!(create.stdout.contains(env!("CARGO_PKG_VERSION")));
+    let bad = run_in(&root(), &["man", "gti"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("no command \"gti\"") && bad.stderr.contains("git"), "{}", bad.stderr);
+}
+
+/// SARIF names where to read about the tool (Cargo.toml's `repository`).
+#[test]
+fn sarif_information_uri() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("app.env"), "DB_PASSWORD=Inf0rmation-Uri-Pw\n").expect("write");
+    let run = run_in(dir.path(), &["dir", "--format", "sarif", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let log: serde_json::Value = serde_json::from_str(&run.stdout).expect("SARIF is JSON");
+    for r in log["runs"].as_array().expect("runs") {
+        assert_eq!(r["tool"]["driver"]["informationUri"], "https://github.com/sprawl-scanner/sprawl");
+    }
+}

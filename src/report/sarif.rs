@@ -100,16 +100,14 @@ fn run(category: &str, found: &[&Finding], rules: &RuleSet, paths: &RepoPaths) -
     let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, id)| (*id, i)).collect();
     let descriptors: Vec<Value> = used.values().map(|f| descriptor(f, rules)).collect();
     let results: Vec<Value> = found.iter().map(|f| result(f, index[f.rule.as_str()], paths)).collect();
-    let mut driver = json!({
+    let driver = json!({
         "name": "sprawl",
         "version": env!("CARGO_PKG_VERSION"),
         "semanticVersion": env!("CARGO_PKG_VERSION"),
+        // Cargo.toml's `repository` (SARIF Multitool's SARIF2005 asks for it).
+        "informationUri": env!("CARGO_PKG_REPOSITORY"),
         "rules": descriptors,
     });
-    let uri = env!("CARGO_PKG_REPOSITORY");
-    if !uri.is_empty() {
-        driver["informationUri"] = json!(uri);
-    }
     let mut run = json!({
         "tool": { "driver": driver },
         "automationDetails": { "id": format!("sprawl/{category}/") },

@@ -114,6 +114,7 @@ fn rule(file: &str, v: &Value, out: &mut Imported) {
             "{file}: rule {id} has no keywords and no literal prefix sprawl can use as one; ignored"
         ));
     }
+    let anchored = starts_in_name(pattern, &keywords);
     let sprawl_id =
         format!("gitleaks.{}", id.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
     let syntax = RuleSyntax {
@@ -128,7 +129,7 @@ fn rule(file: &str, v: &Value, out: &mut Imported) {
         severity: "high".into(),
         window: None,
         lookbehind: None,
-        starts_in_name: None,
+        starts_in_name: Some(anchored),
         gate: None,
         pair_with: None,
         placeholders: false,
@@ -153,6 +154,30 @@ fn rule(file: &str, v: &Value, out: &mut Imported) {
     for (i, a) in v.get("allowlists").and_then(Value::as_array).into_iter().flatten().enumerate() {
         allow(file, &format!("rule {id} allowlists[{i}]"), a, &rules, out);
     }
+}
+
+/// Whether a rule's match starts in the name that holds its keyword, so that it can run
+/// anchored there (see `RuleSyntax::starts_in_name`) instead of across a window around every
+/// keyword hit. gitleaks writes its rules for `name = value` assignments as a lazy run of
+/// name characters, then the identifiers (its keywords), then the value:
+/// `(?i)[\w.-]{0,50}?(?:acme|acme_co)…`. Their keywords (`key`, `token`, `secret`) are
+/// common in code, and windows of 768 bytes around each hit made a history scan with
+/// gitleaks' default rules about 4x slower (benches/results/2026-12-03-gitleaks-import.md).
+/// The result is the same unless a name runs on for more than 50 characters before its
+/// keyword without a word boundary.
+fn starts_in_name(pattern: &str, keywords: &[String]) -> bool {
+    let rest = pattern.strip_prefix("(?i)").unwrap_or(pattern);
+    let Some((bound, rest)) = rest.strip_prefix(r"[\w.-]{0,").and_then(|r| r.split_once("}?")) else {
+        return false;
+    };
+    let Some(names) = rest.strip_prefix("(?:").and_then(|r| r.split_once(')')).map(|(names, _)| names) else {
+        return false;
+    };
+    let names = names.to_lowercase();
+    !bound.is_empty()
+        && bound.bytes().all(|b| b.is_ascii_digit())
+        && !names.contains(['(', '[', '*', '+', '?', '{'])
+        && keywords.iter().all(|k| names.contains(k.as_str()))
 }
 
 /// A Go (RE2) regex rewritten into the syntax of Rust's `regex` with the same meaning, where
@@ -339,6 +364,18 @@ mod tests {
         assert!(re.is_match("${HOME}") && re.is_match("$HOME") && !re.is_match("${HOME"));
         let re = regex::Regex::new(&go_regex(r"^[!--]+$")).expect("compiles");
         assert!(re.is_match("!#,-") && !re.is_match("a"));
+    }
+
+    #[test]
+    fn assignment_rules_run_anchored_in_the_name() {
+        let kw = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let assignment =
+            r#"(?i)[\w.-]{0,50}?(?:acme|acme_co)(?:[ \t\w.-]{0,20})[\s'"]{0,3}=\s*([a-z0-9]{32})"#;
+        assert!(starts_in_name(assignment, &kw(&["acme", "acme_co"])));
+        assert!(!starts_in_name(assignment, &kw(&["token"])), "a keyword outside the names");
+        assert!(!starts_in_name(r"acme_[a-z0-9]{32}", &kw(&["acme_"])));
+        assert!(!starts_in_name(r"[\w.-]{0,50}?(?:a(b|c))=(x+)", &kw(&["ab"])));
+        assert!(!starts_in_name(r"[\w.-]{0,50}?=\s*(tok_[a-z]+)", &kw(&["tok_"])));
     }
 
     #[test]
