@@ -1,6 +1,7 @@
 //! Integration tests: each runs the built `sprawl` binary on real files, standard input
 //! or real git repositories built with the `git` CLI.
 //!
+//! - `action`: the GitHub Action's scan step (shell script) on real repositories;
 //! - `egress`: CI egress paths on the `testdata/egress` repository (dir and git);
 //! - `egress_patterns`: one CI pattern and its safe twin per `testdata/egress-patterns/` directory;
 //! - `dir`: `sprawl dir` on the fixture tree and on generated edge cases (exact findings,
@@ -20,6 +21,7 @@
 //! - `live`: `--validate` against fake providers behind a real CONNECT proxy and TLS;
 //! - `newcomer`: installs, the hook's advice, completions, man page, gitleaks import (issue 17);
 //! - `trust`: the scanned repository's configuration stays inside its trust boundary.
+mod action;
 mod common;
 mod contexts;
 mod dir;
