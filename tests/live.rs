@@ -388,3 +388,44 @@ fn history_stdin_and_sweeps_are_validated_once_per_secret() {
     assert!(found.iter().all(|f| f["secret"]["liveness"]["status"] == "live"), "{}", sweep.stdout);
     assert_eq!(world.requests().len() - before, 1, "one request for the secret both repositories hold");
 }
+
+/// Answers a provider should never give: HTML where JSON belongs, truncated JSON, JSON
+/// without the verdict, a body over the 1 MiB read limit. Each secret gets a status, the
+/// undecidable ones `unknown` with a reason; nothing panics and no secret is printed.
+#[test]
+fn malformed_answers_are_unknown_with_a_reason() {
+    let s = Secrets::new();
+    let world = World::start(HOSTS, |req: &crate::common::tls::Seen| match req.host.as_str() {
+        "api.github.com" => Reply::json(200, "<html><body>Service Unavailable</body>"),
+        "slack.com" => Reply::json(200, r#"{"ok":"#),
+        "api.telegram.org" => Reply::json(200, &format!(r#"{{"ok":true,"pad":"{}"}}"#, "a".repeat(2 << 20))),
+        "api.stripe.com" => Reply::json(200, r#"{"object":"balance"}"#),
+        "sts.amazonaws.com" => Reply::json(200, "not xml at all"),
+        _ => Reply::json(404, "{}"),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    s.write(dir.path());
+    let out =
+        world.sprawl().args(["dir", "--format", "jsonl", "--validate"]).arg(dir.path()).output().unwrap();
+    let run = Run::from(out);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let found = liveness_by_rule(&run);
+    let slack = status_of(&found, "slack.bot-token");
+    assert_eq!(slack["status"], "unknown", "{slack}");
+    assert!(slack["reason"].as_str().is_some_and(|r| r.contains("no verdict")), "{slack}");
+    let telegram = status_of(&found, "telegram.bot-token");
+    assert_eq!(telegram["status"], "unknown", "a body over the limit is not read whole: {telegram}");
+    assert!(telegram["reason"].as_str().is_some_and(|r| !r.is_empty()), "{telegram}");
+    // A 200 from an endpoint that answers only to valid credentials is their verdict, even
+    // when the body tells nothing more: live, with no identity facts made up.
+    let findings = run.findings();
+    let gh = findings.iter().find(|f| f["rule"] == "github.pat.classic").unwrap();
+    assert_eq!(gh["secret"]["liveness"]["status"], "live");
+    assert!(gh["identity"]["live"].get("login").is_none(), "{}", gh["identity"]);
+    let aws = findings.iter().find(|f| f["rule"] == "aws.secret-access-key").unwrap();
+    assert!(aws["identity"]["live"].get("arn").is_none(), "{}", aws["identity"]);
+    for secret in s.all().into_iter().filter(|x| *x != s.aws_id) {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "a raw secret was printed");
+    }
+}
