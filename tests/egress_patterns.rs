@@ -219,15 +219,18 @@ fn docker_actions_by_tag_are_unpinned() {
     );
 }
 
-/// A registry password written in `container.credentials` is a literal in a CI file with its
-/// egress entry; one taken from the secret store (`services.*.credentials`) is not a sink.
+/// A registry password written in `container.credentials` is a finding, whatever its entropy
+/// (`pullonly`), with its egress entry as a literal in a CI file; one taken from the secret
+/// store (`services.*.credentials`) is not a sink.
 #[test]
 fn container_credentials_written_in_the_workflow_are_literals() {
     assert_eq!(
         scan("container-credentials"),
         [
-            ".github/workflows/test.yml:10 generic.password high Rq7…8",
-            "  ci-literal .github/workflows/test.yml:10 high (credentials.password → literal value in CI file)",
+            ".github/workflows/test.yml:11 github-actions.registry-password high Rq7…8",
+            "  ci-literal .github/workflows/test.yml:11 high (credentials.password → literal value in CI file)",
+            ".github/workflows/test.yml:26 github-actions.registry-password high p…",
+            "  ci-literal .github/workflows/test.yml:26 high (credentials.password → literal value in CI file)",
         ]
     );
 }
