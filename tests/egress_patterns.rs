@@ -247,3 +247,19 @@ fn job_outputs_carry_secrets_across_jobs() {
         ]
     );
 }
+
+/// `actions/github-script` printing a secret: transformed on the way (a variable holding its
+/// base64) it escapes masking; verbatim it is masked (medium). A token used in a request and
+/// only named inside a string is not printed.
+#[test]
+fn github_script_prints_are_log_sinks() {
+    assert_eq!(
+        scan("github-script"),
+        [
+            ".github/workflows/notify.yml:15 egress.transformed-print high secrets.DEPLOY_TOKEN",
+            "  transformed-print .github/workflows/notify.yml:15 high (secrets.DEPLOY_TOKEN → env.DEPLOY_TOKEN → script token → script encoded → github-script core.info)",
+            ".github/workflows/notify.yml:16 egress.log-print medium secrets.API_KEY",
+            "  log-print .github/workflows/notify.yml:16 medium (secrets.API_KEY → github-script console.log)",
+        ]
+    );
+}

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::flow::{normalize, Binding, Ctx, Env, Origin, Out};
+use super::javascript;
 use super::yaml::Node;
 use super::{Ci, Hop, Repo, Sink};
 use crate::rules::Severity;
@@ -531,6 +532,13 @@ impl Workflow<'_, '_> {
                 st.written.entry(config.to_string()).or_default().extend(stored);
                 self.authenticate(ctx, st, &creds, &["DOCKER_CONFIG"], line);
             }
+            "actions/github-script" => {
+                if let Some(script) = with("script") {
+                    let text = script.value.str().unwrap_or_default();
+                    let start = if text.contains('\n') { script.value.line } else { script.line };
+                    self.github_script(ctx, env, text, start, st);
+                }
+            }
             _ if uses.starts_with("./") => self.composite(ctx, uses, inputs, st, depth),
             _ => {}
         }
@@ -539,6 +547,65 @@ impl Workflow<'_, '_> {
             given.extend(env.values().flatten());
             for b in given.into_iter().filter(|b| !matches!(b.origin, Origin::File(_))) {
                 ctx.emit(self.out, line, Sink::UnpinnedAction, b, ctx.hop(format!("uses {uses}"), line));
+            }
+        }
+    }
+
+    /// `actions/github-script`: JavaScript whose `core.info`/`console.log` calls print to the
+    /// job log. A secret reaches a print from `${{ }}`, `process.env.X` or a `const`/`let`/
+    /// `var` assigned from them; a transformation on the way (`Buffer.from(…).toString`,
+    /// `btoa`, `split`, `slice`…) defeats the log's masking.
+    fn github_script(&mut self, ctx: &Ctx, env: &Env, text: &str, start: u64, st: &mut JobState) {
+        const PRINTS: &[&str] = &[
+            "core.info(",
+            "core.notice(",
+            "core.warning(",
+            "core.error(",
+            "core.debug(",
+            "console.log(",
+            "console.error(",
+        ];
+        const TRANSFORMS: &[&str] = &[
+            "Buffer.from(",
+            "btoa(",
+            ".toString(",
+            ".split(",
+            ".slice(",
+            ".substring(",
+            ".substr(",
+            ".replace(",
+            ".reverse(",
+            ".join(",
+            "encodeURIComponent(",
+            "escape(",
+        ];
+        let mut vars: Env = Env::new();
+        for (i, l) in text.lines().enumerate() {
+            let at = start + i as u64;
+            let transformed = TRANSFORMS.iter().any(|t| l.contains(t));
+            let mut values = self.resolve(ctx, env, l, at, &mut st.held);
+            let code = javascript::code(l);
+            for name in javascript::env_reads(&code) {
+                values.extend(ctx.lookup(env, name, at));
+            }
+            for (name, bs) in &vars {
+                if javascript::mentions(&code, name) {
+                    values.extend(bs.iter().cloned());
+                }
+            }
+            if let Some(var) = javascript::declared(l) {
+                let hop = ctx.hop(format!("script {var}"), at);
+                let bound = values
+                    .iter()
+                    .map(|b| Binding { unmasked: b.unmasked || transformed, ..b.then(hop.clone()) });
+                vars.insert(var.to_string(), bound.collect());
+                continue;
+            }
+            let Some(print) = PRINTS.iter().find(|p| l.contains(*p)) else { continue };
+            let call = print.trim_end_matches('(');
+            for b in values {
+                let sink = if transformed || b.unmasked { Sink::TransformedPrint } else { Sink::LogPrint };
+                ctx.emit(self.out, at, sink, &b, ctx.hop(format!("github-script {call}"), at));
             }
         }
     }

@@ -16,6 +16,7 @@ mod files;
 pub(crate) mod flow;
 mod github_actions;
 mod gitlab_ci;
+mod javascript;
 mod jenkins;
 mod others;
 mod shell;
