@@ -417,3 +417,26 @@ fn skipped_files_are_named_then_counted() {
     let run = run_in(d, &["git", "--format", "jsonl", "."]);
     assert!(run.stderr.contains(&format!("blob {id} is binary, skipped")), "{}", run.stderr);
 }
+
+/// A partial clone lacks the blobs it has not fetched: the scan says so, naming the promisor
+/// remote, instead of reporting a clean history it never read.
+#[test]
+fn a_partial_clone_says_what_it_cannot_scan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let origin = dir.path().join("origin");
+    std::fs::create_dir(&origin).expect("mkdir");
+    git(&origin, &["init", "-q"]);
+    git(&origin, &["config", "uploadpack.allowFilter", "true"]);
+    std::fs::write(origin.join("app.env"), ["DB_PASS", "WORD=Zq8-w0rd-Lm3x\n"].concat()).expect("write");
+    git(&origin, &["add", "."]);
+    git(&origin, &["commit", "-qm", "add"]);
+    std::fs::write(origin.join("app.env"), "DB_HOST=db\n").expect("write");
+    git(&origin, &["commit", "-qam", "remove"]);
+    let url = format!("file://{}", origin.display());
+    git(dir.path(), &["clone", "-q", "--filter=blob:none", "--no-checkout", &url, "partial"]);
+    let run = run_in(&dir.path().join("partial"), &["git", "--format", "jsonl", "-q", "."]);
+    assert!(run.stderr.contains("partial clone") && run.stderr.contains("origin"), "{}", run.stderr);
+    let full = run_in(&origin, &["git", "--format", "jsonl", "-q", "."]);
+    assert!(!full.stderr.contains("partial clone"), "{}", full.stderr);
+    assert_eq!(full.findings().len(), 1);
+}

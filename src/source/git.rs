@@ -563,12 +563,27 @@ pub fn discover(dir: &Path) -> Option<gix::Repository> {
     Some(gix::ThreadSafeRepository::discover_opts(&dir, Default::default(), trust).ok()?.to_thread_local())
 }
 
-/// Facts about the repository worth a warning: a shallow clone, submodules (not followed),
-/// no commits at all.
+/// Facts about the repository worth a warning: a shallow or partial clone, submodules (not
+/// followed), no commits at all.
 pub fn notes(repo: &gix::Repository) -> Vec<String> {
     let mut notes = Vec::new();
     if repo.is_shallow().unwrap_or(false) {
         notes.push("shallow clone: history before the shallow boundary is not scanned".to_owned());
+    }
+    // A partial clone (`--filter=blob:none`…) lacks the blobs it has not needed yet: a scan
+    // reads what is there, so say what is not.
+    let config = repo.config_snapshot();
+    let promisors: Vec<String> = repo
+        .remote_names()
+        .iter()
+        .filter(|name| config.boolean(format!("remote.{name}.promisor").as_str()) == Some(true))
+        .map(|name| name.to_string())
+        .collect();
+    if !promisors.is_empty() || config.string("extensions.partialClone").is_some() {
+        let from = if promisors.is_empty() { "its promisor remote".to_owned() } else { promisors.join(", ") };
+        notes.push(format!(
+            "partial clone: blobs not yet fetched from {from} are not scanned (fetch them first, e.g. `git fetch --refetch`, or scan a full clone)"
+        ));
     }
     let gitlinks = repo
         .index_or_empty()
