@@ -263,3 +263,18 @@ fn github_script_prints_are_log_sinks() {
         ]
     );
 }
+
+/// A build that names its target stage (`docker/build-push-action` `target:`) pushes that
+/// stage's image: the sources copied into the build stage do not reach it, though the last
+/// stage starts from there. The twin, built without a target, pushes its last stage.
+#[test]
+fn the_build_target_stage_is_the_image() {
+    assert_eq!(
+        scan("build-target"),
+        [
+            "app/.env:2 generic.token high Kt4…R",
+            "tools/.env:2 generic.token high Pm6…T",
+            "  image-copy tools/Dockerfile:4 critical (hit TOOL_API_TOKEN → build context tools → COPY . (no .dockerignore) → docker push)",
+        ]
+    );
+}

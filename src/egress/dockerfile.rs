@@ -2,7 +2,7 @@
 //! image), `COPY`/`ADD` of repository files (the build context minus `.dockerignore`), and
 //! `RUN` scripts. Also the index of declared `ARG`s, so that a CI build argument's chain
 //! continues into the Dockerfile that receives it.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::flow::{dollar_vars, normalize, secret_like, Binding, Ctx, Env, FileSet, Flow, Origin, Out};
 use super::{Ci, Hop, Repo, Sink};
@@ -25,6 +25,7 @@ impl Images {
     /// Analyse every Dockerfile of the repository.
     pub fn build(repo: &Repo, out: &mut Out) -> Self {
         let mut images = Self::default();
+        let targets = build_targets(repo);
         for path in repo.paths.iter().filter(|p| is_dockerfile(p)) {
             let Some(text) = (repo.read)(path) else { continue };
             let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
@@ -35,12 +36,20 @@ impl Images {
                 .and_then(|p| (repo.read)(&p))
                 .map(|t| t.lines().map(str::to_string).collect())
                 .unwrap_or_default();
-            images.file(path, dir, &text, &ignore, out);
+            images.file(path, dir, &text, &ignore, &targets, out);
         }
         images
     }
 
-    fn file(&mut self, path: &str, context: &str, text: &str, ignore: &[String], out: &mut Out) {
+    fn file(
+        &mut self,
+        path: &str,
+        context: &str,
+        text: &str,
+        ignore: &[String],
+        targets: &BTreeSet<String>,
+        out: &mut Out,
+    ) {
         let ctx = Ctx {
             ci: Ci::Dockerfile,
             file: path,
@@ -109,8 +118,13 @@ impl Images {
                 None => out.flows.extend(image),
             }
         }
-        if let Some(last) = stages.len().checked_sub(1) {
-            final_image(&mut stages, last, out);
+        // The images built: the stages a build names as its target, else the last stage.
+        let named: Vec<usize> = (0..stages.len())
+            .filter(|&i| stages[i].name.as_ref().is_some_and(|n| targets.contains(n)))
+            .collect();
+        let built = if named.is_empty() { stages.len().checked_sub(1).into_iter().collect() } else { named };
+        for at in built {
+            final_image(&stages, at, out);
         }
     }
 
@@ -142,6 +156,40 @@ impl Images {
             }
         }
     }
+}
+
+/// Stage names that a build in the repository targets: `docker build --target NAME` (and
+/// `buildx`, `podman`) in any CI file or script, and a YAML `target:` key
+/// (`docker/build-push-action`, compose `build.target`). Matched to stages by name in every
+/// Dockerfile: a build with a target builds that stage, not the last one, and a file copied
+/// only into another stage does not reach its image.
+fn build_targets(repo: &Repo) -> BTreeSet<String> {
+    let name = |s: &str| -> Option<String> {
+        let n: String = s
+            .trim_start_matches(['=', ' ', '\t', '"', '\''])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "_.-".contains(*c))
+            .collect();
+        (!n.is_empty()).then(|| n.to_ascii_lowercase())
+    };
+    let mut targets = BTreeSet::new();
+    for path in repo.paths.iter().filter(|p| !is_dockerfile(p)) {
+        let Some(text) = (repo.read)(path) else { continue };
+        let yaml = path.ends_with(".yml") || path.ends_with(".yaml");
+        for line in text.lines() {
+            if ["docker", "buildx", "podman"].iter().any(|d| line.contains(d)) {
+                for (at, _) in line.match_indices("--target") {
+                    targets.extend(name(&line[at + "--target".len()..]));
+                }
+            }
+            if let Some(value) =
+                line.trim_start().trim_start_matches("- ").strip_prefix("target:").filter(|_| yaml)
+            {
+                targets.extend(name(value));
+            }
+        }
+    }
+    targets
 }
 
 /// One build stage: what it puts into its image, what it copies from other stages.
@@ -192,11 +240,11 @@ fn find_stage(stages: &[Stage], name: &str) -> Option<usize> {
     stages.iter().rposition(|s| s.name.as_deref() == Some(name.as_str()))
 }
 
-/// Emit what reaches the image of stage `at` (the last stage: the image that is built and
-/// pushed): its own and its base stages' arguments, `ENV` and copies, and context files that
+/// Emit what reaches the image of stage `at` (a built image: the target of a build, or the
+/// last stage): its own and its base stages' arguments, `ENV` and copies, and context files that
 /// a `COPY --from` takes whole (the source is the directory they were copied to, or above it;
 /// a built file below it, such as `/app/bin/server`, is not the context).
-fn final_image(stages: &mut [Stage], at: usize, out: &mut Out) {
+fn final_image(stages: &[Stage], at: usize, out: &mut Out) {
     let mut chain = vec![at];
     while let Some(b) = chain.last().and_then(|&s| stages[s].base) {
         if chain.contains(&b) {
@@ -224,9 +272,8 @@ fn final_image(stages: &mut [Stage], at: usize, out: &mut Out) {
         }
     }
     for &s in &chain {
-        let stage = &mut stages[s];
-        out.flows.append(&mut stage.image);
-        out.flows.extend(stage.copies.drain(..).map(|(_, f)| f));
+        out.flows.extend(stages[s].image.iter().cloned());
+        out.flows.extend(stages[s].copies.iter().map(|(_, f)| f.clone()));
     }
     out.flows.extend(taken);
 }
@@ -338,7 +385,7 @@ mod tests {
         let mut out = Out::default();
         let mut images = Images::default();
         let text = "FROM node\nARG NPM_TOKEN\nENV TOKEN=$NPM_TOKEN\nCOPY . .\nCOPY --from=b /x /y\n";
-        images.file("app/Dockerfile", "app", text, &[".env".into()], &mut out);
+        images.file("app/Dockerfile", "app", text, &[".env".into()], &BTreeSet::new(), &mut out);
         let sinks: Vec<(u64, Sink)> = out.flows.iter().map(|f| (f.line, f.sink)).collect();
         assert_eq!(sinks, [(2, Sink::ImageBuildArg), (3, Sink::ImageEnv), (4, Sink::ImageCopy)]);
         let Origin::File(set) = &out.flows[2].origin else { panic!("a file origin") };
