@@ -100,7 +100,7 @@ fn fixture_findings_exact() {
             ".github/workflows/ci.yml:23 egress.unpinned-action high secrets.SLACK_BOT_TOKEN",
             ".github/workflows/image.yml:10 egress.unpinned-action high secrets.NPM_TOKEN",
             ".github/workflows/image.yml:16 egress.image-build-arg critical secrets.NPM_TOKEN",
-            ".github/workflows/pr-preview.yml:14 egress.untrusted-checkout critical github.token",
+            ".github/workflows/pr-preview.yml:14 egress.untrusted-checkout high github.token",
             ".github/workflows/pr-preview.yml:14 egress.untrusted-checkout critical secrets.PREVIEW_TOKEN",
             ".github/workflows/pr-preview.yml:15 egress.unpinned-action critical secrets.PREVIEW_TOKEN",
             ".gitlab-ci.yml:4 generic.token high Gl7…k",
@@ -204,7 +204,7 @@ fn ci_secrets_are_findings_with_their_paths() {
     let findings = run_in(dir.path(), &["dir", "--format", "jsonl"]).findings();
     let cases = [
         (".github/workflows/pr-preview.yml", 14, "egress.untrusted-checkout",
-         "untrusted-checkout ci-secret github-actions .github/workflows/pr-preview.yml:14 preview Check out the pull request critical"),
+         "untrusted-checkout ci-secret github-actions .github/workflows/pr-preview.yml:14 preview Check out the pull request high"),
         (".github/workflows/ci.yml", 13, "egress.log-print",
          "log-print ci-secret github-actions .github/workflows/ci.yml:13 build Show token medium"),
         (".github/workflows/ci.yml", 15, "egress.transformed-print",

@@ -110,14 +110,17 @@ fn the_job_token_persisted_by_checkout_ships_with_the_workspace() {
 }
 
 /// A `pull_request_target` job that runs the fork's code holds the persisted job token, a
-/// push credential with `contents: write`; the base checkout without it stays silent.
+/// push credential with `contents: write` (critical); under the repository's default
+/// permissions the path is high; the base checkout without it stays silent.
 #[test]
-fn a_fork_checkout_holds_the_persisted_job_token() {
+fn a_fork_checkout_holds_the_persisted_job_token_as_dangerous_as_its_permissions() {
     assert_eq!(
         scan("pwn-request"),
         [
             ".github/workflows/preview.yml:12 egress.untrusted-checkout critical github.token",
             "  untrusted-checkout .github/workflows/preview.yml:12 critical (github.token → job token (contents: write, pull-requests: write) → persisted in .git/config by actions/checkout → checkout of pull request code)",
+            ".github/workflows/storybook.yml:10 egress.untrusted-checkout high github.token",
+            "  untrusted-checkout .github/workflows/storybook.yml:10 high (github.token → job token (repository default permissions) → persisted in .git/config by actions/checkout → checkout of pull request code)",
         ]
     );
 }
@@ -145,8 +148,8 @@ fn a_workflow_run_artifact_executed_is_untrusted_code() {
         [
             ".github/workflows/report.yml:17 egress.untrusted-code critical secrets.CODECOV_TOKEN",
             "  untrusted-code .github/workflows/report.yml:17 critical (secrets.CODECOV_TOKEN → artifact coverage of the triggering run, run from the workspace)",
-            ".github/workflows/report.yml:17 egress.untrusted-code critical secrets.GITHUB_TOKEN",
-            "  untrusted-code .github/workflows/report.yml:17 critical (secrets.GITHUB_TOKEN → artifact coverage of the triggering run, run from the workspace)",
+            ".github/workflows/report.yml:17 egress.untrusted-code high secrets.GITHUB_TOKEN",
+            "  untrusted-code .github/workflows/report.yml:17 high (secrets.GITHUB_TOKEN → artifact coverage of the triggering run, run from the workspace)",
         ]
     );
 }

@@ -201,7 +201,8 @@ impl Workflow<'_, '_> {
             {
                 if seen.insert(b.chain[0].clone()) {
                     let hop = at.hop(u.what.clone(), u.line);
-                    at.emit_as(self.out, u.line, u.sink, u.severity, b, hop, None);
+                    let severity = job_token_severity(b, &st.token_scope, u.severity);
+                    at.emit_as(self.out, u.line, u.sink, severity, b, hop, None);
                 }
             }
         }
@@ -806,6 +807,20 @@ fn token_scope(permissions: Option<&Node>) -> String {
         "read-only".into()
     } else {
         writes.join(", ")
+    }
+}
+
+/// What the job token can do decides what untrusted code holding it can do: a token that
+/// may write (`contents: write`, `packages: write`, `id-token: write`, `write-all`) keeps
+/// the path's severity; under the repository's default (read-only for repositories made
+/// since 2023, write for older ones) it is at most medium, which a fork-reachable trigger
+/// raises to high. Any other secret keeps its severity.
+fn job_token_severity(b: &Binding, scope: &str, severity: Severity) -> Severity {
+    match &b.origin {
+        Origin::Store { name } if name == "GITHUB_TOKEN" && !scope.contains("write") => {
+            severity.min(Severity::Medium)
+        }
+        _ => severity,
     }
 }
 
