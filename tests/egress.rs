@@ -349,6 +349,25 @@ fn bad_yaml_warns_and_the_scan_goes_on() {
     find(&run.findings(), "config/.env", 2, "generic.token");
 }
 
+/// A workflow with a key given twice is refused by GitHub Actions ("'env' is already
+/// defined") and never runs: sprawl says so, follows none of its secrets, and still scans it
+/// for literal secrets like any file.
+#[test]
+fn a_workflow_github_refuses_is_named_and_not_followed() {
+    let dir = fixture();
+    let twice = "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    env:\n      TOKEN: ${{ secrets.TWICE_TOKEN }}\n    env:\n      X: y\n    steps:\n      - run: echo \"$TOKEN\" | base64\n";
+    fs::write(dir.path().join(".github/workflows/twice.yml"), twice).expect("write");
+    let run = run_in(dir.path(), &["dir", "--format", "jsonl"]);
+    assert!(
+        run.stderr.contains(".github/workflows/twice.yml: a key is given twice")
+            && run.stderr.contains("never runs it"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("TWICE_TOKEN"), "no path from a workflow that never runs");
+    find(&run.findings(), "config/.env", 2, "generic.token");
+}
+
 /// `sprawl git` builds the model from HEAD's tree.
 #[test]
 fn git_mode_uses_head_tree() {

@@ -100,6 +100,14 @@ impl Repo<'_> {
         let text = (self.read)(path)?;
         match yaml::parse(&text) {
             Ok(node) => Some(node),
+            // GitHub Actions refuses a workflow with a key given twice ("'env' is already
+            // defined") and never runs it, though PyYAML takes the last value: no run, no egress.
+            Err(e) if e.to_string().contains("duplicate") && path.contains(".github/") => {
+                (self.warn)(format!(
+                    "{path}: a key is given twice ({e}); GitHub Actions refuses such a file and never runs it, so CI egress is not analysed"
+                ));
+                None
+            }
             Err(e) => {
                 (self.warn)(format!("{path}: not valid YAML ({e}), CI egress not analysed"));
                 None
