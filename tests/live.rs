@@ -429,3 +429,76 @@ fn malformed_answers_are_unknown_with_a_reason() {
         assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "a raw secret was printed");
     }
 }
+
+/// A sweep with `--state` asks again about the open findings on every run, even when no ref
+/// moved, and records when a credential it had found live stopped working: `revoked_at`, in
+/// the finding and in the inventory, kept on later runs.
+#[test]
+fn sweeps_record_when_a_live_credential_was_revoked() {
+    use crate::common::git;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let token = valid_github_token("rotated-github-token-seed-Lm4");
+    let rotated = Arc::new(AtomicBool::new(false));
+    let world = {
+        let (token, rotated) = (token.clone(), rotated.clone());
+        World::start(&["api.github.com"], move |req: &crate::common::tls::Seen| {
+            let ours = req.header("Authorization") == Some(format!("Bearer {token}").as_str());
+            match (ours, rotated.load(Ordering::SeqCst)) {
+                (true, false) => Reply::json(200, r#"{"login":"release-bot","id":77,"type":"User"}"#),
+                _ => Reply::json(401, r#"{"message":"Bad credentials"}"#),
+            }
+        })
+    };
+    let root = tempfile::tempdir().unwrap();
+    let repo = root.path().join("repos/payments");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("deploy.env"), format!("GITHUB_TOKEN={token}\n")).unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "deploy settings"]);
+    let state = root.path().join("state");
+    let sweep = |format: &str| {
+        Run::from(
+            world
+                .sprawl()
+                .args(["sweep", "--format", format, "--validate", "--state"])
+                .arg(&state)
+                .arg(root.path().join("repos"))
+                .output()
+                .unwrap(),
+        )
+    };
+    let liveness = |run: &Run| -> Value {
+        let found: Vec<Value> = run.findings().into_iter().filter(|f| f["type"] == "finding").collect();
+        assert_eq!(found.len(), 1, "{}", run.stdout);
+        found[0]["secret"]["liveness"].clone()
+    };
+
+    let first = liveness(&sweep("jsonl"));
+    assert_eq!(first["status"], "live", "{first}");
+    assert!(first.get("revoked_at").is_none(), "{first}");
+
+    rotated.store(true, Ordering::SeqCst);
+    let asked = world.requests().len();
+    let second = liveness(&sweep("jsonl"));
+    assert_eq!(world.requests().len() - asked, 1, "nothing moved, yet the open finding is asked about again");
+    assert_eq!(second["status"], "revoked", "{second}");
+    assert_eq!(second["last_live_at"], first["checked_at"], "{second}");
+    assert_eq!(second["revoked_at"], second["checked_at"], "{second}");
+
+    let third = liveness(&sweep("jsonl"));
+    assert_eq!(third["revoked_at"], second["revoked_at"], "the first revoked check is kept: {third}");
+    // The inventory (JSON when not on a terminal) dates the identity's revocation.
+    let inventory = sweep("inventory");
+    let rows: Value = serde_json::from_str(&inventory.stdout).unwrap();
+    assert_eq!(rows[0]["live"], "revoked", "{}", inventory.stdout);
+    assert_eq!(rows[0]["revoked_at"], second["revoked_at"], "{}", inventory.stdout);
+    assert!(!inventory.stdout.contains(&token) && !inventory.stderr.contains(&token));
+    // On a terminal, the LIVE column says since when.
+    let mut table = world.sprawl();
+    table.args(["sweep", "--format", "inventory", "-q", "--state"]).arg(&state).arg(root.path().join("repos"));
+    let day = second["revoked_at"].as_str().unwrap().get(..10).unwrap().to_string();
+    let shown = crate::common::on_terminal(&table, 120);
+    assert!(shown.contains(&format!("revoked {day}")), "{shown}");
+}

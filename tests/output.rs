@@ -200,24 +200,11 @@ fn unreachable_objects_are_off_by_default() {
     );
 }
 
-/// Run sprawl in `dir` on a pseudo-terminal (util-linux `script`), with `COLUMNS` set as a
-/// shell exports it; standard output and standard error both land in the result.
+/// Run sprawl in `dir` on a pseudo-terminal `columns` wide.
 fn on_terminal(dir: &Path, args: &[&str], columns: usize) -> String {
-    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    let mut command = quote(env!("CARGO_BIN_EXE_sprawl"));
-    for a in args {
-        command.push(' ');
-        command.push_str(&quote(a));
-    }
-    let out = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(dir)
-        .env("COLUMNS", columns.to_string())
-        .env_remove("NO_COLOR")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("script (util-linux) runs");
-    String::from_utf8(out.stdout).expect("UTF-8").replace('\r', "")
+    let mut cmd = crate::common::sprawl();
+    cmd.args(args).current_dir(dir);
+    crate::common::on_terminal(&cmd, columns)
 }
 
 /// The inventory table fits 80 and 120 columns, each row says where its identity was found,

@@ -176,6 +176,8 @@ fn outcome(host: &str, j: Judgement) -> Outcome {
             reason: j.reason,
             checked_at: crate::units::rfc3339_utc(unix_now()),
             host: host.to_string(),
+            last_live_at: None,
+            revoked_at: None,
         },
         facts: j.facts,
     }

@@ -23,6 +23,10 @@ pub struct Row {
     pub live: Option<Status>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub live_facts: BTreeMap<String, String>,
+    /// When a sweep with `--state` first found revoked a credential of this identity that an
+    /// earlier run had found live (the latest such time): the rotation or offboarding signal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
     pub owners: Vec<Owner>,
     /// Oldest introducing commit over all locations (history scans).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,6 +72,7 @@ pub fn build(findings: &[Finding]) -> Vec<Row> {
             fields: BTreeMap::new(),
             live: None,
             live_facts: BTreeMap::new(),
+            revoked_at: None,
             owners: Vec::new(),
             first_seen: None,
             last_seen: None,
@@ -92,6 +97,7 @@ pub fn build(findings: &[Finding]) -> Vec<Row> {
         }
         if let Some(live) = &f.secret.liveness {
             row.live = Some(row.live.map_or(live.status, |s| s.min(live.status)));
+            row.revoked_at = row.revoked_at.clone().max(live.revoked_at.clone());
         }
         for o in &identity.owners {
             if !row.owners.iter().any(|x| x.who == o.who && x.source == o.source) {

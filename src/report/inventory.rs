@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::identities::{owners_cell, Row};
 use crate::diag::sanitize;
+use crate::finding::Status;
 
 /// How a cell too long for its column is shortened.
 #[derive(Clone, Copy)]
@@ -32,8 +33,8 @@ const fn col(header: &'static str, min: usize, drop_rank: Option<u8>, cut: Cut) 
 }
 
 const COLUMNS: [Column; 11] = [
-    // Empty, and so dropped, without --validate.
-    col("LIVE", 7, Some(7), Cut::End),
+    // Empty, and so dropped, without --validate; "revoked 2026-12-04" is kept whole.
+    col("LIVE", 18, Some(7), Cut::End),
     col("AT HEAD", 7, None, Cut::End),
     col("CREDS", 5, Some(3), Cut::End),
     col("SEVERITY", 8, None, Cut::End),
@@ -151,7 +152,10 @@ fn cells(r: &Row) -> [String; 11] {
         Some((first, rest)) => format!("{first} (+{})", rest.len()),
     };
     [
-        r.live.map_or("", |s| s.as_str()).to_string(),
+        match (r.live, &r.revoked_at) {
+            (Some(Status::Revoked), Some(at)) => format!("revoked {}", at.get(..10).unwrap_or(at)),
+            (live, _) => live.map_or("", |s| s.as_str()).to_string(),
+        },
         if r.at_head { "yes" } else { "no" }.to_string(),
         r.credentials.to_string(),
         r.severity.as_str().to_string(),

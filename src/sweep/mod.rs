@@ -202,7 +202,11 @@ fn sweep_repo(
     let stats = Stats::default();
     let mut summary = Summary::default();
 
-    if let Some(prev) = previous.as_ref().filter(|p| p.header.refs == refs) {
+    // With `--validate`, open findings are asked about again even when nothing moved: their
+    // blobs are read once more for the secrets (state keeps none) and a credential that
+    // stopped working gets its `revoked_at`.
+    let revalidate = |p: &RepoState| cx.validator.is_some() && !p.header.open.is_empty();
+    if let Some(prev) = previous.as_ref().filter(|p| p.header.refs == refs && !revalidate(p)) {
         summary.unchanged = true;
         summary.findings_open = prev.header.open.len();
         let findings = prev.header.open.iter().map(|o| (Status::Open, o.finding.clone())).collect();
@@ -259,15 +263,22 @@ fn sweep_repo(
         paths: &RepoPaths::default(),
     };
     let (processed, _) = pipeline::run(found, &stages);
-    let (keys, found): (Vec<String>, Vec<Finding>) =
+    let (keys, mut found): (Vec<String>, Vec<Finding>) =
         processed.into_iter().filter(|p| p.finding.suppressed.is_none()).map(|p| (p.key, p.finding)).unzip();
 
-    let before: BTreeSet<String> =
-        previous.iter().flat_map(|p| p.header.open.iter().map(|o| o.key.clone())).collect();
+    let before: BTreeMap<&str, &Finding> =
+        previous.iter().flat_map(|p| p.header.open.iter().map(|o| (o.key.as_str(), &o.finding))).collect();
     let now: BTreeSet<String> = keys.iter().cloned().collect();
     let mut findings: Vec<(Status, Finding)> = Vec::new();
-    for (key, f) in keys.iter().zip(&found) {
-        let status = if before.contains(key) { Status::Open } else { Status::New };
+    for (key, f) in keys.iter().zip(found.iter_mut()) {
+        let earlier = before.get(key.as_str());
+        // A run without `--validate` keeps what the last check said (it carries its time).
+        match (f.secret.liveness.as_mut(), earlier.and_then(|e| e.secret.liveness.as_ref())) {
+            (Some(live), Some(was)) => live.follow(was),
+            (None, Some(was)) => f.secret.liveness = Some(was.clone()),
+            _ => {}
+        }
+        let status = if earlier.is_some() { Status::Open } else { Status::New };
         findings.push((status, f.clone()));
     }
     if let Some(prev) = &previous {

@@ -17,6 +17,31 @@ pub fn sprawl() -> Command {
     cmd
 }
 
+/// Run `cmd` (its program, arguments, environment and folder) on a pseudo-terminal
+/// (util-linux `script`), with `COLUMNS` set as a shell exports it; standard output and
+/// standard error both land in the result.
+pub fn on_terminal(cmd: &Command, columns: usize) -> String {
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"));
+    let mut line = quote(cmd.get_program());
+    for a in cmd.get_args() {
+        line.push(' ');
+        line.push_str(&quote(a));
+    }
+    let mut script = Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]).env("COLUMNS", columns.to_string()).stdin(Stdio::null());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        script.current_dir(dir);
+    }
+    let out = script.output().expect("script (util-linux) runs");
+    String::from_utf8(out.stdout).expect("UTF-8").replace('\r', "")
+}
+
 /// The result of one run.
 pub struct Run {
     pub code: i32,
