@@ -497,8 +497,152 @@ fn sweeps_record_when_a_live_credential_was_revoked() {
     assert!(!inventory.stdout.contains(&token) && !inventory.stderr.contains(&token));
     // On a terminal, the LIVE column says since when.
     let mut table = world.sprawl();
-    table.args(["sweep", "--format", "inventory", "-q", "--state"]).arg(&state).arg(root.path().join("repos"));
+    table
+        .args(["sweep", "--format", "inventory", "-q", "--state"])
+        .arg(&state)
+        .arg(root.path().join("repos"));
     let day = second["revoked_at"].as_str().unwrap().get(..10).unwrap().to_string();
     let shown = crate::common::on_terminal(&table, 120);
     assert!(shown.contains(&format!("revoked {day}")), "{shown}");
+}
+
+/// An RSA key made by `openssl` for this test: (PEM PKCS#8, public key as PKCS#1 DER).
+fn rsa_key(dir: &std::path::Path, name: &str) -> (String, Vec<u8>) {
+    let pem = dir.join(format!("{name}.pem"));
+    let der = dir.join(format!("{name}.der"));
+    let run = |args: &[&std::ffi::OsStr]| {
+        let ok = std::process::Command::new("openssl").args(args).output().unwrap().status.success();
+        assert!(ok, "openssl {args:?}");
+    };
+    run(&["genpkey".as_ref(), "-algorithm".as_ref(), "RSA".as_ref(), "-out".as_ref(), pem.as_os_str()]);
+    run(&[
+        "rsa".as_ref(),
+        "-in".as_ref(),
+        pem.as_os_str(),
+        "-RSAPublicKey_out".as_ref(),
+        "-outform".as_ref(),
+        "DER".as_ref(),
+        "-out".as_ref(),
+        der.as_os_str(),
+    ]);
+    (std::fs::read_to_string(pem).unwrap(), std::fs::read(der).unwrap())
+}
+
+/// A service-account key file as Google generates it.
+fn service_account_file(key_id: &str, email: &str, pem: &str) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "type": "service_account",
+        "project_id": "ledger-prod-4821",
+        "private_key_id": key_id,
+        "private_key": pem,
+        "client_email": email,
+        "client_id": "104857392019283746501",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }))
+    .unwrap()
+}
+
+/// A GCP service-account key is live when Google's token endpoint accepts a JWT signed with
+/// it (checked here with the key's public half) for the account the file names; the token's
+/// introspection gives the account and scopes. A deleted key is refused: revoked.
+#[test]
+fn gcp_service_account_keys_are_exchanged_for_a_token() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let keys = tempfile::tempdir().unwrap();
+    let (live_pem, live_public) = rsa_key(keys.path(), "live");
+    let (deleted_pem, _) = rsa_key(keys.path(), "deleted");
+    let email = "ledger-deployer@ledger-prod-4821.iam.gserviceaccount.com";
+    let live_id: String =
+        noise("gcp-live-key-id", 200).chars().filter(char::is_ascii_hexdigit).take(40).collect();
+    let deleted_id: String = noise("gcp-deleted-key-id", 200)
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(40)
+        .collect::<String>()
+        .to_lowercase();
+    let live_id = live_id.to_lowercase();
+    let access = format!("ya29.{}", noise("gcp-access-token", 60));
+
+    let world = {
+        let (access, email, live_id) = (access.clone(), email.to_string(), live_id.clone());
+        World::start(&["oauth2.googleapis.com"], move |req: &crate::common::tls::Seen| {
+            if req.method == "GET" && req.path == format!("/tokeninfo?access_token={access}") {
+                return Reply::json(
+                    200,
+                    &format!(
+                        r#"{{"email":"{email}","scope":"https://www.googleapis.com/auth/cloud-platform.read-only https://www.googleapis.com/auth/userinfo.email","expires_in":"598"}}"#
+                    ),
+                );
+            }
+            let refused =
+                Reply::json(400, r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#);
+            let Some(jwt) = req
+                .body
+                .strip_prefix("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=")
+            else {
+                return Reply::json(400, r#"{"error":"unsupported_grant_type"}"#);
+            };
+            let parts: Vec<&str> = jwt.split('.').collect();
+            let json = |i: usize| -> Value {
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[i]).unwrap()).unwrap()
+            };
+            let (header, claims) = (json(0), json(1));
+            let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+            let verified = ring::signature::UnparsedPublicKey::new(
+                &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                &live_public,
+            )
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+            .is_ok();
+            let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+            let well_formed = header["alg"] == "RS256"
+                && claims["iss"] == email.as_str()
+                && claims["aud"] == "https://oauth2.googleapis.com/token"
+                && claims["scope"].as_str().is_some_and(|s| s.contains("cloud-platform.read-only"))
+                && (1..=3600).contains(&lifetime);
+            if verified && well_formed && header["kid"] == live_id.as_str() {
+                Reply::json(
+                    200,
+                    &format!(r#"{{"access_token":"{access}","expires_in":599,"token_type":"Bearer"}}"#),
+                )
+            } else {
+                refused
+            }
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("deployer.json"), service_account_file(&live_id, email, &live_pem))
+        .unwrap();
+    std::fs::write(
+        dir.path().join("old-deployer.json"),
+        service_account_file(&deleted_id, email, &deleted_pem),
+    )
+    .unwrap();
+    let run = Run::from(
+        world.sprawl().args(["dir", "--format", "jsonl", "--validate"]).arg(dir.path()).output().unwrap(),
+    );
+    let findings = run.findings();
+    let find = |file: &str, rule: &str| {
+        findings
+            .iter()
+            .find(|f| f["location"]["path"].as_str().is_some_and(|p| p.ends_with(file)) && f["rule"] == rule)
+            .unwrap_or_else(|| panic!("no {rule} in {file}: {}", run.stdout))
+    };
+    let live = find("/deployer.json", "gcp.service-account-key");
+    assert_eq!(live["secret"]["liveness"]["status"], "live", "{live}");
+    assert_eq!(live["secret"]["liveness"]["host"], "oauth2.googleapis.com");
+    assert_eq!(live["identity"]["live"]["email"], email, "{}", live["identity"]);
+    assert!(live["identity"]["live"]["scopes"].as_str().unwrap().contains("cloud-platform.read-only"));
+    let key = find("/deployer.json", "private-key.pkcs8");
+    assert_eq!(key["secret"]["liveness"]["status"], "live", "the key gets its pair's answer: {key}");
+    let deleted = find("/old-deployer.json", "gcp.service-account-key");
+    assert_eq!(deleted["secret"]["liveness"]["status"], "revoked", "{deleted}");
+    assert_eq!(deleted["secret"]["liveness"]["reason"], "invalid_grant");
+    let asked: Vec<String> = world.requests().iter().map(|r| format!("{} {}", r.method, r.host)).collect();
+    assert_eq!(asked.len(), 3, "two exchanges and one introspection: {asked:?}");
+    let body_line = live_pem.lines().nth(3).unwrap();
+    for secret in [access.as_str(), body_line] {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "a secret was printed");
+    }
 }

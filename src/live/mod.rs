@@ -7,6 +7,7 @@
 //! one time budget for the whole command. The raw secret lives only in memory
 //! ([`crate::secret::Raw`]) and never in a message.
 mod aws;
+mod gcp;
 mod http;
 pub mod providers;
 
@@ -15,7 +16,7 @@ use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::finding::{Finding, Kind, Liveness, Status};
-use providers::{Check, Credential, Judgement};
+use providers::{Auth, Check, Credential, Judgement};
 
 /// Seconds of `--validate-timeout` when it is not given.
 pub const DEFAULT_BUDGET_SECS: u64 = 60;
@@ -44,6 +45,8 @@ struct Job {
     check: &'static Check,
     secret: String,
     pair: Option<String>,
+    /// The account the credential's file names (a service account's `client_email`).
+    account: Option<String>,
 }
 
 /// Dedup key of a credential: its fingerprint and, for two-part credentials, the other part.
@@ -107,7 +110,8 @@ fn job_of(f: &Finding) -> Option<(Key, Job)> {
     let check = providers::for_rule(&f.rule)?;
     let secret = f.secret.raw.as_ref()?.expose().to_string();
     let pair = f.paired_with.as_ref().and_then(|p| p.raw.as_ref()).map(|r| r.expose().to_string());
-    Some(((f.secret.fingerprint.clone(), pair.clone()), Job { check, secret, pair }))
+    let account = f.identity.as_ref().and_then(|i| i.fields.get("client_email")).cloned();
+    Some(((f.secret.fingerprint.clone(), pair.clone()), Job { check, secret, pair, account }))
 }
 
 fn attach(f: &mut Finding, o: &Outcome) {
@@ -146,7 +150,10 @@ fn run(client: &http::Client, jobs: Vec<(Key, Job)>, deadline: Instant) -> Vec<(
 
 /// Ask each of the check's hosts in turn until one does not refuse the credential.
 fn ask(client: &http::Client, job: &Job, deadline: Instant) -> Outcome {
-    let cred = Credential { secret: &job.secret, pair: job.pair.as_deref() };
+    let cred = Credential { secret: &job.secret, pair: job.pair.as_deref(), account: job.account.as_deref() };
+    if matches!(job.check.auth, Auth::GcpServiceAccount) {
+        return outcome(job.check.hosts[0], gcp::ask(client, &cred, unix_now(), deadline));
+    }
     let mut last = None;
     for &host in job.check.hosts {
         let judgement = match job.check.request(host, &cred, unix_now()) {

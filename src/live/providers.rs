@@ -51,6 +51,9 @@ pub enum Auth {
     InPath,
     /// AWS Signature Version 4 with the paired key id.
     AwsSigV4,
+    /// A Google service-account key: a JWT signed with the paired private key, exchanged for
+    /// an access token (`gcp.rs`; two requests, so not built by [`Check::request`]).
+    GcpServiceAccount,
 }
 
 /// Where a fact is in an answer.
@@ -109,6 +112,21 @@ pub static CHECKS: &[Check] = &[
         ok_field: None,
         facts: &[("repositories", Fact::Json("/total_count"))],
         reveals: "how many repositories the app installation can reach",
+    },
+    Check {
+        provider: "gcp",
+        rules: &["gcp.service-account-key"],
+        hosts: &[super::gcp::TOKEN_HOST],
+        method: Method::Post,
+        path: "/token",
+        auth: Auth::GcpServiceAccount,
+        headers: &[],
+        body: None,
+        refused: &[],
+        forbidden: Status::Unknown,
+        ok_field: None,
+        facts: &[],
+        reveals: "a JWT signed with the key (RS256, with the file's `client_email` and key id) exchanged for a 10-minute read-only token, then `tokeninfo`: the service account's email and the token's scopes",
     },
     Check {
         provider: "gitlab",
@@ -938,16 +956,21 @@ pub fn for_rule(rule: &str) -> Option<&'static Check> {
     CHECKS.iter().find(|c| c.rules.contains(&rule))
 }
 
-/// A secret and, for a multi-part credential, its paired identifier.
+/// A secret and, for a multi-part credential, its paired part and the account it names.
 pub struct Credential<'a> {
     pub secret: &'a str,
     pub pair: Option<&'a str>,
+    /// The account the credential file names (a service account's `client_email`).
+    pub account: Option<&'a str>,
 }
 
 impl Check {
     /// The request to `host` for `cred`, or why none can be made.
     pub fn request(&self, host: &'static str, cred: &Credential, now: i64) -> Result<Request, &'static str> {
         let secret = cred.secret;
+        if matches!(self.auth, Auth::GcpServiceAccount) {
+            return Err("a service-account key is asked through its token exchange");
+        }
         if matches!(self.auth, Auth::AwsSigV4) {
             let id = cred.pair.ok_or("no paired access key id nearby")?;
             if id.starts_with("ASIA") {
@@ -978,7 +1001,7 @@ impl Check {
                 let user = cred.pair.ok_or("no paired identifier nearby")?;
                 headers.push(("Authorization", basic(user, secret)));
             }
-            Auth::InPath | Auth::AwsSigV4 => {}
+            Auth::InPath | Auth::AwsSigV4 | Auth::GcpServiceAccount => {}
         }
         Ok(Request { method: self.method, host, path, headers, body: self.body.map(str::to_string) })
     }
@@ -1045,10 +1068,10 @@ pub struct Judgement {
 }
 
 impl Judgement {
-    fn live(facts: Vec<(String, String)>) -> Self {
+    pub(super) fn live(facts: Vec<(String, String)>) -> Self {
         Self { status: Status::Live, reason: None, facts }
     }
-    fn refused(reason: String) -> Self {
+    pub(super) fn refused(reason: String) -> Self {
         Self { status: Status::Revoked, reason: Some(reason), facts: Vec::new() }
     }
     pub fn unknown(reason: String) -> Self {
@@ -1190,7 +1213,7 @@ mod tests {
     #[test]
     fn a_secret_that_would_break_a_header_is_not_sent() {
         let gh = for_rule("github.pat.classic").unwrap();
-        let cred = Credential { secret: "abc\r\nX-Evil: 1", pair: None };
+        let cred = Credential { secret: "abc\r\nX-Evil: 1", pair: None, account: None };
         assert!(gh.request("api.github.com", &cred, 0).is_err());
     }
 }

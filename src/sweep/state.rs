@@ -197,7 +197,15 @@ mod tests {
         assert_eq!(back.header.rules, "r1");
         assert!(back.contains(&ids[1]));
         drop(state);
-        let again = StateDir::open(dir.path(), &|_| {}).expect("lock released on drop");
+        // Another test's child process, between its fork and exec, may briefly share the
+        // lock's open file (the descriptor is close-on-exec): wait for that to pass.
+        let again = (0..50)
+            .find_map(|_| {
+                StateDir::open(dir.path(), &|_| {})
+                    .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(20)))
+                    .ok()
+            })
+            .expect("lock released on drop");
         std::fs::write(again.file("/srv/a"), b"garbage").expect("write");
         assert!(again.load("/srv/a").is_err());
     }
