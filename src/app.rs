@@ -354,6 +354,7 @@ fn summary(stats: &Stats, unit: &str, findings: usize, tally: Tally, started: In
     for (n, what) in [
         (Stats::get(&stats.skipped_binary), "binary skipped"),
         (Stats::get(&stats.skipped_large), "too large, skipped"),
+        (Stats::get(&stats.missing), "missing from the repository"),
         (tally.suppressed as u64, "suppressed"),
         (tally.baselined as u64, "in the baseline"),
         (Stats::get(&stats.warnings), "warnings"),

@@ -9,6 +9,8 @@ pub struct Stats {
     pub bytes: AtomicU64,
     pub skipped_binary: AtomicU64,
     pub skipped_large: AtomicU64,
+    /// Blobs a commit's tree names that the repository lacks (history scans with findings).
+    pub missing: AtomicU64,
     pub warnings: AtomicU64,
     /// Skipped files and blobs named so far (see [`Stats::skipped`]).
     pub named_skips: AtomicU64,

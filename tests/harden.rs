@@ -440,3 +440,35 @@ fn a_partial_clone_says_what_it_cannot_scan() {
     assert!(!full.stderr.contains("partial clone"), "{}", full.stderr);
     assert_eq!(full.findings().len(), 1);
 }
+
+/// Issue 13, item 9: a blob that a commit's tree names but the repository lacks (a damaged
+/// clone, a copied object directory) cannot be scanned: it is named, with the path and the
+/// commit that added it, and counted in the summary, while the rest of the history is
+/// scanned and reported.
+#[test]
+fn blobs_missing_from_the_repository_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    fs::write(d.join("app.env"), ["DB_PASS", "WORD=Zq8-w0rd-Lm3x\n"].concat()).expect("write");
+    fs::create_dir(d.join("deploy")).expect("mkdir");
+    fs::write(d.join("deploy/prod.env"), "REGION=eu-west-1\nREPLICAS=3\n").expect("write");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "settings"]);
+    let commit = git(d, &["rev-parse", "HEAD"]);
+    let lost = git(d, &["rev-parse", "HEAD:deploy/prod.env"]);
+    fs::remove_file(d.join(".git/objects").join(&lost[..2]).join(&lost[2..]))
+        .expect("remove the loose object");
+
+    let run = run_in(d, &["git", "--format", "jsonl", "."]);
+    assert_eq!(run.code, 1, "the rest is still scanned and reported: {}", run.stderr);
+    assert_eq!(run.findings().len(), 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!(
+            "deploy/prod.env: blob {lost}, added by commit {commit}, is missing from the repository: not scanned"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("; 1 missing from the repository"), "{}", run.stderr);
+}

@@ -42,6 +42,15 @@ pub struct Scope {
     pub since: Option<i64>,
 }
 
+/// A blob that a commit's tree names but the object database lacks (the first commit, in
+/// the walk, that adds it at a path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingBlob {
+    pub id: ObjectId,
+    pub path: String,
+    pub commit: ObjectId,
+}
+
 /// For each target blob: every path it appears at in any commit reachable from the scope's
 /// tips, with the first commit carrying it at that path, the last, how many commits carry
 /// it there, and whether HEAD's tree has it there. A target in no reachable commit is absent
@@ -51,18 +60,23 @@ pub struct Scope {
 /// first-parent tree diff; commits are visited parents first, so one diff per commit suffices.
 /// A commit whose first parent is missing (shallow clone) or out of scope (`since`) is diffed
 /// against the empty tree, which yields its whole tree's pairs.
+///
+/// With `present` (the blobs the scan read), the same diffs also yield the blobs commits add
+/// that the repository lacks: returned, so that what could not be scanned is named.
 pub fn provenance(
     repo: &gix::Repository,
     targets: &HashSet<ObjectId>,
     scope: &Scope,
-) -> anyhow::Result<HashMap<ObjectId, Vec<Appearance>>> {
+    present: Option<&HashSet<ObjectId>>,
+) -> anyhow::Result<(HashMap<ObjectId, Vec<Appearance>>, Vec<MissingBlob>)> {
     if targets.is_empty() {
-        return Ok(HashMap::new());
+        return Ok((HashMap::new(), Vec::new()));
     }
     let tips = tips(repo, scope)?;
     let graph = Graph::walk(repo, &tips, scope.since);
     let order = graph.topo_order();
-    let deltas = first_parent_deltas(repo, &graph, &order, targets)?;
+    let deltas = first_parent_deltas(repo, &graph, &order, targets, present)?;
+    let missing = missing_blobs(repo, &graph, &order, &deltas);
 
     let mut target_ids: Vec<ObjectId> = targets.iter().copied().collect();
     target_ids.sort();
@@ -111,7 +125,7 @@ pub fn provenance(
         }
     }
     if stats.is_empty() {
-        return Ok(HashMap::new());
+        return Ok((HashMap::new(), missing));
     }
 
     // HEAD may lie outside the scope (another branch, older than `since`): read its tree.
@@ -150,7 +164,28 @@ pub fn provenance(
         };
         out.entry(target_ids[t as usize]).or_default().push(appearance);
     }
-    Ok(out)
+    Ok((out, missing))
+}
+
+/// The absent blobs the diffs noted, once each, confirmed absent: a blob the scan skipped
+/// without reading it whole (over the size limit) is present and not named.
+fn missing_blobs(
+    repo: &gix::Repository,
+    graph: &Graph,
+    order: &[usize],
+    deltas: &[Option<Delta>],
+) -> Vec<MissingBlob> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (&i, delta) in order.iter().zip(deltas) {
+        for (id, path) in delta.iter().flat_map(|d| &d.absent) {
+            if seen.insert(*id) && !gix::objs::Exists::exists(&repo.objects, id) {
+                let path = path.to_str_lossy().into_owned();
+                out.push(MissingBlob { id: *id, path, commit: graph.nodes[i].id });
+            }
+        }
+    }
+    out
 }
 
 /// A commit's (target index, path index) pairs, sorted; shared between commits that agree.
@@ -341,6 +376,8 @@ pub(crate) struct Delta {
     pub added: Vec<(ObjectId, BString)>,
     /// Old ids at a path (deletions, and the old side of modifications).
     pub removed: Vec<(ObjectId, BString)>,
+    /// New ids outside the wanted ones that the scan did not read ([`TreeDiffer::present`]).
+    pub absent: Vec<(ObjectId, BString)>,
 }
 
 /// Plumbing tree diffs (`gix::diff::tree`) with reused state: about 9x faster than the
@@ -357,6 +394,7 @@ fn first_parent_deltas(
     graph: &Graph,
     order: &[usize],
     targets: &HashSet<ObjectId>,
+    present: Option<&HashSet<ObjectId>>,
 ) -> anyhow::Result<Vec<Option<Delta>>> {
     use rayon::prelude::*;
     let shared = repo.clone().into_sync();
@@ -373,6 +411,7 @@ fn first_parent_deltas(
             },
             |repo, chunk| {
                 let mut differ = TreeDiffer::new(repo);
+                differ.present = present;
                 chunk
                     .iter()
                     .map(|&i| {
@@ -394,6 +433,8 @@ fn first_parent_deltas(
 
 pub(crate) struct TreeDiffer<'r> {
     repo: &'r gix::Repository,
+    /// The blobs the scan read: an added blob outside it is noted in [`Delta::absent`].
+    pub(crate) present: Option<&'r HashSet<ObjectId>>,
     state: gix::diff::tree::State,
     lhs: Vec<u8>,
     rhs: Vec<u8>,
@@ -405,6 +446,7 @@ impl<'r> TreeDiffer<'r> {
     pub(crate) fn new(repo: &'r gix::Repository) -> Self {
         TreeDiffer {
             repo,
+            present: None,
             state: Default::default(),
             lhs: Vec::new(),
             rhs: Vec::new(),
@@ -433,8 +475,13 @@ impl<'r> TreeDiffer<'r> {
             objects.find_tree_iter(&new, &mut self.rhs).with_context(|| format!("cannot read tree {new}"))?;
         self.path.clear();
         self.queue.clear();
-        let mut visitor =
-            Visitor { only, path: &mut self.path, queue: &mut self.queue, delta: Delta::default() };
+        let mut visitor = Visitor {
+            only,
+            present: self.present,
+            path: &mut self.path,
+            queue: &mut self.queue,
+            delta: Delta::default(),
+        };
         gix::diff::tree(lhs, rhs, &mut self.state, objects, &mut visitor)
             .with_context(|| format!("cannot diff tree {new}"))?;
         Ok(visitor.delta)
@@ -445,6 +492,7 @@ impl<'r> TreeDiffer<'r> {
 /// only for those.
 struct Visitor<'a> {
     only: Option<&'a HashSet<ObjectId>>,
+    present: Option<&'a HashSet<ObjectId>>,
     path: &'a mut BString,
     queue: &'a mut VecDeque<BString>,
     delta: Delta,
@@ -453,6 +501,15 @@ struct Visitor<'a> {
 impl Visitor<'_> {
     fn wanted(&self, mode: gix::objs::tree::EntryMode, id: &ObjectId) -> bool {
         mode.is_blob_or_symlink() && self.only.is_none_or(|o| o.contains(id))
+    }
+
+    /// A new id at the current path: kept when wanted, noted when the scan never read it.
+    fn added(&mut self, mode: gix::objs::tree::EntryMode, id: ObjectId) {
+        if self.wanted(mode, &id) {
+            self.delta.added.push((id, self.path.clone()));
+        } else if mode.is_blob_or_symlink() && self.present.is_some_and(|p| !p.contains(&id)) {
+            self.delta.absent.push((id, self.path.clone()));
+        }
     }
 
     fn push(&mut self, component: &BStr) {
@@ -490,11 +547,7 @@ impl gix::diff::tree::Visit for Visitor<'_> {
     fn visit(&mut self, change: visit::Change) -> visit::Action {
         use visit::Change::*;
         match change {
-            Addition { entry_mode, oid, .. } => {
-                if self.wanted(entry_mode, &oid) {
-                    self.delta.added.push((oid, self.path.clone()));
-                }
-            }
+            Addition { entry_mode, oid, .. } => self.added(entry_mode, oid),
             Deletion { entry_mode, oid, .. } => {
                 if self.wanted(entry_mode, &oid) {
                     self.delta.removed.push((oid, self.path.clone()));
@@ -504,9 +557,7 @@ impl gix::diff::tree::Visit for Visitor<'_> {
                 if self.wanted(previous_entry_mode, &previous_oid) {
                     self.delta.removed.push((previous_oid, self.path.clone()));
                 }
-                if self.wanted(entry_mode, &oid) {
-                    self.delta.added.push((oid, self.path.clone()));
-                }
+                self.added(entry_mode, oid);
             }
         }
         std::ops::ControlFlow::Continue(())
@@ -555,7 +606,7 @@ mod tests {
         t.git(&["rm", "-q", "a.txt"]);
         t.commit("remove", 3_000);
         let blob = t.id(&format!("{c1}:a.txt"));
-        let map = provenance(&t.open(), &targets(&[blob]), &all()).expect("provenance");
+        let map = provenance(&t.open(), &targets(&[blob]), &all(), None).expect("provenance").0;
         let apps = &map[&blob];
         assert_eq!(apps.len(), 1);
         let a = &apps[0];
@@ -568,10 +619,10 @@ mod tests {
         assert_eq!((a.first.author.as_str(), a.first.email.as_str()), ("Test Author", "author@example.com"));
 
         let other = t.id("HEAD:b.txt");
-        let map = provenance(&t.open(), &targets(&[other]), &all()).expect("provenance");
+        let map = provenance(&t.open(), &targets(&[other]), &all(), None).expect("provenance").0;
         assert!(map[&other][0].at_head);
         assert_eq!(map[&other][0].commits, 2);
-        assert!(provenance(&t.open(), &HashSet::new(), &all()).expect("provenance").is_empty());
+        assert!(provenance(&t.open(), &HashSet::new(), &all(), None).expect("provenance").0.is_empty());
     }
 
     #[test]
@@ -582,7 +633,7 @@ mod tests {
         t.write("copy/a.txt", "secret\n");
         let c2 = t.commit("copy", 2_000);
         let blob = t.id("HEAD:a.txt");
-        let map = provenance(&t.open(), &targets(&[blob]), &all()).expect("provenance");
+        let map = provenance(&t.open(), &targets(&[blob]), &all(), None).expect("provenance").0;
         let got: Vec<(&str, &str, u64, bool)> =
             map[&blob].iter().map(|a| (a.path.as_str(), a.first.id.as_str(), a.commits, a.at_head)).collect();
         assert_eq!(got, [("a.txt", c1.as_str(), 2, true), ("copy/a.txt", c2.as_str(), 1, true)]);
@@ -596,7 +647,7 @@ mod tests {
         t.git(&["add", "-A"]);
         t.git_as(&["commit", "-q", "-m", "old identity"], 1_000, "Old Name", "old@example.com");
         let blob = t.id("HEAD:a.txt");
-        let map = provenance(&t.open(), &targets(&[blob]), &all()).expect("provenance");
+        let map = provenance(&t.open(), &targets(&[blob]), &all(), None).expect("provenance").0;
         let first = &map[&blob][0].first;
         assert_eq!((first.author.as_str(), first.email.as_str()), ("New Name", "new@example.com"));
     }
@@ -612,15 +663,15 @@ mod tests {
         let blob = t.id("HEAD:s.txt");
         t.git(&["checkout", "-q", "main"]);
         let repo = t.open();
-        let everywhere = provenance(&repo, &targets(&[blob]), &all()).expect("provenance");
+        let everywhere = provenance(&repo, &targets(&[blob]), &all(), None).expect("provenance").0;
         assert_eq!(everywhere[&blob][0].path, "s.txt");
         assert!(!everywhere[&blob][0].at_head);
         let main = Scope { branch: Some("main".to_owned()), since: None };
-        assert!(provenance(&repo, &targets(&[blob]), &main).expect("provenance").is_empty());
+        assert!(provenance(&repo, &targets(&[blob]), &main, None).expect("provenance").0.is_empty());
         let side = Scope { branch: Some("side".to_owned()), since: None };
-        assert_eq!(provenance(&repo, &targets(&[blob]), &side).expect("provenance")[&blob].len(), 1);
+        assert_eq!(provenance(&repo, &targets(&[blob]), &side, None).expect("provenance").0[&blob].len(), 1);
         let bad = Scope { branch: Some("no-such-branch".to_owned()), since: None };
-        assert!(provenance(&repo, &targets(&[blob]), &bad).is_err());
+        assert!(provenance(&repo, &targets(&[blob]), &bad, None).is_err());
     }
 
     #[test]
@@ -632,7 +683,7 @@ mod tests {
         let c2 = t.commit("new", 2_000);
         let blob = t.id("HEAD:a.txt");
         let scope = Scope { branch: None, since: Some(1_500) };
-        let map = provenance(&t.open(), &targets(&[blob]), &scope).expect("provenance");
+        let map = provenance(&t.open(), &targets(&[blob]), &scope, None).expect("provenance").0;
         let a = &map[&blob][0];
         assert_eq!((a.first.id.as_str(), a.commits, a.at_head), (c2.as_str(), 1, true));
     }
@@ -651,7 +702,7 @@ mod tests {
         t.git_as(&["merge", "-q", "--no-edit", "side"], 4_000, "Test Author", "author@example.com");
         let merge = t.git(&["rev-parse", "HEAD"]);
         let blob = t.id("HEAD:s.txt");
-        let map = provenance(&t.open(), &targets(&[blob]), &all()).expect("provenance");
+        let map = provenance(&t.open(), &targets(&[blob]), &all(), None).expect("provenance").0;
         let a = &map[&blob][0];
         assert_eq!((a.first.id.as_str(), a.last.id.as_str()), (side.as_str(), merge.as_str()));
         assert_eq!((a.commits, a.at_head), (2, true));

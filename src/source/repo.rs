@@ -85,8 +85,11 @@ fn all(
     unreachable: bool,
     stats: &Stats,
 ) -> anyhow::Result<Vec<Finding>> {
-    let hits = scan_database(scanner, repo, opts.threads, opts.max_file_size, stats, None)?;
-    Ok(attribute(repo, hits, scope, unreachable, stats))
+    let read = Mutex::new(Vec::new());
+    let hits = scan_database(scanner, repo, opts.threads, opts.max_file_size, stats, Some(&read))?;
+    let present: HashSet<ObjectId> =
+        read.into_inner().expect("scan threads have finished").into_iter().collect();
+    Ok(attribute(repo, hits, scope, unreachable, Some(&present), stats))
 }
 
 /// Scan every blob of the object database once; hits by blob. With `record`, the id of
@@ -134,17 +137,28 @@ pub fn scan_blobs(
 
 /// Give each hit its paths and history: one finding per path it appears at in `scope`,
 /// versions of a file merged; blobs no commit in scope carries are dropped, or reported as
-/// unreachable.
+/// unreachable. With `present` (the blobs the scan read), blobs that commits add but the
+/// repository lacks are named as skipped and counted.
 pub fn attribute(
     repo: &gix::Repository,
     hits: Vec<(ObjectId, Finding)>,
     scope: &Scope,
     unreachable: bool,
+    present: Option<&HashSet<ObjectId>>,
     stats: &Stats,
 ) -> Vec<Finding> {
     let targets: HashSet<ObjectId> = hits.iter().map(|(id, _)| *id).collect();
-    let provenance = match history::provenance(repo, &targets, scope) {
-        Ok(p) => p,
+    let provenance = match history::provenance(repo, &targets, scope, present) {
+        Ok((p, missing)) => {
+            for m in missing {
+                Stats::add(&stats.missing, 1);
+                stats.skipped(format!(
+                    "{}: blob {}, added by commit {}, is missing from the repository: not scanned",
+                    m.path, m.id, m.commit
+                ));
+            }
+            p
+        }
         Err(e) => {
             stats.warn(format!("cannot attribute findings to commits, reporting blob ids: {e:#}"));
             return hits

@@ -249,7 +249,7 @@ fn sweep_repo(
     scanned.dedup();
 
     let hit_blobs: BTreeSet<String> = hits.iter().map(|(id, _)| id.to_string()).collect();
-    let found = repo::attribute(&repo, hits, &Scope::default(), false, &stats);
+    let found = repo::attribute(&repo, hits, &Scope::default(), false, None, &stats);
     let warn = |w: String| (cx.warn)(format!("{label}: {w}"));
     let owners = OwnerContext::load(|rel, max| git::head_file(&repo, rel, max), warn);
     let mut files = git::TreeFiles::head(repo, crate::egress::may_be_ci_file, &warn);
