@@ -42,6 +42,9 @@ pub struct Scope {
     pub since: Option<i64>,
 }
 
+/// Every appearance of each target blob.
+pub type Appearances = HashMap<ObjectId, Vec<Appearance>>;
+
 /// A blob that a commit's tree names but the object database lacks (the first commit, in
 /// the walk, that adds it at a path).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +71,7 @@ pub fn provenance(
     targets: &HashSet<ObjectId>,
     scope: &Scope,
     present: Option<&HashSet<ObjectId>>,
-) -> anyhow::Result<(HashMap<ObjectId, Vec<Appearance>>, Vec<MissingBlob>)> {
+) -> anyhow::Result<(Appearances, Vec<MissingBlob>)> {
     if targets.is_empty() {
         return Ok((HashMap::new(), Vec::new()));
     }
