@@ -135,6 +135,9 @@ pub fn scan_blobs(
         .collect()
 }
 
+/// Missing blobs named one by one; the rest are counted.
+const MISSING_NAMED: usize = 20;
+
 /// Give each hit its paths and history: one finding per path it appears at in `scope`,
 /// versions of a file merged; blobs no commit in scope carries are dropped, or reported as
 /// unreachable. With `present` (the blobs the scan read), blobs that commits add but the
@@ -150,12 +153,16 @@ pub fn attribute(
     let targets: HashSet<ObjectId> = hits.iter().map(|(id, _)| *id).collect();
     let provenance = match history::provenance(repo, &targets, scope, present) {
         Ok((p, missing)) => {
-            for m in missing {
-                Stats::add(&stats.missing, 1);
-                stats.skipped(format!(
+            // A damaged repository is worth a warning, apart from the skipped files' notes.
+            Stats::add(&stats.missing, missing.len() as u64);
+            for m in missing.iter().take(MISSING_NAMED) {
+                stats.warn(format!(
                     "{}: blob {}, added by commit {}, is missing from the repository: not scanned",
                     m.path, m.id, m.commit
                 ));
+            }
+            if missing.len() > MISSING_NAMED {
+                stats.warn(format!("{} more blobs missing from the repository", missing.len() - MISSING_NAMED));
             }
             p
         }
