@@ -381,7 +381,49 @@ fn is_hash_or_id(v: &str) -> bool {
     {
         return true;
     }
-    is_uuid(v)
+    is_uuid(v) || is_password_hash(v)
+}
+
+/// A stored password hash, not a password: modular crypt (`$2b$…`, `$argon2id$…`, `$6$…`),
+/// Django's `algorithm$iterations$salt$hash`, LDAP and Spring Security's `{SSHA}`,
+/// `{bcrypt}` (Spring's `{noop}` marks a password kept in plain text: not a hash).
+fn is_password_hash(v: &str) -> bool {
+    const CRYPT: &[&str] =
+        &["$1$", "$2a$", "$2b$", "$2y$", "$5$", "$6$", "$7$", "$y$", "$argon2", "$scrypt$", "$pbkdf2"];
+    const DJANGO: &[&str] = &[
+        "pbkdf2_sha256",
+        "pbkdf2_sha1",
+        "argon2",
+        "bcrypt_sha256",
+        "bcrypt",
+        "scrypt",
+        "sha1",
+        "md5",
+        "crypt",
+    ];
+    const BRACED: &[&str] = &[
+        "{ssha}",
+        "{sha}",
+        "{ssha256}",
+        "{ssha512}",
+        "{bcrypt}",
+        "{pbkdf2}",
+        "{argon2}",
+        "{crypt}",
+        "{noop}",
+    ];
+    let lower = v.to_ascii_lowercase();
+    if CRYPT.iter().any(|p| lower.starts_with(p))
+        || BRACED.iter().any(|p| lower.starts_with(p) && v.len() > p.len() + 16)
+    {
+        return true;
+    }
+    match v.split_once('$') {
+        Some((algorithm, rest)) => {
+            DJANGO.contains(&algorithm) && rest.matches('$').count() >= 1 && v.len() >= 40
+        }
+        None => false,
+    }
 }
 
 pub fn is_uuid(v: &str) -> bool {
@@ -410,6 +452,25 @@ fn is_public_material(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{placeholder_password, plausible, plausible_password, well_delimited};
+
+    #[test]
+    fn password_hashes_are_not_passwords() {
+        for v in [
+            "pbkdf2_sha256$600000$Qm9ndXNTYWx0VmFsdWUx$c2VlbXMtbGlrZS1hLWhhc2gtb2YtYS1wYXNzd29yZA=",
+            "argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+            "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5/a8Gc8pZ1uB9oQ8pTzZkKqXb7Cq0a.",
+            "$6$rounds=5000$saltsalt$notreallyahashbutshapedlikeonexxxxxxxxxxxxx",
+            "{SSHA}c2FsdGVkLXNoYS1vZi1hLXBhc3N3b3Jk",
+            "{bcrypt}$2a$10$dXJ3SW6G7P50lGmMkkmwe.20cQQubK3.HZWzG3YB1tlRy.fqvM/BG",
+        ] {
+            assert!(super::is_password_hash(v), "{v}");
+        }
+        for v in
+            ["Zq8-w0rd$Lm3x", "sha1$", "pa$$word-s3cret-but-long-enough-to-count-as-forty", "{noop}short"]
+        {
+            assert!(!super::is_password_hash(v), "{v}");
+        }
+    }
 
     #[test]
     fn rejects_non_secrets() {

@@ -162,7 +162,10 @@ pub fn attribute(
                 ));
             }
             if missing.len() > MISSING_NAMED {
-                stats.warn(format!("{} more blobs missing from the repository", missing.len() - MISSING_NAMED));
+                stats.warn(format!(
+                    "{} more blobs missing from the repository",
+                    missing.len() - MISSING_NAMED
+                ));
             }
             p
         }
