@@ -156,7 +156,9 @@ const PUBLIC_KEYS: &[&str] = &[
 pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize, end: usize) -> bool {
     let open = start.checked_sub(1).map(|i| hay[i]);
     let next = hay.get(end).copied();
-    let sep: Vec<u8> = hay[key_end..start].iter().copied().filter(|b| !b" \t\r\n\"'`".contains(b)).collect();
+    // Quotes, escaped or not, are not part of the separator: `\"a\", \"b\"` is a list.
+    let sep: Vec<u8> =
+        hay[key_end..start].iter().copied().filter(|b| !b" \t\r\n\"'`\\".contains(b)).collect();
     match open {
         // define('KEY', 'value'), setProperty("KEY", "value"): the value is the last
         // argument; `MovedAttribute("HTTPPasswordMgr", "urllib2", …)` is not an assignment.
@@ -219,6 +221,15 @@ fn next_line_continues(after: &[u8]) -> bool {
         || ["+ ", "- "].iter().any(|op| t.starts_with(op))
 }
 
+/// `oauth2.googleapis.com`, `vault.internal`: a host name (the token's service, not the token).
+fn looks_like_host(v: &str) -> bool {
+    let Some((_, tld)) = v.rsplit_once('.') else { return false };
+    (2..=24).contains(&tld.len())
+        && tld.bytes().all(|b| b.is_ascii_lowercase())
+        && v.split('.').all(|l| !l.is_empty() && !l.starts_with('-'))
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+}
+
 /// `server.key`, `certs/ca.pem`: a file name, not the key itself.
 fn looks_like_file(v: &str) -> bool {
     const EXT: &str = "key pem crt cer der p12 pfx jks keystore json yaml yml txt db conf cfg ini env cnt \
@@ -248,6 +259,18 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
         if bare(&key).contains(&bare(&lower)) {
             return false;
         }
+        // `"admin.ldap.bindPwdTitle": "Bind-Passwort:"`: user-interface text about a
+        // credential (a title, a hint, an example), in a translation file or a form.
+        if UI_TEXT_KEYS.iter().any(|s| key.trim_end_matches(['"', '\'', ' ']).ends_with(s)) {
+            return false;
+        }
+    }
+    // `"Server-Passwort:"` is a label; `'eyJhbGciOi…'` and `abc...` are cut short on purpose.
+    if value.ends_with(':') || value.contains("...") || value.contains('…') {
+        return false;
+    }
+    if self_describing(&lower) || sequential_digits(value) || variable_name(value) {
+        return false;
     }
     if value.starts_with(['$', '&', '*', '@', '{']) || value.contains("->") || value.contains("::") {
         return false;
@@ -263,7 +286,12 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if PLACEHOLDERS.iter().chain(REFERENCES).any(|p| lower.contains(p)) {
         return false;
     }
-    if looks_like_call(value) || looks_like_file(value) || is_hash_or_id(value) || is_public_material(value) {
+    if looks_like_call(value)
+        || looks_like_file(value)
+        || looks_like_host(value)
+        || is_hash_or_id(value)
+        || is_public_material(value)
+    {
         return false;
     }
     // Labels and identifiers: words, spaces, dashes and underscores, no digits or symbols
@@ -271,8 +299,9 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c)) {
         return false;
     }
-    // `password1`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`): a stand-in, plain or encoded.
-    if PASSWORD_WORDS.contains(&lower.trim_end_matches(|c: char| c.is_ascii_digit()))
+    // `password1`, `Test1234!`, `user-1`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`): a stand-in,
+    // plain or encoded.
+    if PASSWORD_WORDS.contains(&lower.trim_end_matches(|c: char| !c.is_ascii_alphabetic()))
         || encodes_placeholder(value)
     {
         return false;
@@ -285,11 +314,60 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     distinct >= 4
 }
 
+/// Ends of key names that hold text about a credential rather than the credential.
+const UI_TEXT_KEYS: &[&str] = &[
+    "title",
+    "label",
+    "placeholder",
+    "description",
+    "desc",
+    "hint",
+    "helptext",
+    "help_text",
+    "tooltip",
+    "caption",
+    "heading",
+    "example",
+    "requirements",
+    "prompt",
+    "message",
+    "_msg",
+    "errormessage",
+];
+
+/// `preauth-secret-123`, `my_api_key`, `user:password`, `e2e-mob-workspace-pwd`: words that
+/// say what the value stands for, joined, with at most a short count: a name or a test
+/// stand-in. A generated credential does not spell its own kind between separators.
+fn self_describing(lower: &str) -> bool {
+    const KINDS: &[&str] =
+        &["password", "passwd", "pwd", "pass", "secret", "token", "key", "apikey", "credential", "auth"];
+    let parts: Vec<&str> = lower.split(['-', '_', '.', ':', ' ']).filter(|p| !p.is_empty()).collect();
+    let wordy = |p: &&str| {
+        p.bytes().all(|b| b.is_ascii_alphabetic()) || p.bytes().all(|b| b.is_ascii_digit()) || p.len() <= 4
+    };
+    parts.len() >= 2 && parts.iter().all(wordy) && parts.iter().any(|p| KINDS.contains(p))
+}
+
+/// `MM_MOBILE_E2E_ADMIN_*`, `DEPLOY_KEY_2`: the name of a variable or a family of them.
+fn variable_name(v: &str) -> bool {
+    let name = v.strip_suffix('*').unwrap_or(v);
+    name.contains('_')
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// `123456`, `654321`, `0123456789`: digits counting up or down.
+fn sequential_digits(v: &str) -> bool {
+    let b = v.as_bytes();
+    let step = |d: i8| b.windows(2).all(|w| (w[1] as i8 - w[0] as i8).rem_euclid(10) == d.rem_euclid(10));
+    b.len() >= 4 && b.iter().all(u8::is_ascii_digit) && (step(1) || step(-1))
+}
+
 /// Words that stand for a password in documentation and tests: `user:pass@host`,
 /// `pass;auth=NTLM`, `secret;opt`, `pa%3Ass`.
 const PASSWORD_WORDS: &[&str] = &[
     "pass", "password", "passwd", "passw0rd", "p4ssw0rd", "pwd", "pw", "pa", "secret", "s3cret", "s3cr3t",
-    "test", "user", "pass1", "pass2", "passwd1", "passwd2", "pswd", "xxx",
+    "test", "user", "pass1", "pass2", "passwd1", "passwd2", "pswd", "xxx", "admin", "token", "root",
 ];
 
 /// A password (in a URL, `.netrc` or connection string) that is a placeholder: a
@@ -349,6 +427,10 @@ fn encodes_placeholder(v: &str) -> bool {
         return false;
     }
     let text = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    // A UUID is an identifier plain (`is_hash_or_id`), and so encoded.
+    if is_uuid(&text) {
+        return true;
+    }
     ["changeme", "change_me", "change-me", "password", "xxxx", "your_", "your-"]
         .iter()
         .any(|p| text.contains(p))
@@ -504,6 +586,22 @@ mod tests {
             ("password", "password2"),
             ("RABBITMQ__PASSWORD", "Q2hhbmdlTWU="),
             ("Fields", "[]detectors.Result{"),
+            // Interface text, test stand-ins and names seen in a mobile app's repository.
+            ("\"admin.ldap.bindPwdTitle\"", "Bind-Passwort:"),
+            ("\"admin.email.smtpPasswordExample\"", "jcuS8PuvcpGhpgHhlcpT1Mx42pnqMxQY"),
+            ("accessToken", "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9..."),
+            ("mockPreauthSecret", "preauth-secret-123"),
+            ("KeychainSigningKey", "mattermost-e2ee.signing-key"),
+            ("password", "e2e-mob-connected-workspace-pwd"),
+            ("password", "Test1234!"),
+            ("password", "user-1"),
+            ("password", "token2"),
+            ("UPLOAD_STORE_PASSWORD", "123456"),
+            ("password", "654321"),
+            ("api_key", "my_api_key"),
+            ("secrets", "MM_MOBILE_E2E_ADMIN_*"),
+            ("TOKEN_HOST", "oauth2.googleapis.com"),
+            ("APP__ADMIN__TOKEN", "YjE5NzY3NDktOGE1My00ZjQ5LWJmMDQtY2FmYTJhMzQ1OGMx"),
         ] {
             assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
@@ -561,6 +659,9 @@ mod tests {
         assert!(ok("{\"a.ini\": \"TOKEN=Rf5tG8yHu2\\nX=1\"}", "TOKEN", "Rf5tG8yHu2"));
         assert!(!ok("print(f\"password={pw}x1\")", "password", "{pw}x1"));
         assert!(ok("PASSWORD ?= Rf5tG8yHu2", "PASSWORD", "Rf5tG8yHu2"));
+        // Escaped quotes: an assignment inside a string is one, a list of examples is not.
+        assert!(ok("\"{\\\"password\\\": \\\"Rf5tG8yHu2\\\"}\"", "password", "Rf5tG8yHu2"));
+        assert!(!ok("\"E.g.: \\\"yourpassword\\\", \\\"Rf5tG8yHu2\\\"\"", "yourpassword", "Rf5tG8yHu2"));
     }
 
     #[test]
@@ -569,6 +670,11 @@ mod tests {
             ("password", "Tr0ub4dor&3xq"),
             ("api_key", "q8Zp2LmN4vR7tY1wX9cB3dF6gH0jK5s"),
             ("DEPLOY_BOT_TOKEN", "hT9kQ2mZ7xW4pL8vN3rB6yC1"),
+            ("RELEASE_STORE_PASSWORD", "1qaz2wsx"),
+            ("adminPassword", "admin@bq8s1bqr6inm8rramf4js8f96a"),
+            ("password", "Zq8-w0rd-Lm3x"),
+            ("secret_key", "k3y-9Fq2-Xw7p-Lm4z"),
+            ("db_password", "20240117"),
         ] {
             assert!(plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
