@@ -384,7 +384,9 @@ fn looks_like_call(v: &str) -> bool {
 fn looks_like_path(v: &str) -> bool {
     let parts: Vec<&str> = v.trim_start_matches('/').split('/').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.@#:".contains(&b)))
+        && parts.iter().all(|p| {
+            p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.@#:".contains(&b))
+        })
         && parts.iter().filter(|p| p.bytes().filter(u8::is_ascii_lowercase).count() >= 3).count() >= 2
 }
 
