@@ -22,6 +22,7 @@ const PLACEHOLDERS: &[&str] = &[
     "<",
     ">",
     "****",
+    "####",
     "....",
     "todo",
     "fixme",
@@ -249,8 +250,13 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
         return false;
     }
     let lower = value.to_ascii_lowercase();
+    // A 40- or 64-digit hex value is a commit or digest under most names, but under a
+    // client or app secret it is the secret itself (GitHub OAuth apps' are 40 hex digits).
+    let mut hex_is_secret = false;
     if let Some(key) = key {
         let key = String::from_utf8_lossy(key).to_ascii_lowercase();
+        let bare_key = key.replace(['_', '-', '.'], "");
+        hex_is_secret = bare_key.contains("clientsecret") || bare_key.contains("appsecret");
         if PUBLIC_KEYS.iter().any(|p| key.contains(p)) {
             return false;
         }
@@ -289,7 +295,8 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if looks_like_call(value)
         || looks_like_file(value)
         || looks_like_host(value)
-        || is_hash_or_id(value)
+        || looks_like_path(value)
+        || is_hash_or_id(value, hex_is_secret)
         || is_public_material(value)
     {
         return false;
@@ -450,10 +457,21 @@ fn looks_like_call(v: &str) -> bool {
     open > 0 && v[..open].chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == ':')
 }
 
-/// Git SHAs, sha256/sha512 digests and SRI integrity values, UUIDs.
-fn is_hash_or_id(v: &str) -> bool {
+/// `/en/enterprise/3.0/authentication`, `cms/sites/passwords#edit`: a URL path or a route,
+/// lower-case words between slashes. A token holding `/` (base64) has capitals in its parts.
+fn looks_like_path(v: &str) -> bool {
+    let parts: Vec<&str> = v.trim_start_matches('/').split('/').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.@#:".contains(&b))
+        })
+        && parts.iter().filter(|p| p.bytes().filter(u8::is_ascii_lowercase).count() >= 3).count() >= 2
+}
+
+/// Git SHAs (unless `hex_is_secret`), sha256/sha512 digests and SRI integrity values, UUIDs.
+fn is_hash_or_id(v: &str, hex_is_secret: bool) -> bool {
     let hex = v.bytes().all(|b| b.is_ascii_hexdigit());
-    if hex && matches!(v.len(), 40 | 64 | 128) {
+    if hex && !hex_is_secret && matches!(v.len(), 40 | 64 | 128) {
         return true;
     }
     let lower = v.to_ascii_lowercase();
@@ -602,6 +620,9 @@ mod tests {
             ("secrets", "MM_MOBILE_E2E_ADMIN_*"),
             ("TOKEN_HOST", "oauth2.googleapis.com"),
             ("APP__ADMIN__TOKEN", "YjE5NzY3NDktOGE1My00ZjQ5LWJmMDQtY2FmYTJhMzQ1OGMx"),
+            ("token", "xoxp-572370529330-573807301142-####################"),
+            ("password", "/en/enterprise-server@3.0/authentication/keeping-your-account"),
+            ("edit_password", "cms/sites/passwords#edit"),
         ] {
             assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
@@ -675,8 +696,15 @@ mod tests {
             ("password", "Zq8-w0rd-Lm3x"),
             ("secret_key", "k3y-9Fq2-Xw7p-Lm4z"),
             ("db_password", "20240117"),
+            ("api_token", "Xk9/Qz7mW2/pL4vN8rB3/yC6tH1"),
         ] {
             assert!(plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
+        }
+        // 40 hex digits: a commit under most names, an OAuth app's secret under these.
+        let hex40 = "9f2c4e6a8b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e";
+        assert!(!plausible(Some(b"token"), hex40.as_bytes()));
+        for k in ["CLIENT_SECRET", "clientSecret", "github.app_secret"] {
+            assert!(plausible(Some(k.as_bytes()), hex40.as_bytes()), "{k}");
         }
     }
 }
