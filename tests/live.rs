@@ -497,7 +497,10 @@ fn sweeps_record_when_a_live_credential_was_revoked() {
     assert!(!inventory.stdout.contains(&token) && !inventory.stderr.contains(&token));
     // On a terminal, the LIVE column says since when.
     let mut table = world.sprawl();
-    table.args(["sweep", "--format", "inventory", "-q", "--state"]).arg(&state).arg(root.path().join("repos"));
+    table
+        .args(["sweep", "--format", "inventory", "-q", "--state"])
+        .arg(&state)
+        .arg(root.path().join("repos"));
     let day = second["revoked_at"].as_str().unwrap().get(..10).unwrap().to_string();
     let shown = crate::common::on_terminal(&table, 120);
     assert!(shown.contains(&format!("revoked {day}")), "{shown}");

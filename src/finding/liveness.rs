@@ -76,7 +76,11 @@ impl Liveness {
         let detail = match (&self.revoked_at, &self.last_live_at) {
             (Some(revoked), Some(live)) => {
                 let since = format!("live at {live}, revoked by {revoked}");
-                if detail.is_empty() { since } else { format!("{detail}; {since}") }
+                if detail.is_empty() {
+                    since
+                } else {
+                    format!("{detail}; {since}")
+                }
             }
             _ => detail,
         };
