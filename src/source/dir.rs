@@ -38,8 +38,8 @@ pub struct Listing {
 /// A sink for each batch of findings (one chunk of one file); an error stops the walk.
 pub type Emit<'a> = dyn Fn(Vec<Finding>) -> anyhow::Result<()> + Sync + 'a;
 
-/// Walk without reading: the same walk as [`scan`]'s (names and directory entries only;
-/// 0.05 s of a 4,400-file tree).
+/// Walk without reading: the same walk as [`scan`]'s, names and directory entries only (a
+/// scan of curl's 4,400-file tree took no longer with it: median 3.5 s against 3.9 s).
 pub fn list(opts: &WalkOptions) -> anyhow::Result<Listing> {
     let (builder, excluded) = walker(opts)?;
     // With --respect-gitignore, remember what the walk saw so that tracked files it skipped
