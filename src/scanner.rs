@@ -422,6 +422,8 @@ mod tests {
                 text.extend_from_slice(b"filler line of ordinary text, nothing to see\n");
             }
         }
+        // And one in the second chunk's own part.
+        text.extend_from_slice(b"API_TOKEN=ChunkLast-Xq9zW2vB7kLm\n");
         let whole = scan(&s, &text);
         let mut chunked = Vec::new();
         let mut batches = 0;
