@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -15,7 +15,7 @@ use crate::finding::Finding;
 use crate::link::owners::OwnerContext;
 use crate::link::Linker;
 use crate::paths::PathMap;
-use crate::pipeline::{self, Stages, Tally};
+use crate::pipeline::{self, Processed, Stages, Tally};
 use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::scanner::{ScanScratch, Skip};
@@ -65,7 +65,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Run the configured source, then the pipeline; report (or write a baseline) and summarise.
+/// Run the configured source, each batch of its findings through the pipeline as it comes;
+/// report (or write a baseline) and summarise.
 fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let stats = Stats::new(config.quiet);
@@ -74,17 +75,34 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     }
     let scanner = config.scanner()?;
     // Opened before the scan: an unwritable -o fails now, not after minutes of work.
-    let mut out = output(config)?;
+    let reporter = Reporter::new(config, output(config)?);
     let validator = config.validator()?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
     // A sign of life for long scans of files or history, on a terminal only.
     let progress = !config.quiet && std::io::stderr().is_terminal();
-    let (found, linker, unit) = match &config.source {
+    let stages = |linker| Stages {
+        linker,
+        suppressor: &config.suppressor,
+        baseline: config.baseline.as_ref(),
+        validator: validator.as_ref(),
+        paths: &config.paths,
+    };
+    let unit = match &config.source {
         Source::Dir(walk) => {
-            let walked = progress::while_running(progress, &stats, "file", || {
-                pool.install(|| source::dir::scan(&scanner, walk, &stats))
+            // The CI model links findings as they come: its files are listed first.
+            let listing = source::dir::list(walk)?;
+            let linker = dir_linker(config, walk, &listing.listed, &stats);
+            let stages = stages(&linker);
+            let mut tally = Tally::default();
+            reporter.take(pipeline::ci_batch(&stages, &mut tally), tally)?;
+            let emit = |batch| {
+                let mut tally = Tally::default();
+                reporter.take(pipeline::batch(batch, &stages, &mut tally), tally)
+            };
+            progress::while_running(progress, &stats, "file", || {
+                pool.install(|| source::dir::scan(&scanner, walk, &listing, &stats, &emit))
             })?;
-            (walked.findings, dir_linker(config, walk, &walked.listed, &stats), "file")
+            "file"
         }
         Source::Git(opts) => {
             let mut found = progress::while_running(progress, &stats, "blob", || {
@@ -92,17 +110,30 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
             })?;
             found.extend(config.config_changes.iter().map(|path| Finding::config_change(path)));
             let linker = git_linker(&config.rules, opts, !found.is_empty(), &stats)?;
-            (found, linker, "blob")
+            let stages = stages(&linker);
+            let mut tally = Tally::default();
+            let mut processed = pipeline::batch(found, &stages, &mut tally);
+            processed.extend(pipeline::ci_batch(&stages, &mut tally));
+            reporter.take(processed, tally)?;
+            "blob"
         }
         Source::Stdin { label } => {
-            let mut out = Vec::new();
+            let linker = Linker::none();
+            let stages = stages(&linker);
+            let mut emitted = Ok(());
+            let emit = |batch| {
+                if emitted.is_ok() {
+                    let mut tally = Tally::default();
+                    emitted = reporter.take(pipeline::batch(batch, &stages, &mut tally), tally);
+                }
+            };
             let stdin = std::io::stdin().lock();
             match scanner.scan_reader(
                 stdin,
                 (u64::MAX, || Ok(0)),
                 label,
                 &mut ScanScratch::default(),
-                &mut out,
+                emit,
             )? {
                 Ok(bytes) => {
                     Stats::add(&stats.scanned, 1);
@@ -110,39 +141,12 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
                 }
                 Err(Skip::Binary) => stats.warn("standard input looks binary (use --binary to scan it)"),
             }
-            (out, Linker::none(), "input")
+            emitted?;
+            "input"
         }
         Source::Sweep => anyhow::bail!("a sweep is not a single scan"),
     };
-    let stages = Stages {
-        linker: &linker,
-        suppressor: &config.suppressor,
-        baseline: config.baseline.as_ref(),
-        validator: validator.as_ref(),
-        paths: &config.paths,
-    };
-    let (processed, tally) = pipeline::run(found, &stages);
-    let new = processed.iter().filter(|p| p.finding.suppressed.is_none()).count();
-    match config.output_mode {
-        Output::Baseline => {
-            let entries: Vec<(String, &Finding)> = processed
-                .iter()
-                .filter(|p| p.finding.suppressed.is_none())
-                .map(|p| (p.key.clone(), &p.finding))
-                .collect();
-            baseline::write(&entries, &mut out)?;
-            out.flush()?;
-        }
-        Output::Report(format) => {
-            let findings: Vec<Finding> = processed
-                .into_iter()
-                .map(|p| p.finding)
-                .filter(|f| config.show_suppressed || f.suppressed.is_none())
-                .collect();
-            let warn = |w: String| stats.warn(w);
-            report::write(format, &findings, &report_context(config, &warn), &mut out)?;
-        }
-    }
+    let (new, tally) = reporter.finish(config, &stats)?;
     if !config.quiet {
         summary(&stats, unit, new, tally, started);
         if new > 0 && matches!(&config.source, Source::Git(GitOptions { mode: Mode::Staged, .. })) {
@@ -150,6 +154,95 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
         }
     }
     Ok(if new == 0 || config.output_mode == Output::Baseline { Outcome::Clean } else { Outcome::Findings })
+}
+
+/// Where a scan's findings go once through the pipeline: JSON Lines of `dir` and `stdin`
+/// without `--sort` are written batch by batch as they come, in the order files finish, so
+/// such a scan holds only the batches being scanned; every other report (and a baseline,
+/// and `git`, whose findings are attributed to commits after the scan) needs them all, in
+/// order, and holds them until the end.
+struct Reporter {
+    stream: bool,
+    show_suppressed: bool,
+    state: Mutex<Reported>,
+}
+
+struct Reported {
+    out: Box<dyn Write + Send>,
+    /// The findings of an ordered report (none when streaming).
+    held: Vec<Processed>,
+    tally: Tally,
+    /// Findings reported, not suppressed.
+    new: usize,
+}
+
+impl Reporter {
+    fn new(config: &ScanConfig, out: Box<dyn Write + Send>) -> Self {
+        Self {
+            stream: config.output_mode == Output::Report(Format::Jsonl)
+                && !config.sort
+                && matches!(config.source, Source::Dir(_) | Source::Stdin { .. }),
+            show_suppressed: config.show_suppressed,
+            state: Mutex::new(Reported { out, held: Vec::new(), tally: Tally::default(), new: 0 }),
+        }
+    }
+
+    /// One batch through the pipeline, with the suppressions `tally` counted in it: written
+    /// and flushed now (serialised before the lock is taken), or held.
+    fn take(&self, batch: Vec<Processed>, tally: Tally) -> anyhow::Result<()> {
+        let new = batch.iter().filter(|p| p.finding.suppressed.is_none()).count();
+        let mut lines = Vec::new();
+        if self.stream {
+            let shown = batch.iter().map(|p| &p.finding);
+            report::write_jsonl(
+                shown.filter(|f| self.show_suppressed || f.suppressed.is_none()),
+                &mut lines,
+            )?;
+        }
+        let mut state = self.state.lock().expect("no thread panics while holding the lock");
+        state.tally.suppressed += tally.suppressed;
+        state.tally.baselined += tally.baselined;
+        state.new += new;
+        if self.stream {
+            state.out.write_all(&lines)?;
+            state.out.flush()?;
+        } else {
+            state.held.extend(batch);
+        }
+        Ok(())
+    }
+
+    /// Write what was held, in order; the count of findings reported and the tally.
+    fn finish(self, config: &ScanConfig, stats: &Stats) -> anyhow::Result<(usize, Tally)> {
+        let Reported { mut out, mut held, tally, new } =
+            self.state.into_inner().expect("no thread panics while holding the lock");
+        if self.stream {
+            out.flush()?;
+            return Ok((new, tally));
+        }
+        held.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        match config.output_mode {
+            Output::Baseline => {
+                let entries: Vec<(String, &Finding)> = held
+                    .iter()
+                    .filter(|p| p.finding.suppressed.is_none())
+                    .map(|p| (p.key.clone(), &p.finding))
+                    .collect();
+                baseline::write(&entries, &mut out)?;
+                out.flush()?;
+            }
+            Output::Report(format) => {
+                let findings: Vec<Finding> = held
+                    .into_iter()
+                    .map(|p| p.finding)
+                    .filter(|f| self.show_suppressed || f.suppressed.is_none())
+                    .collect();
+                let warn = |w: String| stats.warn(w);
+                report::write(format, &findings, &report_context(config, &warn), &mut out)?;
+            }
+        }
+        Ok((new, tally))
+    }
 }
 
 /// What a pre-commit refusal tells the person committing. Rotation comes first: a secret that
@@ -178,8 +271,9 @@ fn report_context<'a>(config: &'a ScanConfig, warn: &'a dyn Fn(String)) -> repor
     }
 }
 
-/// Files on disk: owners from the work tree's CODEOWNERS; egress from the CI files the walk
-/// listed under the first scanned directory, whose own secret references become findings.
+/// Files on disk: owners from the work tree's CODEOWNERS; egress from the CI files the
+/// listing walk found under the first scanned directory, whose own secret references become
+/// findings.
 fn dir_linker(config: &ScanConfig, walk: &WalkOptions, listed: &[PathBuf], stats: &Stats) -> Linker {
     let warn = |w: String| stats.warn(w);
     let owners = match &config.root {

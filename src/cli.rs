@@ -253,6 +253,12 @@ pub struct ReportArgs {
     /// Write findings to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// JSON Lines sorted by path, position and rule, written at the end (every finding is
+    /// held in memory until then). Without it, `dir` and `stdin` write each finding as soon
+    /// as the part of the file holding it is scanned, in the order files finish; the other
+    /// formats and `git` are always sorted.
+    #[arg(long)]
+    pub sort: bool,
     /// Print secrets in full. Never use in CI logs.
     #[arg(long)]
     pub no_redact: bool,

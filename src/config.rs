@@ -54,6 +54,8 @@ pub struct ScanConfig {
     /// Live validation (`--validate`): off unless asked for.
     pub validate: Option<live::Settings>,
     pub output_mode: Output,
+    /// Write JSON Lines in order at the end rather than as findings come (`--sort`).
+    pub sort: bool,
     pub output: Option<PathBuf>,
     pub color: bool,
     /// The width the inventory table fits on a terminal (`None` with `--wide`).
@@ -114,6 +116,7 @@ impl ScanConfig {
                 let report = ReportArgs {
                     format: Some(args.format.into()),
                     output: args.output.clone(),
+                    sort: false,
                     no_redact: args.no_redact,
                     baseline: args.baseline.clone(),
                     show_suppressed: false,
@@ -315,6 +318,7 @@ impl ScanConfig {
                 ),
             }),
             output_mode: output(format),
+            sort: report.sort,
             output: report.output.clone(),
             width: if report.wide { None } else { Some(terminal_width()) },
             color: match report.color {
@@ -360,6 +364,7 @@ fn baseline_report(args: &BaselineArgs) -> ReportArgs {
     ReportArgs {
         format: None,
         output: args.output.clone(),
+        sort: false,
         no_redact: false,
         baseline: None,
         show_suppressed: false,

@@ -3,12 +3,15 @@
 //! ```text
 //! raw findings ──► link ──► suppress ──► validate ──► order
 //! (identity set    owners,   allowed paths,  --validate:  path, position, rule
-//!  by the scanner) egress    the baseline    live or not
+//!  by the scanner) egress    the baseline    live or not  (ordered reports only)
 //! ```
 //!
 //! The scanner attaches identities and inline suppressions, because both need the bytes
-//! around a match; everything that needs the whole repository happens here, once, for
-//! `dir`, `git`, `stdin`, `baseline create` and each repository of a `sweep`.
+//! around a match; everything that needs the whole repository (its owners, its CI model,
+//! the baseline) is built before the scan, so that each finding passes the stages on its
+//! own: a batch (one chunk of a file) goes through [`batch`] as soon as it is scanned, and
+//! the CI secrets' own findings through [`ci_batch`] once per run. [`run`] does both and
+//! orders the result, for `git`, `baseline create` and each repository of a `sweep`.
 use crate::finding::{Finding, Suppression, SuppressionKind};
 use crate::link::Linker;
 use crate::live::Validator;
@@ -40,11 +43,30 @@ pub struct Processed {
     pub finding: Finding,
 }
 
-/// Link, suppress, validate and order `findings`. Suppressed findings are kept, marked, so
-/// that `--show-suppressed` can list them; only reported ones are validated.
-pub fn run(mut findings: Vec<Finding>, stages: &Stages) -> (Vec<Processed>, Tally) {
-    stages.linker.link(&mut findings, stages.paths);
+/// Link, suppress, validate and order `findings`, with the CI secrets' own findings.
+pub fn run(findings: Vec<Finding>, stages: &Stages) -> (Vec<Processed>, Tally) {
     let mut tally = Tally::default();
+    let mut out = batch(findings, stages, &mut tally);
+    out.extend(ci_batch(stages, &mut tally));
+    out.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    (out, tally)
+}
+
+/// Link, suppress and validate one batch of scanned findings, unordered, counting its
+/// suppressions into `tally`.
+pub fn batch(mut findings: Vec<Finding>, stages: &Stages, tally: &mut Tally) -> Vec<Processed> {
+    stages.linker.link(&mut findings, stages.paths);
+    settle(findings, stages, tally)
+}
+
+/// The CI secrets' own findings, suppressed and validated: once per run.
+pub fn ci_batch(stages: &Stages, tally: &mut Tally) -> Vec<Processed> {
+    settle(stages.linker.ci_findings(stages.paths), stages, tally)
+}
+
+/// Suppress and validate linked findings. Suppressed findings are kept, marked, so that
+/// `--show-suppressed` can list them; only reported ones are validated.
+fn settle(mut findings: Vec<Finding>, stages: &Stages, tally: &mut Tally) -> Vec<Processed> {
     let keys: Vec<String> = findings
         .iter_mut()
         .map(|f| {
@@ -65,8 +87,5 @@ pub fn run(mut findings: Vec<Finding>, stages: &Stages) -> (Vec<Processed>, Tall
     if let Some(validator) = stages.validator {
         validator.validate(&mut findings);
     }
-    let mut out: Vec<Processed> =
-        keys.into_iter().zip(findings).map(|(key, finding)| Processed { key, finding }).collect();
-    out.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
-    (out, tally)
+    keys.into_iter().zip(findings).map(|(key, finding)| Processed { key, finding }).collect()
 }

@@ -87,7 +87,9 @@ impl Scanner {
     }
 
     /// Scan everything `reader` yields, `CHUNK` bytes at a time, unless it is over `max`
-    /// bytes: then nothing of it is searched and the error is [`TooLarge`]. Its size
+    /// bytes: then nothing of it is searched and the error is [`TooLarge`]. The findings of
+    /// each chunk go to `emit` as soon as it is scanned (pairs are made within a chunk), so
+    /// a large file or stream holds one chunk's findings at a time. Its size
     /// (`size`) is asked for only once more than `max` or [`SIZE_UNASKED`] bytes have come:
     /// an `fstat` on every file would cost more than the search of most (3% of a scan of
     /// curl's sources).
@@ -97,8 +99,9 @@ impl Scanner {
         (max, size): (u64, impl FnOnce() -> std::io::Result<u64>),
         path: &str,
         scratch: &mut ScanScratch,
-        out: &mut Vec<Finding>,
+        mut emit: impl FnMut(Vec<Finding>),
     ) -> std::io::Result<Result<u64, Skip>> {
+        let mut out = Vec::new();
         let unasked = max.min(SIZE_UNASKED);
         let mut size = Some(size);
         let mut buf = std::mem::take(&mut scratch.buf);
@@ -139,7 +142,7 @@ impl Scanner {
                         break Err(e);
                     }
                     let text = crate::text::decode(&buf, order);
-                    self.scan_chunk(text.as_bytes(), path, (1, 0), 0..text.len(), scratch, out);
+                    self.scan_chunk(text.as_bytes(), path, (1, 0), 0..text.len(), scratch, &mut out);
                     break Ok(Ok(buf.len() as u64));
                 }
                 if let Some(skip) = self.skip(&buf) {
@@ -149,7 +152,10 @@ impl Scanner {
             let eof = got < want;
             let report_to = if eof { buf.len() } else { buf.len() - OVERLAP };
             let base = (line_base, column_base);
-            self.scan_chunk(&buf, path, base, report_from..report_to, scratch, out);
+            self.scan_chunk(&buf, path, base, report_from..report_to, scratch, &mut out);
+            if !out.is_empty() {
+                emit(std::mem::take(&mut out));
+            }
             if eof {
                 break Ok(Ok(total));
             }
@@ -164,6 +170,9 @@ impl Scanner {
             report_from = report_to - keep_from;
         };
         scratch.buf = buf;
+        if !out.is_empty() {
+            emit(out);
+        }
         result
     }
 
@@ -413,12 +422,20 @@ mod tests {
                 text.extend_from_slice(b"filler line of ordinary text, nothing to see\n");
             }
         }
+        // And one in the second chunk's own part.
+        text.extend_from_slice(b"API_TOKEN=ChunkLast-Xq9zW2vB7kLm\n");
         let whole = scan(&s, &text);
         let mut chunked = Vec::new();
+        let mut batches = 0;
+        let emit = |batch: Vec<Finding>| {
+            batches += 1;
+            chunked.extend(batch);
+        };
         let got = s
-            .scan_reader(&text[..], (u64::MAX, || Ok(0)), "f", &mut ScanScratch::default(), &mut chunked)
+            .scan_reader(&text[..], (u64::MAX, || Ok(0)), "f", &mut ScanScratch::default(), emit)
             .expect("reads");
         assert_eq!(got.ok(), Some(text.len() as u64));
+        assert_eq!(batches, 2, "each chunk's findings are emitted when it is scanned");
         let at = |fs: &[Finding]| {
             fs.iter().map(|f| (f.location.clone(), f.secret.fingerprint.clone())).collect::<Vec<_>>()
         };
@@ -435,7 +452,7 @@ mod tests {
             (u64::MAX, || Ok(0)),
             "f",
             &mut ScanScratch::default(),
-            &mut out,
+            |batch| out.extend(batch),
         );
         assert!(matches!(got, Ok(Err(Skip::Binary))));
         assert!(out.is_empty());

@@ -8,7 +8,7 @@ use crate::common::{git, root, run_in, valid_github_token};
 /// positives for every family, and none from the negatives.
 #[test]
 fn fixture_tree_exact_findings() {
-    let run = run_in(&root(), &["dir", "--no-config", "testdata/fs", "--format", "jsonl"]);
+    let run = run_in(&root(), &["dir", "--no-config", "testdata/fs", "--format", "jsonl", "--sort"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let expected = fs::read_to_string(root().join("testdata/fs.expected")).expect("expected file");
     let expected: Vec<&str> = expected.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
@@ -83,7 +83,7 @@ fn hidden_and_ignored_files_are_scanned_by_default() {
     write(dir.path(), ".env", "DB_PASSWORD=Zx8-Qv2mLp7w\n");
     write(dir.path(), "build/out.cfg", "api_token = Qm4Rt7Yu1Io3Pa6Sd9Fg2Hj5\n");
     write(dir.path(), ".git/config", "password = Nb5-Vc8xZq2Lk\n");
-    let run = run_in(dir.path(), &["dir", "--format", "jsonl"]);
+    let run = run_in(dir.path(), &["dir", "--format", "jsonl", "--sort"]);
     assert_eq!(run.triples(), [".env:1 generic.password", "build/out.cfg:1 generic.token"]);
     let run = run_in(dir.path(), &["dir", "--format", "jsonl", "--respect-gitignore"]);
     assert_eq!(run.triples(), Vec::<String>::new());

@@ -71,7 +71,7 @@ fn chain(e: &Value) -> Vec<String> {
 #[test]
 fn fixture_findings_exact() {
     let dir = fixture();
-    let run = run_in(dir.path(), &["dir", "--format", "jsonl"]);
+    let run = run_in(dir.path(), &["dir", "--format", "jsonl", "--sort"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let got: Vec<String> = run
         .findings()

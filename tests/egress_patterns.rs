@@ -10,7 +10,7 @@ use crate::common::{copy_dir, root, run_in};
 fn scan(pattern: &str) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(&root().join("testdata/egress-patterns").join(pattern), dir.path());
-    let run = run_in(dir.path(), &["dir", "--format", "jsonl"]);
+    let run = run_in(dir.path(), &["dir", "--format", "jsonl", "--sort"]);
     assert!(run.code <= 1, "{}", run.stderr);
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);

@@ -82,7 +82,7 @@ regexes = ['^Fak3-']
     let run = run_in(d, &["dir", "--format", "jsonl"]);
     assert_eq!(run.triples(), ["src/e.env:1 generic.password"], "{}", run.stderr);
     assert!(run.stderr.contains("3 suppressed"), "{}", run.stderr);
-    let shown = run_in(d, &["dir", "--format", "jsonl", "--show-suppressed"]);
+    let shown = run_in(d, &["dir", "--format", "jsonl", "--sort", "--show-suppressed"]);
     let reasons: Vec<String> = shown
         .findings()
         .iter()

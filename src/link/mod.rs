@@ -51,15 +51,26 @@ impl Linker {
         Self { owners, ci, shown, ci_findings, hosts: ProviderHosts::new(rules) }
     }
 
-    /// Attach egress paths and owners to every finding, after adding the CI secrets' own
-    /// findings; `paths` makes finding paths repository-relative for CODEOWNERS.
-    pub fn link(&self, findings: &mut Vec<Finding>, paths: &RepoPaths) {
+    /// Attach egress paths and owners to every finding; `paths` makes finding paths
+    /// repository-relative for CODEOWNERS. Each finding is linked on its own, so findings
+    /// may come in batches.
+    pub fn link(&self, findings: &mut [Finding], paths: &RepoPaths) {
         if let Some(model) = &self.ci {
             egress::link(model.flows(), findings, &self.shown, &self.hosts);
-            if self.ci_findings {
-                findings.extend(egress::ci_secret_findings(model.flows(), &self.shown, &self.hosts));
-            }
         }
+        self.attach_owners(findings, paths);
+    }
+
+    /// The CI secrets' own findings (`egress.*`) with their owners, once per run (none for a
+    /// pre-commit or pull-request scan).
+    pub fn ci_findings(&self, paths: &RepoPaths) -> Vec<Finding> {
+        let Some(model) = self.ci.as_ref().filter(|_| self.ci_findings) else { return Vec::new() };
+        let mut found = egress::ci_secret_findings(model.flows(), &self.shown, &self.hosts);
+        self.attach_owners(&mut found, paths);
+        found
+    }
+
+    fn attach_owners(&self, findings: &mut [Finding], paths: &RepoPaths) {
         for f in findings.iter_mut() {
             let rel = paths.relative(&f.location.path);
             let found = self.owners.owners(f, rel.as_deref());

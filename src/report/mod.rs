@@ -1,4 +1,4 @@
-//! Renders sorted findings: human lines, a JSON array, JSON Lines, SARIF, the NHI
+//! Renders findings (sorted, or a streamed batch as JSON Lines): human lines, a JSON array, JSON Lines, SARIF, the NHI
 //! inventory (findings grouped by identity) or an HTML report of it.
 mod html;
 mod human;
@@ -61,13 +61,21 @@ pub fn write(format: Format, findings: &[Finding], cx: &Context, w: &mut dyn Wri
             serde_json::to_writer_pretty(&mut *w, findings)?;
             writeln!(w)?;
         }
-        Format::Jsonl => {
-            for f in findings {
-                serde_json::to_writer(&mut *w, f)?;
-                writeln!(w)?;
-            }
-        }
+        Format::Jsonl => write_jsonl(findings, w)?,
     }
     w.flush()?;
+    Ok(())
+}
+
+/// Write `findings` as JSON Lines, one finding a line, in the order given (a streamed
+/// batch, or a sorted report).
+pub fn write_jsonl<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+    w: &mut dyn Write,
+) -> anyhow::Result<()> {
+    for f in findings {
+        serde_json::to_writer(&mut *w, f)?;
+        writeln!(w)?;
+    }
     Ok(())
 }

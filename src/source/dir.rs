@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::Context;
-use ignore::{overrides::OverrideBuilder, WalkBuilder, WalkState};
+use ignore::{overrides::OverrideBuilder, DirEntry, WalkBuilder, WalkState};
 
 use crate::diag::Stats;
 use crate::finding::Finding;
@@ -26,15 +26,89 @@ pub struct WalkOptions {
     pub list: fn(&[u8]) -> bool,
 }
 
-/// What a walk found: findings, unsorted, and the visited files that [`WalkOptions::list`]
-/// keeps (the CI model is built from these, without a second walk).
-pub struct Walked {
-    pub findings: Vec<Finding>,
+/// What the listing pass found, before anything is read: the files [`WalkOptions::list`]
+/// keeps (the CI model is built from these before the scan, so that findings can be
+/// linked as they come) and, with `--respect-gitignore`, the files git tracks that the
+/// walk skips as ignored (scanned after it).
+pub struct Listing {
     pub listed: Vec<PathBuf>,
+    tracked_ignored: Vec<PathBuf>,
 }
 
-/// Walk and scan.
-pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Result<Walked> {
+/// A sink for each batch of findings (one chunk of one file); an error stops the walk.
+pub type Emit<'a> = dyn Fn(Vec<Finding>) -> anyhow::Result<()> + Sync + 'a;
+
+/// Walk without reading: the same walk as [`scan`]'s, names and directory entries only (a
+/// scan of curl's 4,400-file tree took no longer with it: median 3.5 s against 3.9 s).
+pub fn list(opts: &WalkOptions) -> anyhow::Result<Listing> {
+    let (builder, excluded) = walker(opts)?;
+    // With --respect-gitignore, remember what the walk saw so that tracked files it skipped
+    // as ignored can be scanned afterwards.
+    let seen = opts.respect_gitignore.then(|| Mutex::new(HashSet::new()));
+    let listed = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        let (seen, listed) = (&seen, &listed);
+        Box::new(move |entry| {
+            let Some(entry) = regular_file(entry, None) else { return WalkState::Continue };
+            if let Some(seen) = &seen {
+                let abs = std::path::absolute(entry.path()).unwrap_or_else(|_| entry.path().to_owned());
+                seen.lock().expect("no thread panics while holding the lock").insert(abs);
+            }
+            if (opts.list)(entry.path().as_os_str().as_encoded_bytes()) {
+                listed.lock().expect("no thread panics while holding the lock").push(entry.path().to_owned());
+            }
+            WalkState::Continue
+        })
+    });
+    let mut listed = listed.into_inner().expect("walk threads have finished");
+    let mut tracked_ignored = Vec::new();
+    if let Some(seen) = seen {
+        let seen = seen.into_inner().expect("walk threads have finished");
+        tracked_ignored = tracked_but_ignored(&opts.paths, seen, &excluded);
+        listed.extend(
+            tracked_ignored.iter().filter(|p| (opts.list)(p.as_os_str().as_encoded_bytes())).cloned(),
+        );
+    }
+    Ok(Listing { listed, tracked_ignored })
+}
+
+/// Walk and scan, in parallel, every file `listing` came from, passing each chunk's
+/// findings to `emit` as soon as it is scanned (in the order files finish).
+pub fn scan(
+    scanner: &Scanner,
+    opts: &WalkOptions,
+    listing: &Listing,
+    stats: &Stats,
+    emit: &Emit,
+) -> anyhow::Result<()> {
+    let (builder, _) = walker(opts)?;
+    let failed: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    builder.build_parallel().run(|| {
+        let mut scratch = ScanScratch::default();
+        let failed = &failed;
+        Box::new(move |entry| {
+            let Some(entry) = regular_file(entry, Some(stats)) else { return WalkState::Continue };
+            match scan_file(scanner, entry.path(), opts.max_file_size, stats, &mut scratch, emit) {
+                Ok(()) => WalkState::Continue,
+                Err(e) => {
+                    failed.lock().expect("no thread panics while holding the lock").get_or_insert(e);
+                    WalkState::Quit
+                }
+            }
+        })
+    });
+    if let Some(e) = failed.into_inner().expect("walk threads have finished") {
+        return Err(e);
+    }
+    let mut scratch = ScanScratch::default();
+    for shown in &listing.tracked_ignored {
+        scan_file(scanner, shown, opts.max_file_size, stats, &mut scratch, emit)?;
+    }
+    Ok(())
+}
+
+/// The walk over `opts.paths` (checked first) and its `--exclude` overrides.
+fn walker(opts: &WalkOptions) -> anyhow::Result<(WalkBuilder, ignore::overrides::Override)> {
     let (first, rest) = opts.paths.split_first().context("no path to scan")?;
     for p in &opts.paths {
         if std::fs::symlink_metadata(p).is_err() {
@@ -71,58 +145,32 @@ pub fn scan(scanner: &Scanner, opts: &WalkOptions, stats: &Stats) -> anyhow::Res
     }
     let excluded = ov.build().context("bad --exclude globs")?;
     builder.overrides(excluded.clone());
-    // With --respect-gitignore, remember what the walk saw so that tracked files it skipped
-    // as ignored can be scanned afterwards.
-    let seen = respect.then(|| Mutex::new(HashSet::new()));
-    let found = Mutex::new(Vec::new());
-    let ci_files = Mutex::new(Vec::new());
-    builder.build_parallel().run(|| {
-        let mut scratch = ScanScratch::default();
-        let (found, seen, files) = (&found, &seen, &ci_files);
-        Box::new(move |entry| {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(err) => {
-                    stats.warn(err.to_string());
-                    return WalkState::Continue;
-                }
-            };
-            let Some(ft) = entry.file_type() else { return WalkState::Continue };
-            if ft.is_dir() || ft.is_symlink() {
-                return WalkState::Continue;
+    Ok((builder, excluded))
+}
+
+/// The walked entry if it is a regular file; what else it is (an error, a FIFO) is a
+/// warning when `stats` is given (the scanning walk; the listing walk says nothing).
+fn regular_file(entry: Result<DirEntry, ignore::Error>, stats: Option<&Stats>) -> Option<DirEntry> {
+    let entry = match entry {
+        Ok(e) => e,
+        Err(err) => {
+            if let Some(stats) = stats {
+                stats.warn(err.to_string());
             }
-            if !ft.is_file() {
-                stats.warn(format!("{}: not a regular file, skipped", entry.path().display()));
-                return WalkState::Continue;
-            }
-            if let Some(seen) = &seen {
-                let abs = std::path::absolute(entry.path()).unwrap_or_else(|_| entry.path().to_owned());
-                seen.lock().expect("no thread panics while holding the lock").insert(abs);
-            }
-            if (opts.list)(entry.path().as_os_str().as_encoded_bytes()) {
-                files.lock().expect("no thread panics while holding the lock").push(entry.path().to_owned());
-            }
-            let mut local = Vec::new();
-            scan_file(scanner, entry.path(), opts.max_file_size, stats, &mut scratch, &mut local);
-            if !local.is_empty() {
-                found.lock().expect("no thread panics while holding the lock").extend(local);
-            }
-            WalkState::Continue
-        })
-    });
-    let mut found = found.into_inner().expect("walk threads have finished");
-    let mut ci_files = ci_files.into_inner().expect("walk threads have finished");
-    if let Some(seen) = seen {
-        let seen = seen.into_inner().expect("walk threads have finished");
-        let mut scratch = ScanScratch::default();
-        for shown in tracked_but_ignored(&opts.paths, seen, &excluded) {
-            scan_file(scanner, &shown, opts.max_file_size, stats, &mut scratch, &mut found);
-            if (opts.list)(shown.as_os_str().as_encoded_bytes()) {
-                ci_files.push(shown);
-            }
+            return None;
         }
+    };
+    let ft = entry.file_type()?;
+    if ft.is_dir() || ft.is_symlink() {
+        return None;
     }
-    Ok(Walked { findings: found, listed: ci_files })
+    if !ft.is_file() {
+        if let Some(stats) = stats {
+            stats.warn(format!("{}: not a regular file, skipped", entry.path().display()));
+        }
+        return None;
+    }
+    Some(entry)
 }
 
 /// Whether a path given on the command line can be read: a directory that can be listed,
@@ -162,22 +210,32 @@ fn tracked_but_ignored(
     out
 }
 
-/// Scan one file, turning every problem into a warning.
+/// Scan one file, turning every problem with it into a warning; the error is `emit`'s.
 fn scan_file(
     scanner: &Scanner,
     path: &Path,
     max: u64,
     stats: &Stats,
     scratch: &mut ScanScratch,
-    out: &mut Vec<Finding>,
-) {
+    emit: &Emit,
+) -> anyhow::Result<()> {
     let shown = display_path(path);
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) => return stats.warn(format!("{shown}: {e}")),
+        Err(e) => {
+            stats.warn(format!("{shown}: {e}"));
+            return Ok(());
+        }
     };
     let size = || file.metadata().map(|m| m.len());
-    match scanner.scan_reader(&file, (max, size), &shown, scratch, out) {
+    // The first error of the sink stops the emitting; the file is read to its end.
+    let mut emitted = Ok(());
+    let sink = |batch| {
+        if emitted.is_ok() {
+            emitted = emit(batch);
+        }
+    };
+    match scanner.scan_reader(&file, (max, size), &shown, scratch, sink) {
         Ok(Ok(bytes)) => {
             Stats::add(&stats.scanned, 1);
             Stats::add(&stats.bytes, bytes);
@@ -194,6 +252,7 @@ fn scan_file(
             None => stats.warn(format!("{shown}: {e}")),
         },
     }
+    emitted
 }
 /// A file's contents (`None` when it does not exist); an error when it cannot be read or is
 /// over `max` bytes, which are then never read.
