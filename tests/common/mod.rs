@@ -58,16 +58,25 @@ impl Run {
         }
     }
 
-    /// Findings printed as JSON Lines.
+    /// Findings printed as JSON Lines, in the order `--sort` gives (path, line, column,
+    /// rule): streamed JSON Lines come in the order files finish. Other lines (a sweep's
+    /// summaries) follow, in output order.
     pub fn findings(&self) -> Vec<Value> {
-        self.stdout
+        let mut lines: Vec<Value> = self
+            .stdout
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
-            .collect()
+            .collect();
+        lines.sort_by_cached_key(|f| {
+            let at = &f["location"];
+            let key = (at["path"].as_str().map(str::to_owned), at["line"].as_u64(), at["column"].as_u64());
+            (at.is_null(), key, f["rule"].as_str().map(str::to_owned))
+        });
+        lines
     }
 
-    /// `path:line rule` for each finding, in output order.
+    /// `path:line rule` for each finding, in the order of [`Run::findings`].
     pub fn triples(&self) -> Vec<String> {
         self.findings().iter().map(triple).collect()
     }
