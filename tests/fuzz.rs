@@ -265,17 +265,17 @@ fn gitleaks_configs() {
 
 #[test]
 fn codeowners() {
-    fuzz("codeowners", &["testdata/fuzz/seeds/codeowners"], 400, 64 << 10, fuzzing::codeowners);
+    fuzz("codeowners", &["testdata/fuzz/seeds/codeowners"], 60, 64 << 10, fuzzing::codeowners);
 }
 
 #[test]
 fn ci_files() {
-    fuzz("ci_files", &["testdata/egress", "testdata/egress-patterns"], 200, 16 << 10, fuzzing::ci_files);
+    fuzz("ci_files", &["testdata/egress", "testdata/egress-patterns"], 100, 16 << 10, fuzzing::ci_files);
 }
 
 #[test]
 fn decoders() {
-    fuzz("decoders", &["testdata/fs"], 300, 16 << 10, fuzzing::decoders);
+    fuzz("decoders", &["testdata/fs"], 100, 16 << 10, fuzzing::decoders);
 }
 
 /// Bounds one scan of `input`: time (debug build; a release scan is ~10x faster) and the
@@ -284,7 +284,7 @@ fn bounded_scan(input: &[u8]) {
     let started = Instant::now();
     let (findings, peak) = peak_during(|| fuzzing::scan(input));
     let took = started.elapsed();
-    assert!(took < Duration::from_secs(10), "{} bytes took {took:?}", input.len());
+    assert!(took < Duration::from_secs(20), "{} bytes took {took:?}", input.len());
     assert!(peak < (64 << 20) + 8 * input.len(), "{} bytes held {peak} bytes at most", input.len());
     assert!(findings <= input.len(), "{findings} findings in {} bytes", input.len());
 }
@@ -292,11 +292,11 @@ fn bounded_scan(input: &[u8]) {
 /// The scanner on mutated fixtures: no panic, and each input within the bounds.
 #[test]
 fn scanner() {
-    fuzz("scan", &["testdata/fs"], 200, 64 << 10, bounded_scan);
+    fuzz("scan", &["testdata/fs"], 150, 64 << 10, bounded_scan);
 }
 
-/// The scanner on 4 MiB of what makes a matcher work hardest: a keyword, a secret's prefix,
-/// an encoded-value marker or a PEM header over and over.
+/// The scanner on 256 KiB of what makes a matcher work hardest: a keyword, a secret's prefix,
+/// an encoded-value marker, a PEM header or a whole match over and over on one line.
 #[test]
 fn scanner_on_huge_counts() {
     for piece in [
@@ -311,11 +311,13 @@ fn scanner_on_huge_counts() {
         b"x ghp_0123456789abcdefghijABCDEFGHIJ0123456 ",
         b"password=Rf5tG8yHu2 ",
     ] {
-        let t = Instant::now();
-        bounded_scan(&piece.repeat((1 << 20) / piece.len()));
-        eprintln!("PIECE {:?} {:?}", String::from_utf8_lossy(piece), t.elapsed());
+        bounded_scan(&piece.repeat((256 << 10) / piece.len()));
     }
 }
+
+/// `scanner_on_huge_counts` is the regression test of three quadratic costs it found: the
+/// delimiter check and the inline-marker check each read a finding's whole line, and
+/// overlapping hits were compared pairwise (50,000 findings on one 1 MiB line took minutes).
 
 /// Found by the stable harness (issue 13): a CI file of nested block lists (`- - - …`) overflowed
 /// the stack in saphyr's recursive loader; 1.7 KB was enough in a debug build.
