@@ -315,9 +315,9 @@ fn scanner_on_huge_counts() {
     }
 }
 
-/// `scanner_on_huge_counts` is the regression test of three quadratic costs it found: the
-/// delimiter check and the inline-marker check each read a finding's whole line, and
-/// overlapping hits were compared pairwise (50,000 findings on one 1 MiB line took minutes).
+// `scanner_on_huge_counts` is the regression test of three quadratic costs it found: the
+// delimiter check and the inline-marker check each read a finding's whole line, and
+// overlapping hits were compared pairwise (50,000 findings on one 1 MiB line took minutes).
 
 /// Found by the stable harness (issue 13): a CI file of nested block lists (`- - - …`) overflowed
 /// the stack in saphyr's recursive loader; 1.7 KB was enough in a debug build.
