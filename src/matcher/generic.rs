@@ -189,8 +189,8 @@ pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize
             };
             let lead = String::from_utf8_lossy(&hay[line_start..key_start]);
             let lead = lead.trim_start();
-            let lead_ok = whole_lead
-                && (["", "export ", "- ", "set "].contains(&lead) || lead == "\"" || lead == "'");
+            let lead_ok =
+                whole_lead && (["", "export ", "- ", "set "].contains(&lead) || lead == "\"" || lead == "'");
             // `KEY=value` lines inside a JSON or code string: `"config.ini": "TOKEN=…\nX=1"`.
             let quote_before =
                 lead.strip_suffix('"').is_some_and(|l| !l.ends_with(|c: char| c.is_ascii_alphanumeric()));

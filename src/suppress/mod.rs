@@ -145,7 +145,7 @@ mod tests {
         let started = std::time::Instant::now();
         for at in (0..line.len() - 100).step_by(150) {
             let from_end = line.len() - at;
-            if from_end < MARKER_REACH / 2 || from_end > MARKER_REACH * 2 {
+            if !(MARKER_REACH / 2..=MARKER_REACH * 2).contains(&from_end) {
                 assert_eq!(s.inline_marker(line.as_bytes(), at).is_some(), from_end < MARKER_REACH, "{at}");
             }
         }
