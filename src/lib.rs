@@ -12,6 +12,8 @@ pub mod decode;
 pub mod diag;
 pub mod egress;
 pub mod finding;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod link;
 pub mod live;

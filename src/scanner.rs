@@ -244,14 +244,35 @@ impl Scanner {
         // A generic rule yields to any other rule that found the same bytes; a rule for a
         // password typed on a command line or in a header yields to a provider's rule
         // (`Bearer ghp_…` is a GitHub token).
-        let rank = |h: &Hit| match &rules[h.m.rule] {
-            r if r.generic => 2,
-            r if r.source.password => 1,
-            _ => 0,
+        let rank = |h: &Hit| -> usize {
+            match &rules[h.m.rule] {
+                r if r.generic => 2,
+                r if r.source.password => 1,
+                _ => 0,
+            }
         };
-        let stronger: Vec<(u8, Range<usize>)> = hits.iter().map(|h| (rank(h), h.span.clone())).collect();
-        hits.retain(|h| {
-            !stronger.iter().any(|(r, s)| *r < rank(h) && s.start < h.span.end && h.span.start < s.end)
+        // Hits are sorted by start, so those that start before a hit ends are a prefix; one of
+        // them overlaps it if the furthest end among them, per rank, lies past its start.
+        // (Comparing every pair took minutes for 50,000 hits in 1 MiB, found by fuzzing.)
+        let mut furthest = vec![[0usize; 3]];
+        for h in hits.iter() {
+            let mut next = furthest[furthest.len() - 1];
+            let r = rank(h);
+            next[r] = next[r].max(h.span.end);
+            furthest.push(next);
+        }
+        let starts: Vec<usize> = hits.iter().map(|h| h.span.start).collect();
+        let yields: Vec<bool> = hits
+            .iter()
+            .map(|h| {
+                let before_end = starts.partition_point(|&s| s < h.span.end);
+                (0..rank(h)).any(|r| furthest[before_end][r] > h.span.start)
+            })
+            .collect();
+        let mut i = 0;
+        hits.retain(|_| {
+            i += 1;
+            !yields[i - 1]
         });
         hits.dedup_by(|a, b| a.m.rule == b.m.rule && a.span == b.span);
         if !self.options.report_invalid {

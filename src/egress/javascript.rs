@@ -3,7 +3,7 @@
 
 /// A line of JavaScript with the text of its string literals blanked, the `${…}` of template
 /// literals kept: what the code reads, not what it says.
-pub(super) fn code(line: &str) -> String {
+pub(crate) fn code(line: &str) -> String {
     let mut code = String::with_capacity(line.len());
     let mut quote: Option<char> = None;
     let mut depth = 0; // open `${` inside a template literal
@@ -35,7 +35,7 @@ pub(super) fn code(line: &str) -> String {
 }
 
 /// `process.env.NAME` and `process.env['NAME']` read in a line of JavaScript.
-pub(super) fn env_reads(line: &str) -> Vec<&str> {
+pub(crate) fn env_reads(line: &str) -> Vec<&str> {
     let ident = |s: &str| s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
     let mut names = Vec::new();
     for (at, _) in line.match_indices("process.env") {
@@ -55,7 +55,7 @@ pub(super) fn env_reads(line: &str) -> Vec<&str> {
 }
 
 /// The variable a `const`, `let` or `var` line declares.
-pub(super) fn declared(line: &str) -> Option<&str> {
+pub(crate) fn declared(line: &str) -> Option<&str> {
     let rest = ["const ", "let ", "var "].iter().find_map(|k| line.trim_start().strip_prefix(k))?;
     let (name, value) = rest.split_once('=')?;
     let name = name.trim();
@@ -66,7 +66,7 @@ pub(super) fn declared(line: &str) -> Option<&str> {
 }
 
 /// Whether `name` occurs in `line` as a whole identifier.
-pub(super) fn mentions(line: &str, name: &str) -> bool {
+pub(crate) fn mentions(line: &str, name: &str) -> bool {
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
     line.match_indices(name).any(|(at, _)| {
         !line[..at].ends_with(is_ident)

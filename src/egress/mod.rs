@@ -16,7 +16,7 @@ mod files;
 pub(crate) mod flow;
 mod github_actions;
 mod gitlab_ci;
-mod javascript;
+pub(crate) mod javascript;
 mod jenkins;
 mod others;
 mod shell;

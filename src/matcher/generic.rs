@@ -150,6 +150,13 @@ const PUBLIC_KEYS: &[&str] = &[
     "authenticity",
 ];
 
+/// Bytes of its line read before a key and after a value by [`well_delimited`]: reading
+/// whole lines made each match cost its line's length, and a 590 KB line of `password=`
+/// repeated took 6 s to scan in a debug build (found by fuzzing). At most 256 bytes each way
+/// keeps a match's cost bounded; no real indentation is longer, and a trailing comment is
+/// recognised by its start.
+const LINE_LOOK: usize = 256;
+
 /// Whether the value sits where a literal credential would: inside matching quotes (or
 /// an XML element), or unquoted as the whole value of a `key = value` / `key: value` line
 /// (.env, YAML, INI, properties). An unquoted value in code (`passwd = &conn->passwd;`,
@@ -176,10 +183,17 @@ pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize
                 && hay.get(end..).is_some_and(|t| t.trim_ascii_start().starts_with(b"</"))
         }
         _ => {
-            let line_start = memchr::memrchr(b'\n', &hay[..key_start]).map_or(0, |i| i + 1);
+            // The line before the key, at most LINE_LOOK bytes of it: a lead that is
+            // longer is none of the few that make an assignment line.
+            let from = key_start.saturating_sub(LINE_LOOK);
+            let (line_start, whole_lead) = match memchr::memrchr(b'\n', &hay[from..key_start]) {
+                Some(i) => (from + i + 1, true),
+                None => (from, from == 0),
+            };
             let lead = String::from_utf8_lossy(&hay[line_start..key_start]);
             let lead = lead.trim_start();
-            let lead_ok = ["", "export ", "- ", "set "].contains(&lead) || lead == "\"" || lead == "'";
+            let lead_ok =
+                whole_lead && (["", "export ", "- ", "set "].contains(&lead) || lead == "\"" || lead == "'");
             // `KEY=value` lines inside a JSON or code string: `"config.ini": "TOKEN=…\nX=1"`.
             let quote_before =
                 lead.strip_suffix('"').is_some_and(|l| !l.ends_with(|c: char| c.is_ascii_alphanumeric()));
@@ -191,14 +205,18 @@ pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize
             if in_string {
                 return !is_expression(&hay[start..end]);
             }
-            let line_end = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
-            let rest = String::from_utf8_lossy(&hay[end..line_end]);
+            let stop = (end + LINE_LOOK).min(hay.len());
+            let near_end = memchr::memchr(b'\n', &hay[end..stop]).map_or(stop, |i| end + i);
+            let rest = String::from_utf8_lossy(&hay[end..near_end]);
             let rest = rest.trim();
+            // A comment may run on past LINE_LOOK; nothing else may follow the value.
+            let rest_ok = rest.starts_with('#') || rest.is_empty() && (near_end < stop || stop == hay.len());
+            let line_end = || memchr::memchr(b'\n', &hay[near_end..]).map_or(hay.len(), |i| near_end + i);
             lead_ok
                 && [&b"="[..], b":", b"?=", b"::=", b":::="].contains(&sep.as_slice())
-                && (rest.is_empty() || rest.starts_with('#'))
+                && rest_ok
                 && !is_expression(&hay[start..end])
-                && !next_line_continues(&hay[line_end..])
+                && !next_line_continues(&hay[line_end()..])
         }
     }
 }
@@ -683,6 +701,22 @@ mod tests {
         // Escaped quotes: an assignment inside a string is one, a list of examples is not.
         assert!(ok("\"{\\\"password\\\": \\\"Rf5tG8yHu2\\\"}\"", "password", "Rf5tG8yHu2"));
         assert!(!ok("\"E.g.: \\\"yourpassword\\\", \\\"Rf5tG8yHu2\\\"\"", "yourpassword", "Rf5tG8yHu2"));
+        let comment = format!("TOKEN=Rf5tG8yHu2 # {}", "long comment ".repeat(40));
+        assert!(ok(&comment, "TOKEN", "Rf5tG8yHu2"));
+        assert!(!ok(&format!("TOKEN=Rf5tG8yHu2 {}x", " ".repeat(300)), "TOKEN", "Rf5tG8yHu2"));
+        assert!(!ok(&format!("{}; TOKEN=Rf5tG8yHu2", "f(x)".repeat(80)), "TOKEN", "Rf5tG8yHu2"));
+    }
+
+    /// Found by fuzzing: each match read its whole line, so a 590 KB line of `password=`
+    /// repeated took 6 s in a debug build; now each reads at most `LINE_LOOK` bytes each way.
+    #[test]
+    fn delimiters_cost_no_more_on_a_long_line() {
+        let line = "password=Rf5tG8yHu2 ".repeat(50_000);
+        let started = std::time::Instant::now();
+        for at in (0..line.len()).step_by(20) {
+            assert!(!well_delimited(line.as_bytes(), at, at + 8, at + 9, at + 19));
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
     }
 
     #[test]
