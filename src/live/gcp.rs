@@ -14,17 +14,16 @@ use serde_json::{json, Value};
 use super::http::{Client, Method, Request};
 use super::providers::{Credential, Judgement};
 
-pub const TOKEN_HOST: &str = "oauth2.googleapis.com";
 const AUDIENCE: &str = "https://oauth2.googleapis.com/token";
 const SCOPES: &str =
     "https://www.googleapis.com/auth/cloud-platform.read-only https://www.googleapis.com/auth/userinfo.email";
 const LIFETIME_SECS: i64 = 600;
 const FORM: &str = "application/x-www-form-urlencoded";
 
-/// Exchange the key for an access token, then read the token's account and scopes.
-/// `cred.secret` is the key id, `cred.pair` the PEM private key found next to it and
-/// `cred.account` the file's `client_email`.
-pub fn ask(client: &Client, cred: &Credential, now: i64, deadline: Instant) -> Judgement {
+/// Exchange the key for an access token at `host` (the check's, oauth2.googleapis.com), then
+/// read the token's account and scopes. `cred.secret` is the key id, `cred.pair` the PEM
+/// private key found next to it and `cred.account` the file's `client_email`.
+pub fn ask(client: &Client, host: &'static str, cred: &Credential, now: i64, deadline: Instant) -> Judgement {
     let Some(email) = cred.account else {
         return Judgement::unknown("no client_email next to the key".into());
     };
@@ -37,7 +36,7 @@ pub fn ask(client: &Client, cred: &Credential, now: i64, deadline: Instant) -> J
     };
     let exchange = Request {
         method: Method::Post,
-        host: TOKEN_HOST,
+        host,
         path: "/token".into(),
         headers: vec![("Content-Type", FORM.into()), ("Accept", "application/json".into())],
         body: Some(format!(
@@ -57,7 +56,7 @@ pub fn ask(client: &Client, cred: &Credential, now: i64, deadline: Instant) -> J
     let mut facts = vec![("client_email".to_string(), email.to_string())];
     let info = Request {
         method: Method::Get,
-        host: TOKEN_HOST,
+        host,
         path: format!("/tokeninfo?access_token={token}"),
         headers: vec![("Accept", "application/json".into())],
         body: None,

@@ -152,7 +152,8 @@ fn run(client: &http::Client, jobs: Vec<(Key, Job)>, deadline: Instant) -> Vec<(
 fn ask(client: &http::Client, job: &Job, deadline: Instant) -> Outcome {
     let cred = Credential { secret: &job.secret, pair: job.pair.as_deref(), account: job.account.as_deref() };
     if matches!(job.check.auth, Auth::GcpServiceAccount) {
-        return outcome(job.check.hosts[0], gcp::ask(client, &cred, unix_now(), deadline));
+        let host = job.check.hosts[0];
+        return outcome(host, gcp::ask(client, host, &cred, unix_now(), deadline));
     }
     let mut last = None;
     for &host in job.check.hosts {

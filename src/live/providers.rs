@@ -116,7 +116,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         provider: "gcp",
         rules: &["gcp.service-account-key"],
-        hosts: &[super::gcp::TOKEN_HOST],
+        hosts: &["oauth2.googleapis.com"],
         method: Method::Post,
         path: "/token",
         auth: Auth::GcpServiceAccount,
