@@ -166,9 +166,10 @@ fn an_imported_rule_finds_each_match_once_in_cut_windows() {
     assert_eq!(columns[999], 999 * 48 + 12, "the last match's column");
 }
 
-/// Issue 13, item 5: JSON Lines are written as findings are made, so 50,000 findings (50
-/// files of 1,000) fit in 128 MiB of address space with two threads (they need between 64
-/// and 96 MiB); holding them all, as every finding was held before, did not fit in 128 MiB.
+/// Issue 13, item 5: JSON Lines are written as findings are made, so 100,000 findings (100
+/// files of 1,000) fit in 256 MiB of address space with two threads (they need between 64
+/// and 96 MiB; a cap of 128 MiB was seen to fail once in CI, so the margin is wide);
+/// holding them all, as every finding was held before, did not fit in 256 MiB.
 #[test]
 fn streamed_findings_keep_memory_bounded() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -179,11 +180,11 @@ fn streamed_findings_keep_memory_bounded() {
     )
     .expect("write");
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    for file in 0..50 {
+    for file in 0..100 {
         let text: String = (0..1_000).map(|_| format!("v = kq_{}\n", random_alnum(&mut x))).collect();
         fs::write(d.join(format!("f{file:02}.txt")), text).expect("write");
     }
-    let run = run_capped(d, 128 << 10, &["dir", "-j", "2", "--format", "jsonl", "--no-builtin-rules", "."]);
+    let run = run_capped(d, 256 << 10, &["dir", "-j", "2", "--format", "jsonl", "--no-builtin-rules", "."]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let mut prints: Vec<String> = run
         .findings()
@@ -192,8 +193,8 @@ fn streamed_findings_keep_memory_bounded() {
         .collect();
     prints.sort_unstable();
     prints.dedup();
-    assert_eq!(prints.len(), 50_000, "{}", run.stderr);
-    assert!(run.stderr.contains("sprawl: 50000 findings in 51 files"), "{}", run.stderr);
+    assert_eq!(prints.len(), 100_000, "{}", run.stderr);
+    assert!(run.stderr.contains("sprawl: 100000 findings in 101 files"), "{}", run.stderr);
 }
 
 /// Issue 13, item 8: a 500,000-line CODEOWNERS (3 MB, under GitHub's size limit) keeps its
