@@ -110,10 +110,7 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
             })?;
             found.extend(config.config_changes.iter().map(|path| Finding::config_change(path)));
             let linker = git_linker(&config.rules, opts, !found.is_empty(), &stats)?;
-            let stages = stages(&linker);
-            let mut tally = Tally::default();
-            let mut processed = pipeline::batch(found, &stages, &mut tally);
-            processed.extend(pipeline::ci_batch(&stages, &mut tally));
+            let (processed, tally) = pipeline::run(found, &stages(&linker));
             reporter.take(processed, tally)?;
             "blob"
         }

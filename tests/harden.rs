@@ -24,6 +24,12 @@ fn run_capped(dir: &Path, kib: u64, args: &[&str]) -> Run {
     Run::from(out)
 }
 
+/// A `.gitleaks.toml` in `dir` with one rule: the repository's own configuration.
+fn one_rule_gitleaks_config(dir: &Path, id: &str, regex: &str, keyword: &str) {
+    let toml = format!("[[rules]]\nid = \"{id}\"\nregex = '''{regex}'''\nkeywords = [\"{keyword}\"]\n");
+    fs::write(dir.join(".gitleaks.toml"), toml).expect("write");
+}
+
 /// Write `len` zero bytes into the object database as a loose blob; its id.
 fn zero_blob(dir: &Path, len: usize) -> String {
     let mut child = Command::new("git")
@@ -86,11 +92,7 @@ fn oversized_git_objects_are_skipped_by_header() {
 fn a_slow_imported_rule_is_disabled_by_its_budget() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    fs::write(
-        d.join(".gitleaks.toml"),
-        "[[rules]]\nid = \"slow-one\"\nregex = '''a(?:[a-z0-9]|[a-z]|\\w){1,100}\\d{5,}z'''\nkeywords = [\"a\"]\n",
-    )
-    .expect("write");
+    one_rule_gitleaks_config(d, "slow-one", r"a(?:[a-z0-9]|[a-z]|\w){1,100}\d{5,}z", "a");
     // 8 MiB of `a` and `b` in a fixed pseudo-random order: the keyword is everywhere and
     // the regex falls back to its slowest engine (2 s/MB in a debug build, unbounded).
     let mut x: u32 = 1;
@@ -142,11 +144,7 @@ fn random_alnum(x: &mut u64) -> String {
 fn an_imported_rule_finds_each_match_once_in_cut_windows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    fs::write(
-        d.join(".gitleaks.toml"),
-        "[[rules]]\nid = \"dense\"\nregex = '''kq_([0-9A-Za-z]{32})'''\nkeywords = [\"k\"]\n",
-    )
-    .expect("write");
+    one_rule_gitleaks_config(d, "dense", r"kq_([0-9A-Za-z]{32})", "k");
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut text = String::new();
     for _ in 0..1_000 {
@@ -174,11 +172,7 @@ fn an_imported_rule_finds_each_match_once_in_cut_windows() {
 fn streamed_findings_keep_memory_bounded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    fs::write(
-        d.join(".gitleaks.toml"),
-        "[[rules]]\nid = \"dense\"\nregex = '''kq_([0-9A-Za-z]{32})'''\nkeywords = [\"kq_\"]\n",
-    )
-    .expect("write");
+    one_rule_gitleaks_config(d, "dense", r"kq_([0-9A-Za-z]{32})", "kq_");
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
     for file in 0..100 {
         let text: String = (0..1_000).map(|_| format!("v = kq_{}\n", random_alnum(&mut x))).collect();

@@ -145,6 +145,11 @@ fn liveness_by_rule(run: &Run) -> Vec<(String, String, Value)> {
         .collect()
 }
 
+/// `sprawl dir --format jsonl --validate DIR` in `world`.
+fn validate_dir(world: &World, dir: &std::path::Path) -> Run {
+    Run::from(world.sprawl().args(["dir", "--format", "jsonl", "--validate"]).arg(dir).output().unwrap())
+}
+
 fn status_of<'a>(found: &'a [(String, String, Value)], rule: &str) -> &'a Value {
     &found.iter().find(|(r, ..)| r == rule).unwrap_or_else(|| panic!("no {rule} finding in {found:?}")).2
 }
@@ -155,9 +160,7 @@ fn providers_say_live_revoked_or_unknown() {
     let world = World::start(HOSTS, providers(&s));
     let dir = tempfile::tempdir().unwrap();
     s.write(dir.path());
-    let out =
-        world.sprawl().args(["dir", "--format", "jsonl", "--validate"]).arg(dir.path()).output().unwrap();
-    let run = Run::from(out);
+    let run = validate_dir(&world, dir.path());
     assert_eq!(run.code, 1, "{}", run.stderr);
     let found = liveness_by_rule(&run);
 
@@ -405,9 +408,7 @@ fn malformed_answers_are_unknown_with_a_reason() {
     });
     let dir = tempfile::tempdir().unwrap();
     s.write(dir.path());
-    let out =
-        world.sprawl().args(["dir", "--format", "jsonl", "--validate"]).arg(dir.path()).output().unwrap();
-    let run = Run::from(out);
+    let run = validate_dir(&world, dir.path());
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     let found = liveness_by_rule(&run);
@@ -619,9 +620,7 @@ fn gcp_service_account_keys_are_exchanged_for_a_token() {
         service_account_file(&deleted_id, email, &deleted_pem),
     )
     .unwrap();
-    let run = Run::from(
-        world.sprawl().args(["dir", "--format", "jsonl", "--validate"]).arg(dir.path()).output().unwrap(),
-    );
+    let run = validate_dir(&world, dir.path());
     let findings = run.findings();
     let find = |file: &str, rule: &str| {
         findings
