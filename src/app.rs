@@ -90,7 +90,7 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     let unit = match &config.source {
         Source::Dir(walk) => {
             // The CI model links findings as they come: its files are listed first.
-            let listing = source::dir::list(walk)?;
+            let listing = source::dir::list(walk, &stats)?;
             let linker = dir_linker(config, walk, &listing.listed, &stats);
             let stages = stages(&linker);
             let mut tally = Tally::default();

@@ -19,17 +19,17 @@ pub(crate) struct Budget {
     disabled: Vec<AtomicBool>,
 }
 
-/// Per-thread time spent by each rule on the current buffer.
+/// Per-thread time spent on the current buffer by each imported rule that ran on it (few
+/// or none: one entry per rule charged, not one per rule, since every file starts afresh).
 #[derive(Default)]
 pub(crate) struct Spent {
-    by_rule: Vec<Duration>,
+    by_rule: Vec<(usize, Duration)>,
 }
 
 impl Spent {
     /// A new buffer: nothing spent yet.
-    pub(crate) fn reset(&mut self, rules: usize) {
+    pub(crate) fn reset(&mut self) {
         self.by_rule.clear();
-        self.by_rule.resize(rules, Duration::ZERO);
     }
 }
 
@@ -45,9 +45,18 @@ impl Budget {
     /// Charge `rule` for the time since `since`; past the budget it is disabled, and the
     /// first thread to see that prints the warning.
     pub(crate) fn charge(&self, spent: &mut Spent, rule: usize, id: &str, since: Instant) {
-        let total = &mut spent.by_rule[rule];
-        *total += since.elapsed();
-        if *total > PER_BUFFER && !self.disabled[rule].swap(true, Ordering::Relaxed) {
+        let elapsed = since.elapsed();
+        let total = match spent.by_rule.iter_mut().find(|(r, _)| *r == rule) {
+            Some((_, total)) => {
+                *total += elapsed;
+                *total
+            }
+            None => {
+                spent.by_rule.push((rule, elapsed));
+                elapsed
+            }
+        };
+        if total > PER_BUFFER && !self.disabled[rule].swap(true, Ordering::Relaxed) {
             eprintln!(
                 "sprawl: warning: rule {id}: its regex took over {} ms on one buffer, rule disabled for the rest of the scan",
                 PER_BUFFER.as_millis()

@@ -115,10 +115,11 @@ impl Matcher {
     /// Every match in `hay` passed to `emit`, rule by rule.
     pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, mut emit: impl FnMut(RawMatch)) {
         let Scratch { windows, last, names, markers, spent } = scratch;
-        spent.reset(self.rules.rules.len());
+        spent.reset();
         windows.clear();
         names.clear();
-        last.clear();
+        // Not cleared per buffer: an index left from an earlier one points past `windows` or
+        // at another rule's window (this rule has none yet), which the test below rejects.
         last.resize(self.rules.rules.len(), u32::MAX);
         *markers = 0;
         self.keywords.find_all(hay, |kw, at| {
@@ -135,7 +136,7 @@ impl Matcher {
                 let (start, end) = (at.saturating_sub(rule.lookbehind), (at + rule.window).min(hay.len()));
                 // A run of keyword hits (`AAAA…` for a keyword of A's) grows one window.
                 let window = windows.get_mut(last[ri as usize] as usize);
-                if let Some(w) = window.filter(|w| start <= w.2 && !self.cut(ri, w.1, end)) {
+                if let Some(w) = window.filter(|w| w.0 == ri && start <= w.2 && !self.cut(ri, w.1, end)) {
                     w.1 = w.1.min(start);
                     w.2 = w.2.max(end);
                 } else {
