@@ -42,6 +42,9 @@ const PAIR_LINES: u64 = 5;
 #[derive(Default)]
 pub struct ScanScratch {
     matcher: Scratch,
+    /// For values decoded from the buffer (base64, percent-encoding), scanned while the
+    /// buffer's own hits are held.
+    decoded: Scratch,
     raw: Vec<Hit>,
     buf: Vec<u8>,
 }
@@ -224,9 +227,8 @@ impl Scanner {
             if !report.contains(&e.start) {
                 continue;
             }
-            let mut inner = Scratch::default();
             let text: Arc<[u8]> = e.text.into();
-            self.matcher.scan(&text, &mut inner, |m| {
+            self.matcher.scan(&text, &mut scratch.decoded, |m| {
                 hits.push(Hit {
                     span: e.start..e.end,
                     decoded: Some(text.clone()),

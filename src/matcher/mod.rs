@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use budget::{Budget, Spent};
 use keywords::Keywords;
+use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input};
 
 use crate::decode;
@@ -62,6 +63,38 @@ pub struct Scratch {
     markers: u8,
     /// Time imported rules spent on the current buffer.
     spent: Spent,
+    /// This thread's search state for each rule's regex and gate.
+    caches: Caches,
+}
+
+/// A thread's search state for each rule's regex and gate, made on first use: a search
+/// with its own state takes none from the regex's shared pool, which every thread but the
+/// first reaches through a lock (2% of a scan of curl's sources, most of it in gates).
+#[derive(Default)]
+struct Caches {
+    regex: Vec<Option<Cache>>,
+    gate: Vec<Option<Cache>>,
+}
+
+impl Caches {
+    /// The state of rule `ri`'s regex `re`.
+    fn regex(&mut self, ri: u32, re: &Regex) -> &mut Cache {
+        slot(&mut self.regex, ri).get_or_insert_with(|| re.create_cache())
+    }
+
+    /// Where the state of rule `ri`'s gate goes ([`crate::rules::Rule::passes_gate`] makes it).
+    fn gate(&mut self, ri: u32) -> &mut Option<Cache> {
+        slot(&mut self.gate, ri)
+    }
+}
+
+/// Entry `ri` of `v`, grown as needed.
+fn slot(v: &mut Vec<Option<Cache>>, ri: u32) -> &mut Option<Cache> {
+    let i = ri as usize;
+    if v.len() <= i {
+        v.resize_with(i + 1, || None);
+    }
+    &mut v[i]
 }
 
 impl Scratch {
@@ -114,7 +147,7 @@ impl Matcher {
 
     /// Every match in `hay` passed to `emit`, rule by rule.
     pub fn scan(&self, hay: &[u8], scratch: &mut Scratch, mut emit: impl FnMut(RawMatch)) {
-        let Scratch { windows, last, names, markers, spent } = scratch;
+        let Scratch { windows, last, names, markers, spent, caches } = scratch;
         spent.reset();
         windows.clear();
         names.clear();
@@ -126,7 +159,7 @@ impl Matcher {
             *markers |= self.markers[kw as usize];
             for &ri in &self.triggers[kw as usize] {
                 let rule = &self.rules.rules[ri as usize];
-                if !rule.passes_gate(hay, at) {
+                if !rule.passes_gate(hay, at, caches.gate(ri)) {
                     continue;
                 }
                 if rule.starts_in_name {
@@ -155,13 +188,13 @@ impl Matcher {
                 Some((mri, ms, me)) if *mri == ri && s <= *me && !self.cut(ri, *ms, e) => *me = (*me).max(e),
                 _ => {
                     if let Some(w) = merged.replace((ri, s, e)) {
-                        done = (w.0, self.confirm_within(hay, w, done, spent, &mut emit));
+                        done = (w.0, self.confirm_within(hay, w, done, spent, caches, &mut emit));
                     }
                 }
             }
         }
         if let Some(w) = merged {
-            self.confirm_within(hay, w, done, spent, &mut emit);
+            self.confirm_within(hay, w, done, spent, caches, &mut emit);
         }
         names.sort_unstable();
         // The end of the rule's last match: a keyword inside it was already matched.
@@ -175,7 +208,7 @@ impl Matcher {
                 continue;
             }
             let since = rule.imported.then(Instant::now);
-            if let Some(end) = self.confirm_in_name(hay, ri, at, &mut emit) {
+            if let Some(end) = self.confirm_in_name(hay, ri, at, caches, &mut emit) {
                 done = Some((ri, end));
             }
             if let Some(since) = since {
@@ -206,18 +239,19 @@ impl Matcher {
         (ri, start, end): (u32, usize, usize),
         done: (u32, usize),
         spent: &mut Spent,
+        caches: &mut Caches,
         emit: &mut impl FnMut(RawMatch),
     ) -> usize {
         let rule = &self.rules.rules[ri as usize];
         if !rule.imported {
-            return self.confirm(hay, (ri, start, end), emit);
+            return self.confirm(hay, (ri, start, end), caches, emit);
         }
         let start = if done.0 == ri { start.max(done.1) } else { start };
         if self.budget.disabled(ri as usize) {
             return start;
         }
         let since = Instant::now();
-        let stop = self.confirm(hay, (ri, start, end), emit);
+        let stop = self.confirm(hay, (ri, start, end), caches, emit);
         self.budget.charge(spent, ri as usize, &rule.id, since);
         stop
     }
@@ -228,17 +262,20 @@ impl Matcher {
         &self,
         hay: &[u8],
         (ri, start, end): (u32, usize, usize),
+        caches: &mut Caches,
         emit: &mut impl FnMut(RawMatch),
     ) -> usize {
         let rule = &self.rules.rules[ri as usize];
         let Some(regex) = rule.regex() else { return start };
+        let cache = caches.regex(ri, regex);
         let input = Input::new(&hay[..Self::line_end(hay, end)]);
         let mut pos = start;
         let mut stop = start;
         while pos <= input.haystack().len() {
             // Most windows hold no match: a plain search first allocates nothing.
-            let Some(found) = regex.search(&input.clone().range(pos..)) else { break };
-            if let Some(m) = self.accept(ri, &input.clone().range(found.start()..).anchored(Anchored::Yes)) {
+            let Some(found) = regex.search_with(cache, &input.clone().range(pos..)) else { break };
+            let anchored = input.clone().range(found.start()..).anchored(Anchored::Yes);
+            if let Some(m) = self.accept(ri, regex, cache, &anchored) {
                 emit(m);
             }
             stop = found.end();
@@ -254,10 +291,12 @@ impl Matcher {
         hay: &[u8],
         ri: u32,
         at: usize,
+        caches: &mut Caches,
         emit: &mut impl FnMut(RawMatch),
     ) -> Option<usize> {
         let rule = &self.rules.rules[ri as usize];
         let regex = rule.regex()?;
+        let cache = caches.regex(ri, regex);
         let name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'+' | b'-');
         let word = |i: usize| hay.get(i).is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_');
         let first =
@@ -269,8 +308,8 @@ impl Matcher {
                 continue;
             }
             let input = input.clone().range(start..);
-            if let Some(found) = regex.search(&input) {
-                if let Some(m) = self.accept(ri, &input) {
+            if let Some(found) = regex.search_with(cache, &input) {
+                if let Some(m) = self.accept(ri, regex, cache, &input) {
                     emit(m);
                 }
                 return Some(found.end());
@@ -281,12 +320,11 @@ impl Matcher {
 
     /// The match of rule `ri` anchored at the start of `input`, with its captures: `None`
     /// if there is none or the filters reject it.
-    fn accept(&self, ri: u32, input: &Input<'_>) -> Option<RawMatch> {
+    fn accept(&self, ri: u32, regex: &Regex, cache: &mut Cache, input: &Input<'_>) -> Option<RawMatch> {
         let rule = &self.rules.rules[ri as usize];
-        let regex = rule.regex()?;
         let hay = input.haystack();
         let mut caps = regex.create_captures();
-        regex.search_captures(input, &mut caps);
+        regex.search_captures_with(cache, input, &mut caps);
         let whole = caps.get_match()?;
         let group = |name: &str| caps.get_group_by_name(name).map(|s| (s.start, s.end));
         let (secret_start, secret_end) = group("secret").filter(|(s, e)| e > s)?;

@@ -227,16 +227,24 @@ impl Rule {
 
     /// Whether a keyword hit at `at` passes the rule's [`RuleSyntax::gate`] (always, without
     /// one, or when it does not compile: a broken gate must not hide secrets).
-    pub fn passes_gate(&self, hay: &[u8], at: usize) -> bool {
+    /// `cache` is the calling thread's search state for the gate, made here on first use.
+    pub fn passes_gate(
+        &self,
+        hay: &[u8],
+        at: usize,
+        cache: &mut Option<regex_automata::meta::Cache>,
+    ) -> bool {
         let Some(pattern) = &self.source.gate else { return true };
         let Some(gate) = self.gate.get_or_init(|| self.compiled("gate", pattern, "gate ignored")).as_ref()
         else {
             return true;
         };
         let end = (at + self.window).min(hay.len());
-        gate.is_match(
-            regex_automata::Input::new(&hay[..end]).range(at..).anchored(regex_automata::Anchored::Yes),
-        )
+        let input = regex_automata::Input::new(&hay[..end])
+            .range(at..)
+            .anchored(regex_automata::Anchored::Yes)
+            .earliest(true);
+        gate.search_half_with(cache.get_or_insert_with(|| gate.create_cache()), &input).is_some()
     }
 
     fn compiled(&self, what: &str, pattern: &str, consequence: &str) -> Option<Regex> {
