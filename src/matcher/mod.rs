@@ -407,7 +407,7 @@ mod tests {
             });
             let mut plain = Vec::new();
             for &i in &anchored {
-                matcher.confirm(hay, (i as u32, 0, hay.len()), &mut |m| {
+                matcher.confirm(hay, (i as u32, 0, hay.len()), &mut Caches::default(), &mut |m| {
                     plain.push((m.rule, m.secret_start, m.secret_end))
                 });
             }
@@ -454,7 +454,7 @@ mod tests {
             });
             let mut plain = Vec::new();
             for &i in &gated {
-                matcher.confirm(hay, (i as u32, 0, hay.len()), &mut |m| {
+                matcher.confirm(hay, (i as u32, 0, hay.len()), &mut Caches::default(), &mut |m| {
                     plain.push((m.rule, m.secret_start, m.secret_end))
                 });
             }
