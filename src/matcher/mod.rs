@@ -117,18 +117,15 @@ impl Matcher {
             .collect();
         keywords.sort();
         keywords.dedup();
-        let triggers = keywords
-            .iter()
-            .map(|kw| {
-                rules
-                    .rules
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.keywords.iter().any(|k| k.eq_ignore_ascii_case(kw)))
-                    .map(|(i, _)| i as u32)
-                    .collect()
-            })
-            .collect();
+        let mut triggers: Vec<Vec<u32>> = vec![Vec::new(); keywords.len()];
+        for (i, rule) in rules.rules.iter().enumerate() {
+            for kw in &rule.keywords {
+                let Ok(k) = keywords.binary_search(&kw.to_ascii_lowercase()) else { continue };
+                if triggers[k].last() != Some(&(i as u32)) {
+                    triggers[k].push(i as u32);
+                }
+            }
+        }
         let markers = keywords
             .iter()
             .map(|kw| {
