@@ -48,6 +48,24 @@ fn checksum_valid_token_is_reported_and_invalid_is_not() {
 }
 
 #[test]
+fn confluent_cflt_secret_is_judged_by_its_checksum_without_a_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body: String = "Kf9Qz2Lw7Xm4Rt8Vb1Nc6Hd3Js5Gp0Ye-confluent"
+        .chars()
+        .cycle()
+        .filter(char::is_ascii_alphanumeric)
+        .take(54)
+        .collect();
+    let good = format!("cflt{body}{}", sprawl::validate::confluent_checksum(body.as_bytes()));
+    let bad = format!("cflt{body}AAAAAA");
+    write(dir.path(), "good.properties", format!("sasl.password={good}\n"));
+    write(dir.path(), "bad.properties", format!("sasl.password={bad}\n"));
+    let run = run_in(dir.path(), &["dir", "--format", "jsonl"]);
+    assert_eq!(run.triples(), ["good.properties:1 confluent.api-secret.prefixed"]);
+    assert_eq!(run.findings()[0]["secret"]["validation"], "checksum-valid");
+}
+
+#[test]
 fn secret_never_printed_unless_no_redact() {
     let dir = tempfile::tempdir().expect("tempdir");
     let token = valid_github_token("redaction-seed");

@@ -18,6 +18,9 @@ pub enum Checksum {
     PypiMacaroon,
     /// HTTP Basic credentials: standard base64 of `user:password` in UTF-8, password non-empty.
     BasicAuth,
+    /// Confluent Cloud API secrets since 2025-07-30: `cflt`, 54 characters, then the first 6
+    /// characters of the standard base64 of their CRC32 (IEEE), little-endian.
+    ConfluentCrc32,
 }
 
 /// The verdict on one matched secret.
@@ -61,6 +64,7 @@ impl Checksum {
             "jwt" => Self::Jwt,
             "pypi-macaroon" => Self::PypiMacaroon,
             "basic-auth" => Self::BasicAuth,
+            "confluent-crc32" => Self::ConfluentCrc32,
             _ => return None,
         })
     }
@@ -72,6 +76,7 @@ impl Checksum {
             Self::Jwt => decoded_if(jwt_parts(secret).is_some()),
             Self::PypiMacaroon => decoded_if(pypi_macaroon(secret).is_some()),
             Self::BasicAuth => decoded_if(basic_credentials(secret).is_some()),
+            Self::ConfluentCrc32 => confluent_crc32(secret),
         }
     }
 }
@@ -131,6 +136,26 @@ fn github_crc32(secret: &[u8]) -> Validation {
         Validation::ChecksumValid
     } else {
         Validation::ChecksumInvalid
+    }
+}
+
+/// The 6-character checksum Confluent appends to the 54 characters after `cflt`.
+pub fn confluent_checksum(body: &[u8]) -> String {
+    let crc = base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(body).to_le_bytes());
+    crc[..6].to_string()
+}
+
+fn confluent_crc32(secret: &[u8]) -> Validation {
+    match secret.strip_prefix(b"cflt") {
+        Some(rest) if rest.len() == 60 => {
+            let (body, want) = rest.split_at(54);
+            if confluent_checksum(body).as_bytes() == want {
+                Validation::ChecksumValid
+            } else {
+                Validation::ChecksumInvalid
+            }
+        }
+        _ => Validation::Unverified,
     }
 }
 
@@ -211,6 +236,17 @@ mod tests {
             Validation::ChecksumInvalid
         );
         assert_eq!(Checksum::GitlabRoutable.validate(b"glpat-abcdefghij0123456789"), Validation::Unverified);
+    }
+
+    #[test]
+    fn confluent_published_example() {
+        // The example secret in Confluent's API key documentation.
+        let v = b"cfltT8d8RzkNseTMEDKcjNM1BZTFPHqRn/dQm9q7w6SjzZ12wZfwjaJdipHZtDjw";
+        assert_eq!(Checksum::ConfluentCrc32.validate(v), Validation::ChecksumValid);
+        let mut bad = v.to_vec();
+        bad[10] = b'A';
+        assert_eq!(Checksum::ConfluentCrc32.validate(&bad), Validation::ChecksumInvalid);
+        assert_eq!(Checksum::ConfluentCrc32.validate(b"0123456789abcdef"), Validation::Unverified);
     }
 
     #[test]
