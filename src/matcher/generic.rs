@@ -399,9 +399,13 @@ const PASSWORD_WORDS: &[&str] = &[
 /// reference, an obvious stand-in, or a password-word followed by nothing but
 /// punctuation-led options or escapes.
 pub fn placeholder_password(value: &[u8]) -> bool {
-    const STAND_INS: &[&str] = &["changeme", "change_me", "xxxx", "your_", "your-", "<", ">", "****"];
+    const STAND_INS: &[&str] = &["changeme", "change_me", "xxxx", "your_", "your-", "****"];
     let lower = String::from_utf8_lossy(value).to_ascii_lowercase();
-    if STAND_INS.iter().chain(REFERENCES).any(|p| lower.contains(p)) {
+    // `<password>`, `<your token`: a bracketed stand-in; a lone `>` inside a generated
+    // secret (`&k>qX`) is punctuation.
+    let bracketed =
+        lower.find('<').is_some_and(|i| i == 0 || lower[i..].contains('>')) || lower.ends_with('>');
+    if bracketed || STAND_INS.iter().chain(REFERENCES).any(|p| lower.contains(p)) {
         return true;
     }
     let word: String = lower.chars().take_while(char::is_ascii_alphanumeric).collect();
@@ -683,10 +687,19 @@ mod tests {
 
     #[test]
     fn placeholder_passwords() {
-        for v in ["pass;auth=NTLM", "secret;opt", "pa%3Ass", "passwd1", "changeme", "${DB_PASS}"] {
+        for v in [
+            "pass;auth=NTLM",
+            "secret;opt",
+            "pa%3Ass",
+            "passwd1",
+            "changeme",
+            "${DB_PASS}",
+            "<password>",
+            "pw<x>y",
+        ] {
             assert!(placeholder_password(v.as_bytes()), "{v}");
         }
-        for v in ["S3cretP@ssw0rd!", "Xk9-Qz7-pw2024", "hunter2-Zq8"] {
+        for v in ["S3cretP@ssw0rd!", "Xk9-Qz7-pw2024", "hunter2-Zq8", "7`Lq;&k>qX??]G&3"] {
             assert!(!placeholder_password(v.as_bytes()), "{v}");
         }
     }
