@@ -447,9 +447,10 @@ pub fn weak_password(pw: &[u8], user: Option<&[u8]>) -> bool {
     let lower = pw.to_ascii_lowercase();
     let bare: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
     // `mypass`, `myPassword`, `thisismypassword`, `some_password`: a stand-in that says so.
-    let stand_in = ["my", "some", "thisis", "enter", "the"]
-        .iter()
-        .any(|p| bare.strip_prefix(p).is_some_and(|rest| PASSWORD_WORDS.iter().any(|w| rest.starts_with(w))));
+    let stand_in = ["my", "some", "thisis", "enter", "the"].iter().any(|p| {
+        bare.strip_prefix(p)
+            .is_some_and(|rest| PASSWORD_WORDS.iter().any(|w| w.len() >= 4 && rest.starts_with(w)))
+    });
     let mut seen = [false; 256];
     let distinct = pw.bytes().filter(|&b| !std::mem::replace(&mut seen[b as usize], true)).count();
     pw.len() >= 4
