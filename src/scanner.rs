@@ -9,7 +9,7 @@ use crate::decode;
 use crate::finding::{Finding, Kind, Location, Pair, Secret};
 use crate::identity::{self, Evidence, Identity};
 use crate::matcher::{Matcher, RawMatch, Scratch};
-use crate::rules::Rule;
+use crate::rules::{Rule, Severity};
 use crate::suppress::Suppressor;
 
 /// Bytes read per chunk of a large file or stream; memory per thread is about this much.
@@ -296,7 +296,7 @@ impl Scanner {
                 rule: rule.id.clone(),
                 provider: rule.provider.clone(),
                 name: rule.name.clone(),
-                severity: rule.severity,
+                severity: if h.m.weak { Severity::Low } else { rule.severity },
                 secret: Secret {
                     redacted: crate::secret::redact(secret),
                     fingerprint,

@@ -254,3 +254,53 @@ fn generic_shapes_and_code_that_is_not_a_value() {
     }
     assert!(all.iter().all(|(p, ..)| !p.starts_with("code/")), "{all:?}");
 }
+
+/// Where the syntax says "this is the password" (a tool's password flag, a comparison, a
+/// credentials constructor, prose, a `REACT_APP_*` variable), a weak password is reported with
+/// severity `low` (SARIF level `note`), a strong one keeps the rule's severity, and references
+/// and stand-ins stay quiet.
+#[test]
+fn weak_passwords_in_strong_contexts_are_low() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // Weak passwords, built here so that no literal sits in the source.
+    let weak = ["tern", "ops", "_lake"].concat();
+    write(d, "deploy.cmd", &format!("psexec \\\\build01 -u EXAMPLE\\ops -p {weak} cmd /c ver\n"));
+    write(d, "login.py", &format!("if user == 'ops' and password == '{weak}':\n    ok()\n"));
+    write(d, "README.md", &format!("The default password for the user \"ops\" is \"{weak}\".\n"));
+    write(d, ".env", &format!("REACT_APP_ADMIN_PASSWORD={weak}\n"));
+    write(d, "strong.cmd", &format!("psexec \\\\build01 -u EXAMPLE\\ops -p {} cmd\n", pw()));
+    write(
+        d,
+        "stand-ins.txt",
+        "psexec \\\\h -u ops -p $Password cmd\n\
+         psexec \\\\h -u ops -p mypass cmd\n\
+         if password == \"password\":\n\
+         the password is '<your password>'\n\
+         REACT_APP_SMTP_PASSWORD=smtp_password\n\
+         psexec \\\\h -u ops -p ops cmd\n",
+    );
+    let run = run_in(d, &["dir", "--format", "jsonl", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut got: Vec<(String, String, String)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            let s = |v: &Value| v.as_str().expect("string").to_string();
+            (s(&f["location"]["path"]), s(&f["rule"]), s(&f["severity"]))
+        })
+        .collect();
+    got.sort();
+    let want = [
+        (".env", "react-app.password", "low"),
+        ("README.md", "prose.password-is", "low"),
+        ("deploy.cmd", "cmdline.psexec", "low"),
+        ("login.py", "code.password-comparison", "low"),
+        ("strong.cmd", "cmdline.psexec", "high"),
+    ]
+    .map(|(p, r, s)| (p.to_string(), r.to_string(), s.to_string()));
+    assert_eq!(got, want);
+    let sarif = run_in(d, &["dir", "--format", "sarif", "deploy.cmd"]);
+    let doc: Value = serde_json::from_str(&sarif.stdout).expect("sarif json");
+    assert_eq!(doc["runs"][0]["results"][0]["level"], "note", "{}", sarif.stdout);
+}

@@ -399,9 +399,13 @@ const PASSWORD_WORDS: &[&str] = &[
 /// reference, an obvious stand-in, or a password-word followed by nothing but
 /// punctuation-led options or escapes.
 pub fn placeholder_password(value: &[u8]) -> bool {
-    const STAND_INS: &[&str] = &["changeme", "change_me", "xxxx", "your_", "your-", "<", ">", "****"];
+    const STAND_INS: &[&str] = &["changeme", "change_me", "xxxx", "your_", "your-", "****"];
     let lower = String::from_utf8_lossy(value).to_ascii_lowercase();
-    if STAND_INS.iter().chain(REFERENCES).any(|p| lower.contains(p)) {
+    // `<password>`, `<your token`: a bracketed stand-in; a lone `>` inside a generated
+    // secret (`&k>qX`) is punctuation.
+    let bracketed =
+        lower.find('<').is_some_and(|i| i == 0 || lower[i..].contains('>')) || lower.ends_with('>');
+    if bracketed || STAND_INS.iter().chain(REFERENCES).any(|p| lower.contains(p)) {
         return true;
     }
     let word: String = lower.chars().take_while(char::is_ascii_alphanumeric).collect();
@@ -430,6 +434,42 @@ pub fn plausible_password(pw: &[u8]) -> bool {
     let mut seen = [false; 256];
     let distinct = pw.bytes().filter(|&b| !std::mem::replace(&mut seen[b as usize], true)).count();
     (digit || (lo && up)) && (classes >= 3 || pw.len() >= 10) && distinct >= 5
+}
+
+/// Whether a password that [`plausible_password`] refuses is still a real, if weak, one in a
+/// context whose syntax says it is the password (`psexec -p dev_admin`, `password == "team10"`,
+/// `the password is 'pyne'`): four or more characters, not a reference (`$X`, `%X%`, `${…}`,
+/// `#{…}`, `{{…}}`), not a stand-in (`<…>`, `xxxx`, `****`, `######`, `your_password`,
+/// `myPassword`, `SOME_PASSWORD`, a password word, a value naming its own kind, the user
+/// name again) and not a password hash.
+pub fn weak_password(pw: &[u8], user: Option<&[u8]>) -> bool {
+    let Ok(pw) = std::str::from_utf8(pw) else { return false };
+    let lower = pw.to_ascii_lowercase();
+    let bare: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
+    // `mypass`, `myPassword`, `thisismypassword`, `some_password`: a stand-in that says so.
+    let stand_in = ["my", "some", "thisis", "enter", "the"].iter().any(|p| {
+        bare.strip_prefix(p)
+            .is_some_and(|rest| PASSWORD_WORDS.iter().any(|w| w.len() >= 4 && rest.starts_with(w)))
+    });
+    let mut seen = [false; 256];
+    let distinct = pw.bytes().filter(|&b| !std::mem::replace(&mut seen[b as usize], true)).count();
+    pw.len() >= 4
+        && distinct >= 3
+        && !pw.starts_with(['$', '%', '{', '<', '(', '@', '&', '#'])
+        && !pw.ends_with(':')
+        && !pw.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        && !placeholder_password(pw.as_bytes())
+        && !PLACEHOLDERS.iter().any(|p| lower.contains(p))
+        && !PASSWORD_WORDS.contains(&bare.as_str())
+        && !["null", "none", "nil", "true", "false", "empty", "blank", "unset", "required"]
+            .contains(&bare.as_str())
+        && !stand_in
+        && !self_describing(&lower)
+        && !variable_name(pw)
+        && !sequential_digits(pw)
+        && !looks_like_call(pw)
+        && !is_password_hash(pw)
+        && user.is_none_or(|u| !u.eq_ignore_ascii_case(pw.as_bytes()))
 }
 
 /// `tokendefs[state]`, `keypair[:32]`, `Iterable[tokenize.TokenInfo]`, `map[string]string{`:
@@ -648,10 +688,19 @@ mod tests {
 
     #[test]
     fn placeholder_passwords() {
-        for v in ["pass;auth=NTLM", "secret;opt", "pa%3Ass", "passwd1", "changeme", "${DB_PASS}"] {
+        for v in [
+            "pass;auth=NTLM",
+            "secret;opt",
+            "pa%3Ass",
+            "passwd1",
+            "changeme",
+            "${DB_PASS}",
+            "<password>",
+            "pw<x>y",
+        ] {
             assert!(placeholder_password(v.as_bytes()), "{v}");
         }
-        for v in ["S3cretP@ssw0rd!", "Xk9-Qz7-pw2024", "hunter2-Zq8"] {
+        for v in ["S3cretP@ssw0rd!", "Xk9-Qz7-pw2024", "hunter2-Zq8", "7`Lq;&k>qX??]G&3"] {
             assert!(!placeholder_password(v.as_bytes()), "{v}");
         }
     }
@@ -673,6 +722,39 @@ mod tests {
         for pw in ["P@ssw0rd$1", "yqDVtkqPECriaLRi", "qgsnai0xokrw4j1", "h0pk1ns~21s", "Sk94HG7f6KB"] {
             assert!(plausible_password(pw.as_bytes()), "{pw}");
         }
+    }
+
+    #[test]
+    fn weak_passwords_in_strong_contexts() {
+        for pw in ["team10", "whiteduke", "open-sesame", "dev_admin", "pyne", "VMware1!", "mycoin!1"] {
+            assert!(super::weak_password(pw.as_bytes(), Some(b"admin")), "{pw}");
+        }
+        for pw in [
+            "$Password",
+            "%nothing%",
+            "${DB_PASS}",
+            "#{datastore['DBPASSWORD']}",
+            "{{ pw }}",
+            "<password>",
+            "xxxxxx",
+            "******",
+            "######",
+            "your_password",
+            "myPassword",
+            "mypass",
+            "thisismypassword",
+            "SOME_PASSWORD",
+            "PASSWORD",
+            "password",
+            "secret",
+            "smtp_password",
+            "abc",
+            "1234",
+            "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5/a8Gc8pZ1uB9oQ8pTzZkKqXb7Cq0a.",
+        ] {
+            assert!(!super::weak_password(pw.as_bytes(), None), "{pw}");
+        }
+        assert!(!super::weak_password(b"specialbill_user", Some(b"specialbill_user")));
     }
 
     #[test]

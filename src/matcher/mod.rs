@@ -34,6 +34,8 @@ pub struct RawMatch {
     pub groups: Vec<(&'static str, usize, usize)>,
     pub entropy: f64,
     pub validation: Validation,
+    /// A weak password accepted only because its context says it is one (reported `low`).
+    pub weak: bool,
 }
 
 /// Named groups a rule may capture besides `secret`, read by identity extraction.
@@ -334,11 +336,18 @@ impl Matcher {
         if rule.source.placeholders && generic::placeholder_password(value) {
             return None;
         }
+        let mut weak = false;
         if rule.source.password {
             let basic =
                 (rule.checksum == Some(Checksum::BasicAuth)).then(|| basic_credentials(value)).flatten();
-            if !generic::plausible_password(basic.as_ref().map_or(value, |(_, pw)| pw.as_bytes())) {
-                return None;
+            let pw = basic.as_ref().map_or(value, |(_, pw)| pw.as_bytes());
+            if !generic::plausible_password(pw) {
+                let user =
+                    basic.as_ref().map(|(u, _)| u.as_bytes()).or(group("user").map(|(s, e)| &hay[s..e]));
+                weak = rule.source.strong_context && generic::weak_password(pw, user);
+                if !weak {
+                    return None;
+                }
             }
         }
         if rule.generic {
@@ -363,6 +372,7 @@ impl Matcher {
             groups,
             entropy,
             validation,
+            weak,
         })
     }
 }

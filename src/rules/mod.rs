@@ -189,6 +189,9 @@ impl Rule {
         if let Some(bad) = src.hosts.iter().find(|h| !hosts::valid(h)) {
             bail!("rule {}: host {bad:?} is not a lower-case host name (no scheme, port or path)", src.id);
         }
+        if src.strong_context && !src.password {
+            bail!("rule {}: strong_context qualifies the password check: it needs password = true", src.id);
+        }
         let generic = src.provider == "generic";
         if src.keywords.iter().all(|k| k.trim().is_empty()) {
             bail!("rule {}: needs at least one non-empty keyword for the prefilter", src.id);

@@ -64,6 +64,13 @@ pub struct RuleSyntax {
     /// `checksum = "basic-auth"` the password decoded from `base64(user:password)` is judged.
     #[serde(default)]
     pub password: bool,
+    /// With `password = true`: the syntax itself says the value is a password (a tool's
+    /// password flag, a connection string's `Password=`, a credentials constructor, a
+    /// comparison with a literal, prose such as `the password is '…'`), so a weak password
+    /// (`team10`, `whiteduke`) is reported too, with severity `low`; references, stand-ins
+    /// and hashes are still dropped (see `matcher::generic::weak_password`).
+    #[serde(default)]
+    pub strong_context: bool,
     /// The provider's own service hosts (`api.github.com`; each also covers its
     /// subdomains): a credential sent there is used, not leaked (CI egress).
     #[serde(default)]

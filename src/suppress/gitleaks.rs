@@ -134,6 +134,7 @@ fn rule(file: &str, v: &Value, out: &mut Imported) {
         pair_with: None,
         placeholders: false,
         password: false,
+        strong_context: false,
         examples: Vec::new(),
         negative_examples: Vec::new(),
         references: Vec::new(),
