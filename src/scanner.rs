@@ -244,12 +244,13 @@ impl Scanner {
         // Decoded hits sort first so that they win over the raw base64 on the same span.
         hits.sort_by_key(|h| (h.span.start, h.m.rule, h.decoded.is_none()));
         // A generic rule yields to any other rule that found the same bytes; a rule for a
-        // password typed on a command line or in a header yields to a provider's rule
-        // (`Bearer ghp_…` is a GitHub token).
+        // password in a context (a command line, a header, a URL, a client's credential
+        // file) yields to a provider's rule (`Bearer ghp_…` is a GitHub token, the password
+        // of `https://user:pass@gems.contribsys.com` a Sidekiq credential).
         let rank = |h: &Hit| -> usize {
             match &rules[h.m.rule] {
                 r if r.generic => 2,
-                r if r.source.password => 1,
+                r if r.source.password || r.source.placeholders => 1,
                 _ => 0,
             }
         };
