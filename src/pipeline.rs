@@ -38,6 +38,7 @@ pub struct Tally {
 }
 
 /// A finding after the pipeline, with the key the baseline knows it by.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Processed {
     pub key: String,
     pub finding: Finding,

@@ -6,7 +6,7 @@
 //! move when lines do. `primaryLocationLineHash` is left out on purpose: GitHub's
 //! `upload-sarif` action computes it from the file contents, and a value computed any other
 //! way would disagree with it and be kept anyway, splitting alerts.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::io::Write;
 
 use serde_json::{json, Value};
@@ -22,20 +22,38 @@ const MAX_RESULTS: usize = 25_000;
 /// GitHub refuses uploads over 10 MB gzipped.
 const MAX_GZIPPED: u64 = 10_000_000;
 
-/// Write the SARIF log; truncation to GitHub's limits is announced through `warn`.
+/// Write the SARIF log of `findings`, given in report order; truncation to GitHub's limits
+/// is announced through `warn`. Each run keeps at most [`MAX_RESULTS`] findings as they
+/// pass, the most severe, so memory does not grow with the findings beyond that.
 pub fn write(
-    findings: &[Finding],
+    findings: impl Iterator<Item = Finding>,
     rules: &RuleSet,
     paths: &RepoPaths,
     warn: &dyn Fn(String),
     w: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let (egress, secrets): (Vec<&Finding>, Vec<&Finding>) =
-        findings.iter().partition(|f| f.kind == Kind::CiEgress);
+    let (mut secrets, mut egress) = (Selection::default(), Selection::default());
+    for f in findings {
+        match f.kind {
+            Kind::CiEgress => egress.add(f),
+            _ => secrets.add(f),
+        }
+    }
+    let [secrets, egress] = [("secrets", secrets), ("egress", egress)].map(|(category, s)| {
+        if s.seen > MAX_RESULTS {
+            warn(format!(
+                "SARIF: {} {category} results, over GitHub's limit of {MAX_RESULTS} per run; keeping the most severe",
+                s.seen
+            ));
+        }
+        s.into_findings()
+    });
+    let secrets: Vec<&Finding> = secrets.iter().collect();
+    let egress: Vec<&Finding> = egress.iter().collect();
     let mut keep = MAX_RESULTS;
     loop {
         let runs = [("secrets", &secrets), ("egress", &egress)]
-            .map(|(category, found)| run(category, &limit(found, keep, category, warn), rules, paths));
+            .map(|(category, found)| run(category, &limit(found, keep), rules, paths));
         let log = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
@@ -55,16 +73,61 @@ pub fn write(
     }
 }
 
+/// The [`MAX_RESULTS`] most severe findings of one run seen so far, earlier before later
+/// among equals, and how many were seen.
+#[derive(Default)]
+struct Selection {
+    seen: usize,
+    /// The worst ranked on top, to be dropped first.
+    kept: BinaryHeap<Ranked>,
+}
+
+struct Ranked {
+    rank: (std::cmp::Reverse<Severity>, usize),
+    finding: Finding,
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.rank == other.rank
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank.cmp(&other.rank)
+    }
+}
+
+impl Selection {
+    fn add(&mut self, finding: Finding) {
+        self.kept.push(Ranked { rank: (std::cmp::Reverse(finding.severity), self.seen), finding });
+        self.seen += 1;
+        if self.kept.len() > MAX_RESULTS {
+            self.kept.pop();
+        }
+    }
+
+    /// What was kept, in the order it came.
+    fn into_findings(self) -> Vec<Finding> {
+        let mut kept = self.kept.into_vec();
+        kept.sort_by_key(|r| r.rank.1);
+        kept.into_iter().map(|r| r.finding).collect()
+    }
+}
+
 /// The `keep` most severe findings, in report order.
-fn limit<'a>(found: &[&'a Finding], keep: usize, category: &str, warn: &dyn Fn(String)) -> Vec<&'a Finding> {
+fn limit<'a>(found: &[&'a Finding], keep: usize) -> Vec<&'a Finding> {
     if found.len() <= keep {
         return found.to_vec();
-    }
-    if keep == MAX_RESULTS {
-        warn(format!(
-            "SARIF: {} {category} results, over GitHub's limit of {MAX_RESULTS} per run; keeping the most severe",
-            found.len()
-        ));
     }
     let mut ranked: Vec<(usize, &Finding)> = found.iter().copied().enumerate().collect();
     ranked.sort_by_key(|(i, f)| (std::cmp::Reverse(f.severity), *i));
