@@ -111,8 +111,16 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
             })?;
             found.extend(config.config_changes.iter().map(|path| Finding::config_change(path)));
             let linker = git_linker(&config.rules, opts, !found.is_empty(), &stats)?;
-            let (processed, tally) = pipeline::run(found, &stages(&linker));
-            reporter.take(processed, tally)?;
+            let stages = stages(&linker);
+            let mut tally = Tally::default();
+            reporter.take(pipeline::ci_batch(&stages, &mut tally), tally)?;
+            // Into the report a batch at a time, from the end: each batch's strings are
+            // freed as its findings are spilled, not held twice until the report.
+            while !found.is_empty() {
+                let batch = found.split_off(found.len().saturating_sub(GIT_BATCH));
+                let mut tally = Tally::default();
+                reporter.take(pipeline::batch(batch, &stages, &mut tally), tally)?;
+            }
             "blob"
         }
         Source::Stdin { label } => {
@@ -153,6 +161,9 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     }
     Ok(if new == 0 || config.output_mode == Output::Baseline { Outcome::Clean } else { Outcome::Findings })
 }
+
+/// Findings of `sprawl git` passed through the pipeline to the report at once.
+const GIT_BATCH: usize = 1024;
 
 /// Where a scan's findings go once through the pipeline: JSON Lines of `dir` and `stdin`
 /// without `--sort` are written batch by batch as they come, in the order files finish, so

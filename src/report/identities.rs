@@ -115,8 +115,12 @@ pub fn build(findings: impl Iterator<Item = Finding>) -> Inventory {
     }
     let mut rows: Vec<Row> = rows.into_values().collect();
     for row in &mut rows {
-        row.credentials =
-            secrets.iter().filter(|((id, _), _)| *id == row.id).map(|(_, s)| s.len()).max().unwrap_or(0);
+        row.credentials = secrets
+            .range((row.id.clone(), String::new())..)
+            .take_while(|((id, _), _)| *id == row.id)
+            .map(|(_, s)| s.len())
+            .max()
+            .unwrap_or(0);
         row.locations.sort();
     }
     rows.sort_by(|a, b| {

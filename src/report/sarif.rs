@@ -52,24 +52,99 @@ pub fn write(
     let egress: Vec<&Finding> = egress.iter().collect();
     let mut keep = MAX_RESULTS;
     loop {
-        let runs = [("secrets", &secrets), ("egress", &egress)]
-            .map(|(category, found)| run(category, &limit(found, keep), rules, paths));
-        let log = json!({
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-            "version": "2.1.0",
-            "runs": runs,
-        });
-        let bytes = serde_json::to_vec_pretty(&log)?;
-        let gzipped = compressed_size(&bytes)?;
+        let log =
+            Log::new([("secrets", limit(&secrets, keep)), ("egress", limit(&egress, keep))], rules, paths)?;
+        let mut z = gix::zlib::stream::deflate::Write::new(Count(0), gix::zlib::Compression::DEFAULT);
+        log.write(&mut z)?;
+        z.flush()?;
+        // gzip adds 18 bytes of header and trailer where zlib has 6.
+        let gzipped = z.into_inner().0 + 12;
         if gzipped <= MAX_GZIPPED || keep == 0 {
-            w.write_all(&bytes)?;
-            writeln!(w)?;
-            return Ok(());
+            return Ok(log.write(w)?);
         }
         keep = keep.min(secrets.len().max(egress.len())) * 9 / 10;
         warn(format!(
             "SARIF: {gzipped} bytes gzipped is over GitHub's 10 MB limit; keeping the {keep} most severe results per run"
         ));
+    }
+}
+
+/// The log, written without building it whole: everything but the results is one JSON
+/// value, pretty-printed with `"results": null` in each run; the results are rendered one
+/// by one in their place, indented as the whole would be. A raw `"` is always structural in
+/// JSON (one inside a string is escaped), so `"results": null` marks only those places.
+struct Log<'a> {
+    /// The log's text around the two runs' results.
+    around: Vec<Vec<u8>>,
+    runs: [Run<'a>; 2],
+    paths: &'a RepoPaths,
+}
+
+struct Run<'a> {
+    found: Vec<&'a Finding>,
+    /// The index of each rule's descriptor in the run's rules table.
+    index: BTreeMap<&'a str, usize>,
+}
+
+/// How deep a result sits in the log: log, runs, run, results.
+const RESULT_INDENT: &[u8] = b"        ";
+const PLACE: &[u8] = b"\"results\": null";
+
+impl<'a> Log<'a> {
+    fn new(
+        runs: [(&str, Vec<&'a Finding>); 2],
+        rules: &RuleSet,
+        paths: &'a RepoPaths,
+    ) -> anyhow::Result<Self> {
+        let mut skeletons = Vec::new();
+        let runs = runs.map(|(category, found)| {
+            let (skeleton, index) = run(category, &found, rules, paths);
+            skeletons.push(skeleton);
+            Run { found, index }
+        });
+        let log = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": skeletons,
+        });
+        let text = serde_json::to_vec_pretty(&log)?;
+        let mut around = Vec::new();
+        let mut rest = &text[..];
+        while let Some(at) = rest.windows(PLACE.len()).position(|w| w == PLACE) {
+            around.push(rest[..at + PLACE.len() - b"null".len()].to_vec());
+            rest = &rest[at + PLACE.len()..];
+        }
+        around.push(rest.to_vec());
+        anyhow::ensure!(around.len() == 3, "SARIF: the log does not have one place for each run's results");
+        Ok(Self { around, runs, paths })
+    }
+
+    fn write(&self, w: &mut dyn Write) -> anyhow::Result<()> {
+        let mut one = Vec::new();
+        for (i, text) in self.around.iter().enumerate() {
+            w.write_all(text)?;
+            let Some(run) = self.runs.get(i) else { break };
+            if run.found.is_empty() {
+                w.write_all(b"[]")?;
+                continue;
+            }
+            w.write_all(b"[")?;
+            for (n, f) in run.found.iter().enumerate() {
+                w.write_all(if n == 0 { b"\n" } else { b",\n" })?;
+                one.clear();
+                serde_json::to_writer_pretty(&mut one, &result(f, run.index[f.rule.as_str()], self.paths))?;
+                for (l, line) in one.split(|b| *b == b'\n').enumerate() {
+                    if l > 0 {
+                        w.write_all(b"\n")?;
+                    }
+                    w.write_all(RESULT_INDENT)?;
+                    w.write_all(line)?;
+                }
+            }
+            w.write_all(b"\n      ]")?;
+        }
+        writeln!(w)?;
+        Ok(())
     }
 }
 
@@ -136,33 +211,33 @@ fn limit<'a>(found: &[&'a Finding], keep: usize) -> Vec<&'a Finding> {
     ranked.into_iter().map(|(_, f)| f).collect()
 }
 
-fn compressed_size(bytes: &[u8]) -> std::io::Result<u64> {
-    struct Count(u64);
-    impl Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len() as u64;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+/// Counts the bytes written through it.
+struct Count(u64);
+
+impl Write for Count {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
     }
-    let mut z = gix::zlib::stream::deflate::Write::new(Count(0), gix::zlib::Compression::DEFAULT);
-    z.write_all(bytes)?;
-    z.flush()?;
-    // gzip adds 18 bytes of header and trailer where zlib has 6.
-    Ok(z.into_inner().0 + 12)
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
-fn run(category: &str, found: &[&Finding], rules: &RuleSet, paths: &RepoPaths) -> Value {
+/// One run without its results (`null`), and the index of each rule in its rules table.
+fn run<'a>(
+    category: &str,
+    found: &[&'a Finding],
+    rules: &RuleSet,
+    paths: &RepoPaths,
+) -> (Value, BTreeMap<&'a str, usize>) {
     // One descriptor per rule that has results, in id order; results point at it by index.
     let mut used: BTreeMap<&str, &Finding> = BTreeMap::new();
-    for f in found {
+    for f in found.iter().copied() {
         used.entry(f.rule.as_str()).or_insert(f);
     }
     let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, id)| (*id, i)).collect();
     let descriptors: Vec<Value> = used.values().map(|f| descriptor(f, rules)).collect();
-    let results: Vec<Value> = found.iter().map(|f| result(f, index[f.rule.as_str()], paths)).collect();
     let driver = json!({
         "name": "sprawl",
         "version": env!("CARGO_PKG_VERSION"),
@@ -175,12 +250,12 @@ fn run(category: &str, found: &[&Finding], rules: &RuleSet, paths: &RepoPaths) -
         "tool": { "driver": driver },
         "automationDetails": { "id": format!("sprawl/{category}/") },
         "columnKind": "unicodeCodePoints",
-        "results": results,
+        "results": null,
     });
     if let Some(root) = paths.root.as_ref().and_then(|r| file_uri(r)) {
         run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": root } });
     }
-    run
+    (run, index)
 }
 
 fn level(s: Severity) -> &'static str {
