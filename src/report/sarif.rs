@@ -60,7 +60,7 @@ pub fn write(
         // gzip adds 18 bytes of header and trailer where zlib has 6.
         let gzipped = z.into_inner().0 + 12;
         if gzipped <= MAX_GZIPPED || keep == 0 {
-            return Ok(log.write(w)?);
+            return log.write(w);
         }
         keep = keep.min(secrets.len().max(egress.len())) * 9 / 10;
         warn(format!(
