@@ -16,6 +16,7 @@ use crate::link::owners::OwnerContext;
 use crate::link::Linker;
 use crate::paths::PathMap;
 use crate::pipeline::{self, Processed, Stages, Tally};
+use crate::report::spill::{self, Spill};
 use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::scanner::{ScanScratch, Skip};
@@ -75,7 +76,7 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     }
     let scanner = config.scanner()?;
     // Opened before the scan: an unwritable -o fails now, not after minutes of work.
-    let reporter = Reporter::new(config, output(config)?);
+    let reporter = Reporter::new(config, output(config)?)?;
     let validator = config.validator()?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(config.threads).build()?;
     // A sign of life for long scans of files or history, on a terminal only.
@@ -110,8 +111,16 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
             })?;
             found.extend(config.config_changes.iter().map(|path| Finding::config_change(path)));
             let linker = git_linker(&config.rules, opts, !found.is_empty(), &stats)?;
-            let (processed, tally) = pipeline::run(found, &stages(&linker));
-            reporter.take(processed, tally)?;
+            let stages = stages(&linker);
+            let mut tally = Tally::default();
+            reporter.take(pipeline::ci_batch(&stages, &mut tally), tally)?;
+            // Into the report a batch at a time, from the end: each batch's strings are
+            // freed as its findings are spilled, not held twice until the report.
+            while !found.is_empty() {
+                let batch = found.split_off(found.len().saturating_sub(GIT_BATCH));
+                let mut tally = Tally::default();
+                reporter.take(pipeline::batch(batch, &stages, &mut tally), tally)?;
+            }
             "blob"
         }
         Source::Stdin { label } => {
@@ -153,11 +162,14 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     Ok(if new == 0 || config.output_mode == Output::Baseline { Outcome::Clean } else { Outcome::Findings })
 }
 
+/// Findings of `sprawl git` passed through the pipeline to the report at once.
+const GIT_BATCH: usize = 1024;
+
 /// Where a scan's findings go once through the pipeline: JSON Lines of `dir` and `stdin`
 /// without `--sort` are written batch by batch as they come, in the order files finish, so
-/// such a scan holds only the batches being scanned; every other report (and a baseline,
-/// and `git`, whose findings are attributed to commits after the scan) needs them all, in
-/// order, and holds them until the end.
+/// such a scan holds only the batches being scanned; every other report (and a baseline)
+/// needs them in order: a [`Spill`] holds them up to its budget, then writes sorted runs to
+/// a temporary file, and the report is written from the merged runs.
 struct Reporter {
     stream: bool,
     show_suppressed: bool,
@@ -167,21 +179,26 @@ struct Reporter {
 struct Reported {
     out: Box<dyn Write + Send>,
     /// The findings of an ordered report (none when streaming).
-    held: Vec<Processed>,
+    held: Spill,
     tally: Tally,
     /// Findings reported, not suppressed.
     new: usize,
 }
 
 impl Reporter {
-    fn new(config: &ScanConfig, out: Box<dyn Write + Send>) -> Self {
-        Self {
+    fn new(config: &ScanConfig, out: Box<dyn Write + Send>) -> anyhow::Result<Self> {
+        let order = match config.output_mode {
+            Output::Report(format) => report::order(format),
+            Output::Baseline => report::order(Format::Json),
+        };
+        let held = Spill::new(spill::budget()?, order);
+        Ok(Self {
             stream: config.output_mode == Output::Report(Format::Jsonl)
                 && !config.sort
                 && matches!(config.source, Source::Dir(_) | Source::Stdin { .. }),
             show_suppressed: config.show_suppressed,
-            state: Mutex::new(Reported { out, held: Vec::new(), tally: Tally::default(), new: 0 }),
-        }
+            state: Mutex::new(Reported { out, held, tally: Tally::default(), new: 0 }),
+        })
     }
 
     /// One batch through the pipeline, with the suppressions `tally` counted in it: written
@@ -204,40 +221,34 @@ impl Reporter {
             state.out.write_all(&lines)?;
             state.out.flush()?;
         } else {
-            state.held.extend(batch);
+            state.held.push(batch)?;
         }
         Ok(())
     }
 
     /// Write what was held, in order; the count of findings reported and the tally.
     fn finish(self, config: &ScanConfig, stats: &Stats) -> anyhow::Result<(usize, Tally)> {
-        let Reported { mut out, mut held, tally, new } =
+        let Reported { mut out, held, tally, new } =
             self.state.into_inner().expect("no thread panics while holding the lock");
         if self.stream {
             out.flush()?;
             return Ok((new, tally));
         }
-        held.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+        let mut merged = held.finish()?;
         match config.output_mode {
             Output::Baseline => {
-                let entries: Vec<(String, &Finding)> = held
-                    .iter()
-                    .filter(|p| p.finding.suppressed.is_none())
-                    .map(|p| (p.key.clone(), &p.finding))
-                    .collect();
-                baseline::write(&entries, &mut out)?;
+                let entries = merged.by_ref().filter(|p| p.finding.suppressed.is_none());
+                baseline::write(entries.map(|p| (p.key, p.finding)), &mut out)?;
                 out.flush()?;
             }
             Output::Report(format) => {
-                let findings: Vec<Finding> = held
-                    .into_iter()
-                    .map(|p| p.finding)
-                    .filter(|f| self.show_suppressed || f.suppressed.is_none())
-                    .collect();
                 let warn = |w: String| stats.warn(w);
-                report::write(format, &findings, &report_context(config, &warn), &mut out)?;
+                let shown =
+                    merged.by_ref().filter(|p| self.show_suppressed || p.finding.suppressed.is_none());
+                report::write(format, shown.map(|p| p.finding), &report_context(config, &warn), &mut out)?;
             }
         }
+        merged.check()?;
         Ok((new, tally))
     }
 }
@@ -402,7 +413,7 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
             }
         }
         reported = all.len();
-        report::write(format, &all, &report_context(config, &warn), &mut out)?;
+        report::write(format, all.into_iter(), &report_context(config, &warn), &mut out)?;
     }
     out.flush()?;
     deferred.commit()?;

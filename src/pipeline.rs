@@ -11,7 +11,8 @@
 //! the baseline) is built before the scan, so that each finding passes the stages on its
 //! own: a batch (one chunk of a file) goes through [`batch`] as soon as it is scanned, and
 //! the CI secrets' own findings through [`ci_batch`] once per run. [`run`] does both and
-//! orders the result, for `git`, `baseline create` and each repository of a `sweep`.
+//! orders the result, for each repository of a `sweep`; a scan's ordered report is ordered
+//! by `report::spill`, in bounded memory.
 use crate::finding::{Finding, Suppression, SuppressionKind};
 use crate::link::Linker;
 use crate::live::Validator;
@@ -38,6 +39,7 @@ pub struct Tally {
 }
 
 /// A finding after the pipeline, with the key the baseline knows it by.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Processed {
     pub key: String,
     pub finding: Finding,

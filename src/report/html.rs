@@ -3,7 +3,7 @@
 //! drawn as inline SVG graphs (secret → CI hops → sink), filters by severity and provider.
 //! No secret values (not even redacted ones), and no network requests: the page's content
 //! security policy allows nothing but its own inline style and script.
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -17,8 +17,8 @@ const SCRIPT: &str = include_str!("html/report.js");
 /// Egress paths drawn per identity: the worst ones.
 const MAX_GRAPHS: usize = 10;
 
-pub fn write(findings: &[Finding], w: &mut dyn Write) -> std::io::Result<()> {
-    let rows = identities::build(findings);
+pub fn write(findings: impl Iterator<Item = Finding>, w: &mut dyn Write) -> std::io::Result<()> {
+    let identities::Inventory { rows, findings } = identities::build(findings);
     let mut page = String::with_capacity(16 * 1024 + rows.len() * 2048);
     page.push_str(concat!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
@@ -31,21 +31,21 @@ pub fn write(findings: &[Finding], w: &mut dyn Write) -> std::io::Result<()> {
     page.push_str("</style>\n</head>\n<body>\n");
     header(&mut page, findings, &rows);
     filters(&mut page, &rows);
-    table(&mut page, findings, &rows);
+    table(&mut page, &rows);
     page.push_str("<script>\n");
     page.push_str(SCRIPT);
     page.push_str("</script>\n</body>\n</html>\n");
     w.write_all(page.as_bytes())
 }
 
-fn header(page: &mut String, findings: &[Finding], rows: &[Row]) {
+fn header(page: &mut String, findings: usize, rows: &[Row]) {
     let _ = write!(
         page,
         "<header><h1>sprawl: non-human identities with leaked credentials</h1>\n\
          <p class=\"totals\"><span id=\"total-identities\">{}</span> identities, \
          <span id=\"total-findings\">{}</span> findings",
         rows.len(),
-        findings.len()
+        findings
     );
     for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low] {
         let n = rows.iter().filter(|r| r.severity == s).count();
@@ -75,21 +75,13 @@ fn filters(page: &mut String, rows: &[Row]) {
     );
 }
 
-fn table(page: &mut String, findings: &[Finding], rows: &[Row]) {
+fn table(page: &mut String, rows: &[Row]) {
     page.push_str(
         "<table id=\"inventory\"><thead><tr><th>Severity</th><th>Identity</th><th>Provider</th>\
          <th>Kind</th><th>Owners</th><th>First seen</th><th>At HEAD</th><th>Locations</th>\
          <th>Egress</th></tr></thead>\n",
     );
-    let mut by_identity: HashMap<&str, Vec<&Finding>> = HashMap::new();
-    for f in findings {
-        if let Some(identity) = &f.identity {
-            by_identity.entry(&identity.id).or_default().push(f);
-        }
-    }
     for (i, r) in rows.iter().enumerate() {
-        let mine = by_identity.get(r.id.as_str()).map_or(&[][..], Vec::as_slice);
-        let egress = paths(mine);
         let first = r.first_seen.as_ref().map_or_else(String::new, |s| {
             format!("{} {}", s.date.get(..10).unwrap_or(&s.date), s.author.as_deref().unwrap_or(""))
         });
@@ -103,33 +95,29 @@ fn table(page: &mut String, findings: &[Finding], rows: &[Row]) {
              and egress paths</summary>{detail}</details></td></tr>\n</tbody>\n",
             sev = r.severity.as_str(),
             provider = esc(&r.provider),
-            n = mine.len(),
+            n = r.findings,
             id = esc(&r.id),
-            detail = detail(r, &egress),
+            detail = detail(r),
             kind = esc(&r.kind),
             owners = esc(&identities::owners_cell(&r.owners)),
             first = esc(first.trim_end()),
             head = if r.at_head { "yes" } else { "no" },
-            locs = r.locations.len(),
-            paths = egress.len(),
+            locs = r.locations.len() + r.more_locations,
+            paths = r.egress.len(),
         );
     }
     page.push_str("</table>\n");
 }
 
-/// The distinct egress paths of an identity's findings, worst first.
-fn paths<'a>(mine: &[&'a Finding]) -> Vec<&'a Egress> {
-    let mut all: Vec<&Egress> = mine.iter().flat_map(|f| &f.egress).collect();
-    all.sort_by(|a, b| a.order(b));
-    all.dedup_by(|a, b| a.order(b).is_eq());
-    all
-}
-
 /// An identity's locations, rules and egress graphs.
-fn detail(r: &Row, egress: &[&Egress]) -> String {
+fn detail(r: &Row) -> String {
+    let egress = &r.egress;
     let mut s = String::from("<div class=\"detail\"><h3>Locations</h3><ul class=\"locations\">");
     for l in &r.locations {
         let _ = write!(s, "<li><code>{}</code></li>", esc(l));
+    }
+    if r.more_locations > 0 {
+        let _ = write!(s, "<li>… and {} more</li>", r.more_locations);
     }
     let _ = write!(s, "</ul><p>Rules: {}</p>", esc(&r.rules.join(", ")));
     if !egress.is_empty() {

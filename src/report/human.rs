@@ -36,13 +36,13 @@ impl Paint {
 /// Identities listed by name in the summary; the rest are counted.
 const SUMMARY_IDENTITIES: usize = 15;
 
-pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::Result<()> {
+/// Write `findings`, given worst first (critical at the top: a person reads from there),
+/// then the summary, which counts them as they pass.
+pub fn write(findings: impl Iterator<Item = Finding>, color: bool, w: &mut dyn Write) -> std::io::Result<()> {
     let p = Paint(color);
-    // Critical at the top: a person reads from there. The sort is stable, so findings of
-    // one severity keep the report's total order (path, position, rule).
-    let mut worst_first: Vec<&Finding> = findings.iter().collect();
-    worst_first.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    for f in worst_first {
+    let mut counts = Counts::default();
+    for f in findings {
+        counts.add(&f);
         let loc = &f.location;
         let sev = p.severity(f.severity);
         let shown = f.secret.value.as_deref().unwrap_or(&f.secret.redacted);
@@ -90,35 +90,54 @@ pub fn write(findings: &[Finding], color: bool, w: &mut dyn Write) -> std::io::R
             writeln!(w, "    egress {}", sanitize(&e.summary()))?;
         }
     }
-    summary(findings, &p, w)
+    summary(&counts, &p, w)
+}
+
+/// What the summary needs of the findings listed: one entry per identity, not the findings.
+#[derive(Default)]
+struct Counts {
+    listed: usize,
+    /// Suppressed findings listed with --show-suppressed are not counted, only mentioned.
+    suppressed: usize,
+    by_severity: BTreeMap<std::cmp::Reverse<Severity>, usize>,
+    /// Identity (or rule, for findings without one): worst severity, count, provider.
+    by_identity: BTreeMap<String, (Severity, usize, String)>,
+}
+
+impl Counts {
+    fn add(&mut self, f: &Finding) {
+        self.listed += 1;
+        if f.suppressed.is_some() {
+            self.suppressed += 1;
+            return;
+        }
+        *self.by_severity.entry(std::cmp::Reverse(f.severity)).or_default() += 1;
+        let name = f.identity.as_ref().map_or(&f.rule, |i| &i.id);
+        let entry = match self.by_identity.get_mut(name) {
+            Some(entry) => entry,
+            None => self.by_identity.entry(name.clone()).or_insert((f.severity, 0, f.provider.clone())),
+        };
+        entry.0 = entry.0.max(f.severity);
+        entry.1 += 1;
+    }
 }
 
 /// `3 findings: 1 critical, 2 high`, then one line per identity (or rule, for findings
 /// without one), worst first.
-fn summary(all: &[Finding], p: &Paint, w: &mut dyn Write) -> std::io::Result<()> {
-    // Suppressed findings listed with --show-suppressed are not counted, only mentioned.
-    let findings: Vec<&Finding> = all.iter().filter(|f| f.suppressed.is_none()).collect();
-    let suppressed = all.len() - findings.len();
-    if all.is_empty() {
+fn summary(all: &Counts, p: &Paint, w: &mut dyn Write) -> std::io::Result<()> {
+    let Counts { listed, suppressed, by_severity, by_identity } = all;
+    let suppressed = *suppressed;
+    if *listed == 0 {
         return Ok(());
-    }
-    let mut by_severity: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
-    let mut by_identity: BTreeMap<String, (Severity, usize, &str)> = BTreeMap::new();
-    for f in &findings {
-        *by_severity.entry(std::cmp::Reverse(f.severity)).or_default() += 1;
-        let name = f.identity.as_ref().map_or_else(|| f.rule.clone(), |i| i.id.clone());
-        let entry = by_identity.entry(name).or_insert((f.severity, 0, &f.provider));
-        entry.0 = entry.0.max(f.severity);
-        entry.1 += 1;
     }
     let counts: Vec<String> =
         by_severity.iter().map(|(s, n)| format!("{n} {}", p.severity(s.0).trim_end())).collect();
-    let n = findings.len();
+    let n = listed - suppressed;
     writeln!(w)?;
     let listed =
         if suppressed > 0 { format!(" (and {suppressed} suppressed, listed above)") } else { String::new() };
     writeln!(w, "{}: {}{listed}", p.wrap("1", &format!("{n} finding{}", plural(n))), counts.join(", "))?;
-    let mut rows: Vec<(&String, &(Severity, usize, &str))> = by_identity.iter().collect();
+    let mut rows: Vec<(&String, &(Severity, usize, String))> = by_identity.iter().collect();
     rows.sort_by_key(|(_, (severity, count, _))| (std::cmp::Reverse(*severity), std::cmp::Reverse(*count)));
     writeln!(w, "{} identit{}, worst first:", rows.len(), if rows.len() == 1 { "y" } else { "ies" })?;
     for (name, (severity, count, provider)) in rows.iter().take(SUMMARY_IDENTITIES) {

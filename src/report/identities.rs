@@ -42,7 +42,21 @@ pub struct Row {
     pub credentials: usize,
     pub fingerprints: Vec<String>,
     pub rules: Vec<String>,
+    /// Distinct `path:line` locations, the first [`MAX_LOCATIONS`] in report order, sorted.
     pub locations: Vec<String>,
+    /// How many more distinct locations there are than listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_locations: usize,
+    /// How many findings the identity has.
+    #[serde(skip)]
+    pub findings: usize,
+    /// The distinct egress paths of its findings, worst first.
+    #[serde(skip)]
+    pub egress: Vec<Egress>,
+    /// The last location seen: an identity's findings arrive in report order, so a
+    /// location repeats only right after itself.
+    #[serde(skip)]
+    last_location: String,
     /// The worst CI egress path of any of its findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub worst_egress: Option<Egress>,
@@ -56,89 +70,57 @@ pub struct Seen {
     pub author: Option<String>,
 }
 
-/// Group findings by identity id, riskiest first: live before the rest, present at HEAD
-/// before removed, never rotated before rotated, then by severity and id.
-pub fn build(findings: &[Finding]) -> Vec<Row> {
-    let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
-    let mut secrets: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+/// Locations listed per identity; the rest are counted (`more_locations`), so that memory
+/// grows with identities, not with findings.
+pub const MAX_LOCATIONS: usize = 1000;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The rows, and how many findings there were.
+pub struct Inventory {
+    pub rows: Vec<Row>,
+    pub findings: usize,
+}
+
+/// Group findings, given in report order, by identity id, riskiest first: live before the
+/// rest, present at HEAD before removed, never rotated before rotated, then by severity
+/// and id.
+pub fn build(findings: impl Iterator<Item = Finding>) -> Inventory {
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    let mut secrets: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut count = 0;
     for f in findings {
+        count += 1;
         let Some(identity) = &f.identity else { continue };
-        let row = rows.entry(&identity.id).or_insert_with(|| Row {
-            id: identity.id.clone(),
-            provider: identity.provider.clone(),
-            kind: identity.kind.clone(),
-            severity: f.severity,
-            derived: identity.derived,
-            fields: BTreeMap::new(),
-            live: None,
-            live_facts: BTreeMap::new(),
-            revoked_at: None,
-            owners: Vec::new(),
-            first_seen: None,
-            last_seen: None,
-            at_head: false,
-            credentials: 0,
-            fingerprints: Vec::new(),
-            rules: Vec::new(),
-            locations: Vec::new(),
-            worst_egress: None,
-        });
-        if let Some(worst) = f.egress.iter().min_by(|a, b| a.order(b)) {
-            if row.worst_egress.as_ref().is_none_or(|w| worst.order(w).is_lt()) {
-                row.worst_egress = Some(worst.clone());
+        if !rows.contains_key(&identity.id) {
+            rows.insert(identity.id.clone(), new_row(identity, &f));
+        }
+        let row = rows.get_mut(&identity.id).expect("inserted above");
+        row.findings += 1;
+        for e in &f.egress {
+            if let Err(at) = row.egress.binary_search_by(|x| x.order(e)) {
+                row.egress.insert(at, e.clone());
             }
         }
-        row.severity = row.severity.max(f.severity);
-        for (k, v) in &identity.fields {
-            row.fields.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-        for (k, v) in &identity.live {
-            row.live_facts.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-        if let Some(live) = &f.secret.liveness {
-            row.live = Some(row.live.map_or(live.status, |s| s.min(live.status)));
-            row.revoked_at = row.revoked_at.clone().max(live.revoked_at.clone());
-        }
-        for o in &identity.owners {
-            if !row.owners.iter().any(|x| x.who == o.who && x.source == o.source) {
-                row.owners.push(o.clone());
-            }
-        }
-        push_unique(&mut row.fingerprints, &f.secret.fingerprint);
-        secrets.entry((&identity.id, &f.rule)).or_default().insert(&f.secret.fingerprint);
-        push_unique(&mut row.rules, &f.rule);
-        push_unique(&mut row.locations, &format!("{}:{}", f.location.path, f.location.line));
-        match &f.git {
-            None => row.at_head = true,
-            Some(g) => {
-                row.at_head |= g.at_head.unwrap_or(g.staged);
-                if let (Some(date), Some(commit)) = (&g.date, &g.first_commit) {
-                    let seen = Seen { date: date.clone(), commit: commit.clone(), author: g.author.clone() };
-                    if row
-                        .first_seen
-                        .as_ref()
-                        .is_none_or(|s| (&seen.date, &seen.commit) < (&s.date, &s.commit))
-                    {
-                        row.first_seen = Some(seen);
-                    }
-                }
-                if let (Some(date), Some(commit)) = (&g.last_date, &g.last_commit) {
-                    let seen = Seen { date: date.clone(), commit: commit.clone(), author: None };
-                    if row
-                        .last_seen
-                        .as_ref()
-                        .is_none_or(|s| (&seen.date, &seen.commit) > (&s.date, &s.commit))
-                    {
-                        row.last_seen = Some(seen);
-                    }
-                }
-            }
+        add(row, identity, &f);
+        let fingerprints = match secrets.get_mut(&(identity.id.clone(), f.rule.clone())) {
+            Some(set) => set,
+            None => secrets.entry((identity.id.clone(), f.rule.clone())).or_default(),
+        };
+        if !fingerprints.contains(&f.secret.fingerprint) {
+            fingerprints.insert(f.secret.fingerprint.clone());
         }
     }
     let mut rows: Vec<Row> = rows.into_values().collect();
     for row in &mut rows {
-        row.credentials =
-            secrets.iter().filter(|((id, _), _)| *id == row.id).map(|(_, s)| s.len()).max().unwrap_or(0);
+        row.credentials = secrets
+            .range((row.id.clone(), String::new())..)
+            .take_while(|((id, _), _)| *id == row.id)
+            .map(|(_, s)| s.len())
+            .max()
+            .unwrap_or(0);
         row.locations.sort();
     }
     rows.sort_by(|a, b| {
@@ -153,7 +135,88 @@ pub fn build(findings: &[Finding]) -> Vec<Row> {
         };
         risk(a).cmp(&risk(b)).then_with(|| a.id.cmp(&b.id))
     });
-    rows
+    Inventory { rows, findings: count }
+}
+
+fn new_row(identity: &crate::finding::Identity, f: &Finding) -> Row {
+    Row {
+        id: identity.id.clone(),
+        provider: identity.provider.clone(),
+        kind: identity.kind.clone(),
+        severity: f.severity,
+        derived: identity.derived,
+        fields: BTreeMap::new(),
+        live: None,
+        live_facts: BTreeMap::new(),
+        revoked_at: None,
+        owners: Vec::new(),
+        first_seen: None,
+        last_seen: None,
+        at_head: false,
+        credentials: 0,
+        fingerprints: Vec::new(),
+        rules: Vec::new(),
+        locations: Vec::new(),
+        more_locations: 0,
+        findings: 0,
+        egress: Vec::new(),
+        last_location: String::new(),
+        worst_egress: None,
+    }
+}
+
+/// Fold one finding of the row's identity into it.
+fn add(row: &mut Row, identity: &crate::finding::Identity, f: &Finding) {
+    if let Some(worst) = f.egress.iter().min_by(|a, b| a.order(b)) {
+        if row.worst_egress.as_ref().is_none_or(|w| worst.order(w).is_lt()) {
+            row.worst_egress = Some(worst.clone());
+        }
+    }
+    row.severity = row.severity.max(f.severity);
+    for (k, v) in &identity.fields {
+        row.fields.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    for (k, v) in &identity.live {
+        row.live_facts.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    if let Some(live) = &f.secret.liveness {
+        row.live = Some(row.live.map_or(live.status, |s| s.min(live.status)));
+        row.revoked_at = row.revoked_at.clone().max(live.revoked_at.clone());
+    }
+    for o in &identity.owners {
+        if !row.owners.iter().any(|x| x.who == o.who && x.source == o.source) {
+            row.owners.push(o.clone());
+        }
+    }
+    push_unique(&mut row.fingerprints, &f.secret.fingerprint);
+    push_unique(&mut row.rules, &f.rule);
+    let location = format!("{}:{}", f.location.path, f.location.line);
+    if location != row.last_location {
+        if row.locations.len() < MAX_LOCATIONS {
+            row.locations.push(location.clone());
+        } else {
+            row.more_locations += 1;
+        }
+        row.last_location = location;
+    }
+    match &f.git {
+        None => row.at_head = true,
+        Some(g) => {
+            row.at_head |= g.at_head.unwrap_or(g.staged);
+            if let (Some(date), Some(commit)) = (&g.date, &g.first_commit) {
+                let seen = Seen { date: date.clone(), commit: commit.clone(), author: g.author.clone() };
+                if row.first_seen.as_ref().is_none_or(|s| (&seen.date, &seen.commit) < (&s.date, &s.commit)) {
+                    row.first_seen = Some(seen);
+                }
+            }
+            if let (Some(date), Some(commit)) = (&g.last_date, &g.last_commit) {
+                let seen = Seen { date: date.clone(), commit: commit.clone(), author: None };
+                if row.last_seen.as_ref().is_none_or(|s| (&seen.date, &seen.commit) > (&s.date, &s.commit)) {
+                    row.last_seen = Some(seen);
+                }
+            }
+        }
+    }
 }
 
 fn push_unique(list: &mut Vec<String>, item: &str) {

@@ -148,8 +148,8 @@ fn cells(r: &Row) -> [String; 11] {
     });
     let location = match r.locations.split_first() {
         None => String::new(),
-        Some((first, [])) => first.clone(),
-        Some((first, rest)) => format!("{first} (+{})", rest.len()),
+        Some((first, [])) if r.more_locations == 0 => first.clone(),
+        Some((first, rest)) => format!("{first} (+{})", rest.len() + r.more_locations),
     };
     [
         match (r.live, &r.revoked_at) {

@@ -1,10 +1,12 @@
-//! Renders findings (sorted, or a streamed batch as JSON Lines): human lines, a JSON array, JSON Lines, SARIF, the NHI
-//! inventory (findings grouped by identity) or an HTML report of it.
+//! Renders findings (in order, from `spill`, or a streamed batch as JSON Lines) as they
+//! come: human lines, a JSON array, JSON Lines, SARIF, the NHI inventory (findings grouped
+//! by identity) or an HTML report of it.
 mod html;
 mod human;
 mod identities;
 mod inventory;
 mod sarif;
+pub(crate) mod spill;
 
 use std::io::Write;
 
@@ -41,13 +43,28 @@ pub struct Context<'a> {
     pub warn: &'a dyn Fn(String),
 }
 
-/// Write `findings` (already sorted) to `w`.
-pub fn write(format: Format, findings: &[Finding], cx: &Context, w: &mut dyn Write) -> anyhow::Result<()> {
+/// The order `format` lists findings in: by severity, worst first, for the terminal (a
+/// person reads from the top), else by path, position and rule ([`Finding::sort_key`]).
+pub(crate) fn order(format: Format) -> spill::Order {
+    match format {
+        Format::Human => |a, b| b.severity.cmp(&a.severity).then_with(|| a.sort_key().cmp(&b.sort_key())),
+        _ => |a, b| a.sort_key().cmp(&b.sort_key()),
+    }
+}
+
+/// Write `findings`, given in the [`order`] of `format`, to `w` as they come; the
+/// inventory and the HTML report keep one row per identity.
+pub fn write(
+    format: Format,
+    findings: impl Iterator<Item = Finding>,
+    cx: &Context,
+    w: &mut dyn Write,
+) -> anyhow::Result<()> {
     let (color, terminal) = (cx.color, cx.terminal);
     match format {
         Format::Sarif => sarif::write(findings, cx.rules, cx.paths, cx.warn, w)?,
         Format::Inventory => {
-            let rows = identities::build(findings);
+            let rows = identities::build(findings).rows;
             if terminal {
                 inventory::write(&rows, cx.width, w)?;
             } else {
@@ -57,24 +74,43 @@ pub fn write(format: Format, findings: &[Finding], cx: &Context, w: &mut dyn Wri
         }
         Format::Human => human::write(findings, color, w)?,
         Format::Html => html::write(findings, w)?,
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *w, findings)?;
-            writeln!(w)?;
-        }
+        Format::Json => write_json(findings, w)?,
         Format::Jsonl => write_jsonl(findings, w)?,
     }
     w.flush()?;
     Ok(())
 }
 
+/// One pretty-printed JSON array, element by element: each finding printed alone, its
+/// lines indented one level (JSON strings hold no raw newline), as one array would be.
+fn write_json(findings: impl Iterator<Item = Finding>, w: &mut dyn Write) -> anyhow::Result<()> {
+    let mut first = true;
+    let mut one = Vec::new();
+    for f in findings {
+        w.write_all(if first { b"[\n" } else { b",\n" })?;
+        first = false;
+        one.clear();
+        serde_json::to_writer_pretty(&mut one, &f)?;
+        for (i, line) in one.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                w.write_all(b"\n")?;
+            }
+            w.write_all(b"  ")?;
+            w.write_all(line)?;
+        }
+    }
+    w.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
+    Ok(())
+}
+
 /// Write `findings` as JSON Lines, one finding a line, in the order given (a streamed
 /// batch, or a sorted report).
-pub fn write_jsonl<'a>(
-    findings: impl IntoIterator<Item = &'a Finding>,
+pub fn write_jsonl<F: std::borrow::Borrow<Finding>>(
+    findings: impl IntoIterator<Item = F>,
     w: &mut dyn Write,
 ) -> anyhow::Result<()> {
     for f in findings {
-        serde_json::to_writer(&mut *w, f)?;
+        serde_json::to_writer(&mut *w, f.borrow())?;
         writeln!(w)?;
     }
     Ok(())

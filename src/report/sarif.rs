@@ -6,7 +6,7 @@
 //! move when lines do. `primaryLocationLineHash` is left out on purpose: GitHub's
 //! `upload-sarif` action computes it from the file contents, and a value computed any other
 //! way would disagree with it and be kept anyway, splitting alerts.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::io::Write;
 
 use serde_json::{json, Value};
@@ -22,31 +22,45 @@ const MAX_RESULTS: usize = 25_000;
 /// GitHub refuses uploads over 10 MB gzipped.
 const MAX_GZIPPED: u64 = 10_000_000;
 
-/// Write the SARIF log; truncation to GitHub's limits is announced through `warn`.
+/// Write the SARIF log of `findings`, given in report order; truncation to GitHub's limits
+/// is announced through `warn`. Each run keeps at most [`MAX_RESULTS`] findings as they
+/// pass, the most severe, so memory does not grow with the findings beyond that.
 pub fn write(
-    findings: &[Finding],
+    findings: impl Iterator<Item = Finding>,
     rules: &RuleSet,
     paths: &RepoPaths,
     warn: &dyn Fn(String),
     w: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let (egress, secrets): (Vec<&Finding>, Vec<&Finding>) =
-        findings.iter().partition(|f| f.kind == Kind::CiEgress);
+    let (mut secrets, mut egress) = (Selection::default(), Selection::default());
+    for f in findings {
+        match f.kind {
+            Kind::CiEgress => egress.add(f),
+            _ => secrets.add(f),
+        }
+    }
+    let [secrets, egress] = [("secrets", secrets), ("egress", egress)].map(|(category, s)| {
+        if s.seen > MAX_RESULTS {
+            warn(format!(
+                "SARIF: {} {category} results, over GitHub's limit of {MAX_RESULTS} per run; keeping the most severe",
+                s.seen
+            ));
+        }
+        s.into_findings()
+    });
+    let secrets: Vec<&Finding> = secrets.iter().collect();
+    let egress: Vec<&Finding> = egress.iter().collect();
     let mut keep = MAX_RESULTS;
     loop {
-        let runs = [("secrets", &secrets), ("egress", &egress)]
-            .map(|(category, found)| run(category, &limit(found, keep, category, warn), rules, paths));
-        let log = json!({
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-            "version": "2.1.0",
-            "runs": runs,
-        });
-        let bytes = serde_json::to_vec_pretty(&log)?;
-        let gzipped = compressed_size(&bytes)?;
+        let log =
+            Log::new([("secrets", limit(&secrets, keep)), ("egress", limit(&egress, keep))], rules, paths)?;
+        let mut z = gix::zlib::stream::deflate::Write::new(Count(0), gix::zlib::Compression::DEFAULT);
+        log.write(&mut z)?;
+        z.flush()?;
+        // gzip adds 18 bytes of header and trailer where zlib has 6.
+        let gzipped = z.into_inner().0 + 12;
         if gzipped <= MAX_GZIPPED || keep == 0 {
-            w.write_all(&bytes)?;
-            writeln!(w)?;
-            return Ok(());
+            return log.write(w);
         }
         keep = keep.min(secrets.len().max(egress.len())) * 9 / 10;
         warn(format!(
@@ -55,16 +69,140 @@ pub fn write(
     }
 }
 
+/// The log, written without building it whole: everything but the results is one JSON
+/// value, pretty-printed with `"results": null` in each run; the results are rendered one
+/// by one in their place, indented as the whole would be. A raw `"` is always structural in
+/// JSON (one inside a string is escaped), so `"results": null` marks only those places.
+struct Log<'a> {
+    /// The log's text around the two runs' results.
+    around: Vec<Vec<u8>>,
+    runs: [Run<'a>; 2],
+    paths: &'a RepoPaths,
+}
+
+struct Run<'a> {
+    found: Vec<&'a Finding>,
+    /// The index of each rule's descriptor in the run's rules table.
+    index: BTreeMap<&'a str, usize>,
+}
+
+/// How deep a result sits in the log: log, runs, run, results.
+const RESULT_INDENT: &[u8] = b"        ";
+const PLACE: &[u8] = b"\"results\": null";
+
+impl<'a> Log<'a> {
+    fn new(
+        runs: [(&str, Vec<&'a Finding>); 2],
+        rules: &RuleSet,
+        paths: &'a RepoPaths,
+    ) -> anyhow::Result<Self> {
+        let mut skeletons = Vec::new();
+        let runs = runs.map(|(category, found)| {
+            let (skeleton, index) = run(category, &found, rules, paths);
+            skeletons.push(skeleton);
+            Run { found, index }
+        });
+        let log = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": skeletons,
+        });
+        let text = serde_json::to_vec_pretty(&log)?;
+        let mut around = Vec::new();
+        let mut rest = &text[..];
+        while let Some(at) = rest.windows(PLACE.len()).position(|w| w == PLACE) {
+            around.push(rest[..at + PLACE.len() - b"null".len()].to_vec());
+            rest = &rest[at + PLACE.len()..];
+        }
+        around.push(rest.to_vec());
+        anyhow::ensure!(around.len() == 3, "SARIF: the log does not have one place for each run's results");
+        Ok(Self { around, runs, paths })
+    }
+
+    fn write(&self, w: &mut dyn Write) -> anyhow::Result<()> {
+        let mut one = Vec::new();
+        for (i, text) in self.around.iter().enumerate() {
+            w.write_all(text)?;
+            let Some(run) = self.runs.get(i) else { break };
+            if run.found.is_empty() {
+                w.write_all(b"[]")?;
+                continue;
+            }
+            w.write_all(b"[")?;
+            for (n, f) in run.found.iter().enumerate() {
+                w.write_all(if n == 0 { b"\n" } else { b",\n" })?;
+                one.clear();
+                serde_json::to_writer_pretty(&mut one, &result(f, run.index[f.rule.as_str()], self.paths))?;
+                for (l, line) in one.split(|b| *b == b'\n').enumerate() {
+                    if l > 0 {
+                        w.write_all(b"\n")?;
+                    }
+                    w.write_all(RESULT_INDENT)?;
+                    w.write_all(line)?;
+                }
+            }
+            w.write_all(b"\n      ]")?;
+        }
+        writeln!(w)?;
+        Ok(())
+    }
+}
+
+/// The [`MAX_RESULTS`] most severe findings of one run seen so far, earlier before later
+/// among equals, and how many were seen.
+#[derive(Default)]
+struct Selection {
+    seen: usize,
+    /// The worst ranked on top, to be dropped first.
+    kept: BinaryHeap<Ranked>,
+}
+
+struct Ranked {
+    rank: (std::cmp::Reverse<Severity>, usize),
+    finding: Finding,
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.rank == other.rank
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank.cmp(&other.rank)
+    }
+}
+
+impl Selection {
+    fn add(&mut self, finding: Finding) {
+        self.kept.push(Ranked { rank: (std::cmp::Reverse(finding.severity), self.seen), finding });
+        self.seen += 1;
+        if self.kept.len() > MAX_RESULTS {
+            self.kept.pop();
+        }
+    }
+
+    /// What was kept, in the order it came.
+    fn into_findings(self) -> Vec<Finding> {
+        let mut kept = self.kept.into_vec();
+        kept.sort_by_key(|r| r.rank.1);
+        kept.into_iter().map(|r| r.finding).collect()
+    }
+}
+
 /// The `keep` most severe findings, in report order.
-fn limit<'a>(found: &[&'a Finding], keep: usize, category: &str, warn: &dyn Fn(String)) -> Vec<&'a Finding> {
+fn limit<'a>(found: &[&'a Finding], keep: usize) -> Vec<&'a Finding> {
     if found.len() <= keep {
         return found.to_vec();
-    }
-    if keep == MAX_RESULTS {
-        warn(format!(
-            "SARIF: {} {category} results, over GitHub's limit of {MAX_RESULTS} per run; keeping the most severe",
-            found.len()
-        ));
     }
     let mut ranked: Vec<(usize, &Finding)> = found.iter().copied().enumerate().collect();
     ranked.sort_by_key(|(i, f)| (std::cmp::Reverse(f.severity), *i));
@@ -73,33 +211,33 @@ fn limit<'a>(found: &[&'a Finding], keep: usize, category: &str, warn: &dyn Fn(S
     ranked.into_iter().map(|(_, f)| f).collect()
 }
 
-fn compressed_size(bytes: &[u8]) -> std::io::Result<u64> {
-    struct Count(u64);
-    impl Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len() as u64;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+/// Counts the bytes written through it.
+struct Count(u64);
+
+impl Write for Count {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
     }
-    let mut z = gix::zlib::stream::deflate::Write::new(Count(0), gix::zlib::Compression::DEFAULT);
-    z.write_all(bytes)?;
-    z.flush()?;
-    // gzip adds 18 bytes of header and trailer where zlib has 6.
-    Ok(z.into_inner().0 + 12)
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
-fn run(category: &str, found: &[&Finding], rules: &RuleSet, paths: &RepoPaths) -> Value {
+/// One run without its results (`null`), and the index of each rule in its rules table.
+fn run<'a>(
+    category: &str,
+    found: &[&'a Finding],
+    rules: &RuleSet,
+    paths: &RepoPaths,
+) -> (Value, BTreeMap<&'a str, usize>) {
     // One descriptor per rule that has results, in id order; results point at it by index.
     let mut used: BTreeMap<&str, &Finding> = BTreeMap::new();
-    for f in found {
+    for f in found.iter().copied() {
         used.entry(f.rule.as_str()).or_insert(f);
     }
     let index: BTreeMap<&str, usize> = used.keys().enumerate().map(|(i, id)| (*id, i)).collect();
     let descriptors: Vec<Value> = used.values().map(|f| descriptor(f, rules)).collect();
-    let results: Vec<Value> = found.iter().map(|f| result(f, index[f.rule.as_str()], paths)).collect();
     let driver = json!({
         "name": "sprawl",
         "version": env!("CARGO_PKG_VERSION"),
@@ -112,12 +250,12 @@ fn run(category: &str, found: &[&Finding], rules: &RuleSet, paths: &RepoPaths) -
         "tool": { "driver": driver },
         "automationDetails": { "id": format!("sprawl/{category}/") },
         "columnKind": "unicodeCodePoints",
-        "results": results,
+        "results": null,
     });
     if let Some(root) = paths.root.as_ref().and_then(|r| file_uri(r)) {
         run["originalUriBaseIds"] = json!({ "%SRCROOT%": { "uri": root } });
     }
-    run
+    (run, index)
 }
 
 fn level(s: Severity) -> &'static str {

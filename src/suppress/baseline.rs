@@ -15,16 +15,15 @@ pub fn key(rule: &str, fingerprint: &str, path: &str) -> String {
 }
 
 /// Write the baseline lines for `findings` (key, then the rule's name as a comment).
-pub fn write(findings: &[(String, &Finding)], w: &mut dyn Write) -> std::io::Result<()> {
+pub fn write(findings: impl Iterator<Item = (String, Finding)>, w: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         w,
         "# sprawl baseline: findings accepted as known. One per line: rule, secret fingerprint, path."
     )?;
     let lines: BTreeSet<String> = findings
-        .iter()
         .map(|(key, f)| match key.splitn(3, ' ').collect::<Vec<_>>()[..] {
             [rule, fp, path] => format!("{rule} {fp} {}  # {}", escape(path), escape(&f.name)),
-            _ => format!("{}  # {}", escape(key), escape(&f.name)),
+            _ => format!("{}  # {}", escape(&key), escape(&f.name)),
         })
         .collect();
     for line in lines {

@@ -1,0 +1,233 @@
+//! Ordered output in bounded memory: findings are held up to a budget, then that run is
+//! sorted and written as JSON Lines to one private temporary file; the end merges the
+//! sorted runs. The file is created unlinked (`tempfile`: mode 0600 in `$TMPDIR`, deleted
+//! by the system when the process ends, however it ends), and read back by offset, so any
+//! number of runs needs one file handle, and memory while merging is one finding per run.
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::finding::Finding;
+use crate::pipeline::Processed;
+
+/// Findings held in memory before a sorted run is written out, unless
+/// [`BUDGET_VARIABLE`] says otherwise: about 40 MB at 2 KB a finding.
+pub(crate) const DEFAULT_BUDGET: usize = 20_000;
+/// The environment variable that sets the budget (a count of findings, at least 1).
+pub(crate) const BUDGET_VARIABLE: &str = "SPRAWL_SPILL_BUDGET";
+
+/// The order a report needs: compares two findings.
+pub(crate) type Order = fn(&Finding, &Finding) -> Ordering;
+
+/// The budget from [`BUDGET_VARIABLE`], or [`DEFAULT_BUDGET`].
+pub(crate) fn budget() -> anyhow::Result<usize> {
+    match std::env::var(BUDGET_VARIABLE) {
+        Err(_) => Ok(DEFAULT_BUDGET),
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| format!("{BUDGET_VARIABLE} must be a count of findings, at least 1")),
+    }
+}
+
+/// Findings taken in any order, given back in `order`.
+pub(crate) struct Spill {
+    budget: usize,
+    order: Order,
+    held: Vec<Processed>,
+    /// The temporary file, once a run has been written, and where it ends.
+    file: Option<(BufWriter<File>, u64)>,
+    /// Byte ranges of the sorted runs in the file, in the order they were written.
+    runs: Vec<(u64, u64)>,
+}
+
+impl Spill {
+    pub(crate) fn new(budget: usize, order: Order) -> Self {
+        Self { budget, order, held: Vec::new(), file: None, runs: Vec::new() }
+    }
+
+    /// Take `batch`; past the budget, write what is held as one sorted run.
+    pub(crate) fn push(&mut self, batch: Vec<Processed>) -> anyhow::Result<()> {
+        self.held.extend(batch);
+        if self.held.len() >= self.budget {
+            self.write_run().context("cannot write the temporary file that holds sorted findings")?;
+        }
+        Ok(())
+    }
+
+    fn write_run(&mut self) -> anyhow::Result<()> {
+        let order = self.order;
+        self.held.sort_by(|a, b| order(&a.finding, &b.finding));
+        let (out, end) = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert((BufWriter::new(tempfile::tempfile()?), 0)),
+        };
+        let start = *end;
+        let mut counted = Counted { inner: out, written: 0 };
+        for p in self.held.drain(..) {
+            serde_json::to_writer(&mut counted, &p)?;
+            counted.write_all(b"\n")?;
+        }
+        *end += counted.written;
+        self.runs.push((start, *end));
+        Ok(())
+    }
+
+    /// Everything taken, in order: the runs merged with what is still held.
+    pub(crate) fn finish(mut self) -> anyhow::Result<Merged> {
+        let order = self.order;
+        self.held.sort_by(|a, b| order(&a.finding, &b.finding));
+        let mut sources = Vec::with_capacity(self.runs.len() + 1);
+        if let Some((out, _)) = self.file {
+            let file = Arc::new(
+                out.into_inner()
+                    .map_err(|e| e.into_error())
+                    .context("cannot write the temporary file that holds sorted findings")?,
+            );
+            for (start, end) in self.runs {
+                let range = Range { file: Arc::clone(&file), at: start, end };
+                sources.push(Source::Run(
+                    serde_json::Deserializer::from_reader(BufReader::new(range)).into_iter(),
+                ));
+            }
+        }
+        sources.push(Source::Held(self.held.into_iter()));
+        let mut merged = Merged { order, sources, heads: BinaryHeap::new(), error: None };
+        for i in 0..merged.sources.len() {
+            merged.refill(i);
+        }
+        Ok(merged)
+    }
+}
+
+/// Counts what passes through to the file, for the runs' byte ranges.
+struct Counted<'a, W> {
+    inner: &'a mut W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counted<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// One run of the temporary file, read by offset: runs share the file and its one handle.
+struct Range {
+    file: Arc<File>,
+    at: u64,
+    end: u64,
+}
+
+impl Read for Range {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = buf.len().min(usize::try_from(self.end - self.at).unwrap_or(usize::MAX));
+        let n = read_at(&self.file, &mut buf[..want], self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, at)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, at)
+}
+
+enum Source {
+    Run(serde_json::StreamDeserializer<'static, serde_json::de::IoRead<BufReader<Range>>, Processed>),
+    Held(std::vec::IntoIter<Processed>),
+}
+
+/// The next finding of one source; the source's index breaks ties, so that the merge
+/// keeps the order findings were taken in, as one stable sort would.
+struct Head {
+    processed: Processed,
+    source: usize,
+    order: Order,
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Head {}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Head {
+    /// Reversed: `BinaryHeap` is a max-heap and the merge takes the least.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.order)(&other.processed.finding, &self.processed.finding).then(other.source.cmp(&self.source))
+    }
+}
+
+/// The merged findings. A run that cannot be read back ends the iteration; [`Merged::check`]
+/// then reports it.
+pub(crate) struct Merged {
+    order: Order,
+    sources: Vec<Source>,
+    heads: BinaryHeap<Head>,
+    error: Option<anyhow::Error>,
+}
+
+impl Merged {
+    fn refill(&mut self, source: usize) {
+        let next = match &mut self.sources[source] {
+            Source::Held(held) => held.next(),
+            Source::Run(run) => match run.next() {
+                None => None,
+                Some(Ok(p)) => Some(p),
+                Some(Err(e)) => {
+                    self.error.get_or_insert_with(|| {
+                        anyhow::Error::new(e)
+                            .context("cannot read back the temporary file of sorted findings")
+                    });
+                    None
+                }
+            },
+        };
+        if let Some(processed) = next {
+            self.heads.push(Head { processed, source, order: self.order });
+        }
+    }
+
+    /// Whether every run was read back whole.
+    pub(crate) fn check(&mut self) -> anyhow::Result<()> {
+        self.error.take().map_or(Ok(()), Err)
+    }
+}
+
+impl Iterator for Merged {
+    type Item = Processed;
+
+    fn next(&mut self) -> Option<Processed> {
+        if self.error.is_some() {
+            return None;
+        }
+        let Head { processed, source, .. } = self.heads.pop()?;
+        self.refill(source);
+        Some(processed)
+    }
+}
