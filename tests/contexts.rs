@@ -163,7 +163,7 @@ fn connection_strings_in_code() {
     let one = |path: &str, rule: &str, id: &str| {
         assert_eq!(found(&all, path), vec![(rule.to_string(), id.to_string())], "{path}: {all:?}");
     };
-    one("Db.cs", "url.connection-string-password", "db://svc@sql01.example.com:1433");
+    one("Db.cs", "connection-string.joined", "db://svc@sql01.example.com:1433");
     one("Crm.cs", "connection-string.joined", "db://crm_app@sql02.example.com");
     one("old.vbs", "connection-string.password-first", "db://billing@uszdba01");
     one("etl.py", "connection-string.joined", "db://report@warehouse");
