@@ -461,7 +461,7 @@ pub fn weak_password(pw: &[u8], user: Option<&[u8]>) -> bool {
         && !placeholder_password(pw.as_bytes())
         && !PLACEHOLDERS.iter().any(|p| lower.contains(p))
         && !PASSWORD_WORDS.contains(&bare.as_str())
-        && !["null", "none", "nil", "true", "false", "empty", "blank", "unset", "required"]
+        && !["null", "none", "nil", "true", "false", "empty", "blank", "unset", "required", "anonymous", "guest"]
             .contains(&bare.as_str())
         && !stand_in
         && !self_describing(&lower)
@@ -469,7 +469,12 @@ pub fn weak_password(pw: &[u8], user: Option<&[u8]>) -> bool {
         && !sequential_digits(pw)
         && !looks_like_call(pw)
         && !is_password_hash(pw)
-        && user.is_none_or(|u| !u.eq_ignore_ascii_case(pw.as_bytes()))
+        // The user name again, give or take punctuation: `("anonymous", "anonymous@")` is
+        // anonymous FTP, not a credential.
+        && user.is_none_or(|u| {
+            let user: String = u.iter().filter(|b| b.is_ascii_alphanumeric()).map(|b| b.to_ascii_lowercase() as char).collect();
+            user != bare
+        })
 }
 
 /// `tokendefs[state]`, `keypair[:32]`, `Iterable[tokenize.TokenInfo]`, `map[string]string{`:
@@ -755,6 +760,8 @@ mod tests {
             assert!(!super::weak_password(pw.as_bytes(), None), "{pw}");
         }
         assert!(!super::weak_password(b"specialbill_user", Some(b"specialbill_user")));
+        assert!(!super::weak_password(b"anonymous@", Some(b"anonymous")));
+        assert!(!super::weak_password(b"guest", None));
     }
 
     #[test]
