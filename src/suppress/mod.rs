@@ -137,19 +137,19 @@ mod tests {
     }
 
     /// Found by fuzzing: each finding read its whole line for a marker, so 50,000 findings
-    /// on one 1 MiB line took minutes; now each reads at most MARKER_REACH bytes each way.
+    /// on one 1 MiB line took minutes; now each reads at most MARKER_REACH bytes each way,
+    /// which the answers show: a finding further than that from the line's marker does not
+    /// see it (reading the whole line, every one would).
     #[test]
     fn inline_markers_cost_no_more_on_a_long_line() {
         let s = Suppressor::default();
         let line = format!("{} # sprawl:allow\n", "TOKEN=abcdefgh ".repeat(70_000));
-        let started = std::time::Instant::now();
         for at in (0..line.len() - 100).step_by(150) {
             let from_end = line.len() - at;
             if !(MARKER_REACH / 2..=MARKER_REACH * 2).contains(&from_end) {
                 assert_eq!(s.inline_marker(line.as_bytes(), at).is_some(), from_end < MARKER_REACH, "{at}");
             }
         }
-        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
         let after = format!("# sprawl:allow\n{}", "x".repeat(2 * MARKER_REACH));
         assert_eq!(s.inline_marker(after.as_bytes(), after.len() - 1), None, "beyond reach: reported");
         assert_eq!(s.inline_marker(after.as_bytes(), 20), Some("sprawl:allow"));
