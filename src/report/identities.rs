@@ -57,7 +57,7 @@ pub struct Row {
     /// location repeats only right after itself.
     #[serde(skip)]
     last_location: String,
-    /// The worst CI egress path of any of its findings.
+    /// The worst CI egress path of any of its findings (the first of `egress`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub worst_egress: Option<Egress>,
 }
@@ -99,11 +99,6 @@ pub fn build(findings: impl Iterator<Item = Finding>) -> Inventory {
         }
         let row = rows.get_mut(&identity.id).expect("inserted above");
         row.findings += 1;
-        for e in &f.egress {
-            if let Err(at) = row.egress.binary_search_by(|x| x.order(e)) {
-                row.egress.insert(at, e.clone());
-            }
-        }
         add(row, identity, &f);
         let fingerprints = match secrets.get_mut(&(identity.id.clone(), f.rule.clone())) {
             Some(set) => set,
@@ -122,6 +117,7 @@ pub fn build(findings: impl Iterator<Item = Finding>) -> Inventory {
             .max()
             .unwrap_or(0);
         row.locations.sort();
+        row.worst_egress = row.egress.first().cloned();
     }
     rows.sort_by(|a, b| {
         let risk = |r: &Row| {
@@ -167,9 +163,9 @@ fn new_row(identity: &crate::finding::Identity, f: &Finding) -> Row {
 
 /// Fold one finding of the row's identity into it.
 fn add(row: &mut Row, identity: &crate::finding::Identity, f: &Finding) {
-    if let Some(worst) = f.egress.iter().min_by(|a, b| a.order(b)) {
-        if row.worst_egress.as_ref().is_none_or(|w| worst.order(w).is_lt()) {
-            row.worst_egress = Some(worst.clone());
+    for e in &f.egress {
+        if let Err(at) = row.egress.binary_search_by(|x| x.order(e)) {
+            row.egress.insert(at, e.clone());
         }
     }
     row.severity = row.severity.max(f.severity);

@@ -85,21 +85,34 @@ pub fn write(
 /// lines indented one level (JSON strings hold no raw newline), as one array would be.
 fn write_json(findings: impl Iterator<Item = Finding>, w: &mut dyn Write) -> anyhow::Result<()> {
     let mut first = true;
-    let mut one = Vec::new();
+    let mut scratch = Vec::new();
     for f in findings {
         w.write_all(if first { b"[\n" } else { b",\n" })?;
         first = false;
-        one.clear();
-        serde_json::to_writer_pretty(&mut one, &f)?;
-        for (i, line) in one.split(|b| *b == b'\n').enumerate() {
-            if i > 0 {
-                w.write_all(b"\n")?;
-            }
-            w.write_all(b"  ")?;
-            w.write_all(line)?;
-        }
+        write_indented(&f, b"  ", &mut scratch, w)?;
     }
     w.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
+    Ok(())
+}
+
+/// `value` pretty-printed as an element of a pretty-printed array `indent` deep: every line
+/// indented (JSON strings hold no raw newline), no newline after the last. `scratch` is
+/// reused from one value to the next.
+fn write_indented(
+    value: &impl serde::Serialize,
+    indent: &[u8],
+    scratch: &mut Vec<u8>,
+    w: &mut dyn Write,
+) -> anyhow::Result<()> {
+    scratch.clear();
+    serde_json::to_writer_pretty(&mut *scratch, value)?;
+    for (i, line) in scratch.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            w.write_all(b"\n")?;
+        }
+        w.write_all(indent)?;
+        w.write_all(line)?;
+    }
     Ok(())
 }
 

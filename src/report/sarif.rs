@@ -131,15 +131,8 @@ impl<'a> Log<'a> {
             w.write_all(b"[")?;
             for (n, f) in run.found.iter().enumerate() {
                 w.write_all(if n == 0 { b"\n" } else { b",\n" })?;
-                one.clear();
-                serde_json::to_writer_pretty(&mut one, &result(f, run.index[f.rule.as_str()], self.paths))?;
-                for (l, line) in one.split(|b| *b == b'\n').enumerate() {
-                    if l > 0 {
-                        w.write_all(b"\n")?;
-                    }
-                    w.write_all(RESULT_INDENT)?;
-                    w.write_all(line)?;
-                }
+                let result = result(f, run.index[f.rule.as_str()], self.paths);
+                super::write_indented(&result, RESULT_INDENT, &mut one, w)?;
             }
             w.write_all(b"\n      ]")?;
         }

@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -41,8 +41,8 @@ pub(crate) struct Spill {
     budget: usize,
     order: Order,
     held: Vec<Processed>,
-    /// The temporary file, once a run has been written, and where it ends.
-    file: Option<(BufWriter<File>, u64)>,
+    /// The temporary file, once a run has been written.
+    file: Option<BufWriter<File>>,
     /// Byte ranges of the sorted runs in the file, in the order they were written.
     runs: Vec<(u64, u64)>,
 }
@@ -64,18 +64,16 @@ impl Spill {
     fn write_run(&mut self) -> anyhow::Result<()> {
         let order = self.order;
         self.held.sort_by(|a, b| order(&a.finding, &b.finding));
-        let (out, end) = match &mut self.file {
+        let out = match &mut self.file {
             Some(file) => file,
-            None => self.file.insert((BufWriter::new(tempfile::tempfile()?), 0)),
+            None => self.file.insert(BufWriter::new(tempfile::tempfile()?)),
         };
-        let start = *end;
-        let mut counted = Counted { inner: out, written: 0 };
+        let start = out.stream_position()?;
         for p in self.held.drain(..) {
-            serde_json::to_writer(&mut counted, &p)?;
-            counted.write_all(b"\n")?;
+            serde_json::to_writer(&mut *out, &p)?;
+            out.write_all(b"\n")?;
         }
-        *end += counted.written;
-        self.runs.push((start, *end));
+        self.runs.push((start, out.stream_position()?));
         Ok(())
     }
 
@@ -84,7 +82,7 @@ impl Spill {
         let order = self.order;
         self.held.sort_by(|a, b| order(&a.finding, &b.finding));
         let mut sources = Vec::with_capacity(self.runs.len() + 1);
-        if let Some((out, _)) = self.file {
+        if let Some(out) = self.file {
             let file = Arc::new(
                 out.into_inner()
                     .map_err(|e| e.into_error())
@@ -103,23 +101,6 @@ impl Spill {
             merged.refill(i);
         }
         Ok(merged)
-    }
-}
-
-/// Counts what passes through to the file, for the runs' byte ranges.
-struct Counted<'a, W> {
-    inner: &'a mut W,
-    written: u64,
-}
-
-impl<W: Write> Write for Counted<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.written += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
     }
 }
 
