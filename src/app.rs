@@ -179,7 +179,7 @@ struct Reporter {
 struct Reported {
     out: Box<dyn Write + Send>,
     /// The findings of an ordered report (none when streaming).
-    held: Spill,
+    held: Spill<Processed>,
     tally: Tally,
     /// Findings reported, not suppressed.
     new: usize,

@@ -45,6 +45,12 @@ pub struct Processed {
     pub finding: Finding,
 }
 
+impl AsRef<Finding> for Processed {
+    fn as_ref(&self) -> &Finding {
+        &self.finding
+    }
+}
+
 /// Link, suppress, validate and order `findings`, with the CI secrets' own findings.
 pub fn run(findings: Vec<Finding>, stages: &Stages) -> (Vec<Processed>, Tally) {
     let mut tally = Tally::default();

@@ -45,10 +45,13 @@ pub struct Context<'a> {
 
 /// The order `format` lists findings in: by severity, worst first, for the terminal (a
 /// person reads from the top), else by path, position and rule ([`Finding::sort_key`]).
-pub(crate) fn order(format: Format) -> spill::Order {
+pub(crate) fn order<T: AsRef<Finding>>(format: Format) -> spill::Order<T> {
     match format {
-        Format::Human => |a, b| b.severity.cmp(&a.severity).then_with(|| a.sort_key().cmp(&b.sort_key())),
-        _ => |a, b| a.sort_key().cmp(&b.sort_key()),
+        Format::Human => |a, b| {
+            let (a, b) = (a.as_ref(), b.as_ref());
+            b.severity.cmp(&a.severity).then_with(|| a.sort_key().cmp(&b.sort_key()))
+        },
+        _ => |a, b| a.as_ref().sort_key().cmp(&b.as_ref().sort_key()),
     }
 }
 

@@ -1,8 +1,8 @@
-//! Ordered output in bounded memory: findings are held up to a budget, then that run is
-//! sorted and written as JSON Lines to one private temporary file; the end merges the
-//! sorted runs. The file is created unlinked (`tempfile`: mode 0600 in `$TMPDIR`, deleted
+//! Ordered output in bounded memory: records (findings, or what a source holds until it can
+//! finish them) are held up to a budget, then that run is sorted and written as JSON Lines
+//! to one private temporary file; the end merges the sorted runs. The file is created unlinked (`tempfile`: mode 0600 in `$TMPDIR`, deleted
 //! by the system when the process ends, however it ends), and read back by offset, so any
-//! number of runs needs one file handle, and memory while merging is one finding per run.
+//! number of runs needs one file handle, and memory while merging is one record per run.
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -10,9 +10,8 @@ use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::sync::Arc;
 
 use anyhow::Context;
-
-use crate::finding::Finding;
-use crate::pipeline::Processed;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// Findings held in memory before a sorted run is written out, unless
 /// [`BUDGET_VARIABLE`] says otherwise: about 40 MB at 2 KB a finding.
@@ -20,8 +19,8 @@ pub(crate) const DEFAULT_BUDGET: usize = 20_000;
 /// The environment variable that sets the budget (a count of findings, at least 1).
 pub(crate) const BUDGET_VARIABLE: &str = "SPRAWL_SPILL_BUDGET";
 
-/// The order a report needs: compares two findings.
-pub(crate) type Order = fn(&Finding, &Finding) -> Ordering;
+/// The order records are given back in.
+pub(crate) type Order<T> = fn(&T, &T) -> Ordering;
 
 /// The budget from [`BUDGET_VARIABLE`], or [`DEFAULT_BUDGET`].
 pub(crate) fn budget() -> anyhow::Result<usize> {
@@ -36,24 +35,24 @@ pub(crate) fn budget() -> anyhow::Result<usize> {
     }
 }
 
-/// Findings taken in any order, given back in `order`.
-pub(crate) struct Spill {
+/// Records taken in any order, given back in `order`.
+pub(crate) struct Spill<T> {
     budget: usize,
-    order: Order,
-    held: Vec<Processed>,
+    order: Order<T>,
+    held: Vec<T>,
     /// The temporary file, once a run has been written.
     file: Option<BufWriter<File>>,
     /// Byte ranges of the sorted runs in the file, in the order they were written.
     runs: Vec<(u64, u64)>,
 }
 
-impl Spill {
-    pub(crate) fn new(budget: usize, order: Order) -> Self {
+impl<T: Serialize + DeserializeOwned> Spill<T> {
+    pub(crate) fn new(budget: usize, order: Order<T>) -> Self {
         Self { budget, order, held: Vec::new(), file: None, runs: Vec::new() }
     }
 
     /// Take `batch`; past the budget, write what is held as one sorted run.
-    pub(crate) fn push(&mut self, batch: Vec<Processed>) -> anyhow::Result<()> {
+    pub(crate) fn push(&mut self, batch: impl IntoIterator<Item = T>) -> anyhow::Result<()> {
         self.held.extend(batch);
         if self.held.len() >= self.budget {
             self.write_run().context("cannot write the temporary file that holds sorted findings")?;
@@ -63,7 +62,7 @@ impl Spill {
 
     fn write_run(&mut self) -> anyhow::Result<()> {
         let order = self.order;
-        self.held.sort_by(|a, b| order(&a.finding, &b.finding));
+        self.held.sort_by(order);
         let out = match &mut self.file {
             Some(file) => file,
             None => self.file.insert(BufWriter::new(tempfile::tempfile()?)),
@@ -78,9 +77,9 @@ impl Spill {
     }
 
     /// Everything taken, in order: the runs merged with what is still held.
-    pub(crate) fn finish(mut self) -> anyhow::Result<Merged> {
+    pub(crate) fn finish(mut self) -> anyhow::Result<Merged<T>> {
         let order = self.order;
-        self.held.sort_by(|a, b| order(&a.finding, &b.finding));
+        self.held.sort_by(order);
         let mut sources = Vec::with_capacity(self.runs.len() + 1);
         if let Some(out) = self.file {
             let file = Arc::new(
@@ -130,50 +129,50 @@ fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(file, buf, at)
 }
 
-enum Source {
-    Run(serde_json::StreamDeserializer<'static, serde_json::de::IoRead<BufReader<Range>>, Processed>),
-    Held(std::vec::IntoIter<Processed>),
+enum Source<T> {
+    Run(serde_json::StreamDeserializer<'static, serde_json::de::IoRead<BufReader<Range>>, T>),
+    Held(std::vec::IntoIter<T>),
 }
 
-/// The next finding of one source; the source's index breaks ties, so that the merge
-/// keeps the order findings were taken in, as one stable sort would.
-struct Head {
-    processed: Processed,
+/// The next record of one source; the source's index breaks ties, so that the merge
+/// keeps the order records were taken in, as one stable sort would.
+struct Head<T> {
+    record: T,
     source: usize,
-    order: Order,
+    order: Order<T>,
 }
 
-impl PartialEq for Head {
+impl<T> PartialEq for Head<T> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other).is_eq()
     }
 }
 
-impl Eq for Head {}
+impl<T> Eq for Head<T> {}
 
-impl PartialOrd for Head {
+impl<T> PartialOrd for Head<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Head {
+impl<T> Ord for Head<T> {
     /// Reversed: `BinaryHeap` is a max-heap and the merge takes the least.
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.order)(&other.processed.finding, &self.processed.finding).then(other.source.cmp(&self.source))
+        (self.order)(&other.record, &self.record).then(other.source.cmp(&self.source))
     }
 }
 
-/// The merged findings. A run that cannot be read back ends the iteration; [`Merged::check`]
+/// The merged records. A run that cannot be read back ends the iteration; [`Merged::check`]
 /// then reports it.
-pub(crate) struct Merged {
-    order: Order,
-    sources: Vec<Source>,
-    heads: BinaryHeap<Head>,
+pub(crate) struct Merged<T> {
+    order: Order<T>,
+    sources: Vec<Source<T>>,
+    heads: BinaryHeap<Head<T>>,
     error: Option<anyhow::Error>,
 }
 
-impl Merged {
+impl<T: DeserializeOwned> Merged<T> {
     fn refill(&mut self, source: usize) {
         let next = match &mut self.sources[source] {
             Source::Held(held) => held.next(),
@@ -189,8 +188,8 @@ impl Merged {
                 }
             },
         };
-        if let Some(processed) = next {
-            self.heads.push(Head { processed, source, order: self.order });
+        if let Some(record) = next {
+            self.heads.push(Head { record, source, order: self.order });
         }
     }
 
@@ -200,15 +199,15 @@ impl Merged {
     }
 }
 
-impl Iterator for Merged {
-    type Item = Processed;
+impl<T: DeserializeOwned> Iterator for Merged<T> {
+    type Item = T;
 
-    fn next(&mut self) -> Option<Processed> {
+    fn next(&mut self) -> Option<T> {
         if self.error.is_some() {
             return None;
         }
-        let Head { processed, source, .. } = self.heads.pop()?;
+        let Head { record, source, .. } = self.heads.pop()?;
         self.refill(source);
-        Some(processed)
+        Some(record)
     }
 }
