@@ -7,7 +7,7 @@
 //! byte, are hashed into a 512 Kibit set of keyword anchors — so the loop carries no
 //! dependency from byte to byte, and with AVX2 tests 32 positions per step (eight hashes per
 //! vector, their bits fetched with a gather). A keyword's anchor is the four of its bytes
-//! least likely to occur in code (see [`anchor`]); a three-byte keyword sets one bit per
+//! least common in source code (see [`anchor`]); a three-byte keyword sets one bit per
 //! value of the low five bits of the byte after it (see [`slot`]). The positions that pass (0.6% of
 //! curl's sources) are confirmed with one probe of a small hash table and an eight-bytes-
 //! at-a-time case-insensitive compare.
@@ -64,6 +64,22 @@ fn slot(word: u32) -> usize {
 
 const HASH: u32 = 0x9E37_79B1;
 
+/// The 16,384 folded four-byte sequences most common in source code, most common first, as
+/// little-endian `u32`s: counted by `scripts/common-grams.py` over the sources of sprawl's
+/// own dependencies (Rust, C, Markdown, TOML…).
+const COMMON_GRAMS: &[u8] = include_bytes!("common-grams.bin");
+
+/// How common each of [`COMMON_GRAMS`] is: the most common scores highest, any four bytes
+/// not listed 0.
+fn commonness() -> HashMap<u32, usize> {
+    let grams = COMMON_GRAMS.chunks_exact(4);
+    let n = grams.len();
+    grams
+        .enumerate()
+        .map(|(rank, g)| (u32::from_le_bytes(g.try_into().expect("four bytes")), n - rank))
+        .collect()
+}
+
 /// How rarely a byte starts a false candidate in source code: letters by their frequency
 /// in English and identifiers, anything else (digits, `_`, `-`, `.`, `:`) rarest.
 fn rarity(b: u8) -> usize {
@@ -74,17 +90,25 @@ fn rarity(b: u8) -> usize {
 /// Where the four bytes of `keyword` least likely to occur elsewhere start: a keyword is
 /// anchored there, not at its start, so that `client-key-data` is not confirmed at every
 /// `clie`. One byte four times (`----` in `private key-----`) is a ruler or an indent, on
-/// every other line of some files, and comes last. Four bytes that many keywords share
-/// (`_key`, `word`, `oken`) are common in code too, so the fewest sharers win first, then
-/// the rarest letters.
-fn anchor(keyword: &[u8], sharers: &HashMap<u32, usize>) -> usize {
+/// every other line of some files, and comes last. Then the four bytes least common in
+/// source code win (`woocommerce` is anchored away from `comm`, `mandrill` from `mand`:
+/// this halves the positions of curl's sources that pass the filter but are no keyword),
+/// then those that the fewest other keywords share, then the rarest letters.
+fn anchor(keyword: &[u8], sharers: &HashMap<u32, usize>, common: &HashMap<u32, usize>) -> usize {
     (0..=keyword.len() - 4)
         .rev()
         .max_by_key(|&i| {
             let four = &keyword[i..i + 4];
-            let shared = sharers.get(&folded(four.try_into().expect("four bytes"))).copied().unwrap_or(0);
+            let word = folded(four.try_into().expect("four bytes"));
+            let shared = sharers.get(&word).copied().unwrap_or(0);
+            let seen = common.get(&word).copied().unwrap_or(0);
             let ruler = four.iter().all(|&b| b == four[0]);
-            (!ruler, std::cmp::Reverse(shared), four.iter().map(|&b| rarity(b)).sum::<usize>())
+            (
+                !ruler,
+                std::cmp::Reverse(seen),
+                std::cmp::Reverse(shared),
+                four.iter().map(|&b| rarity(b)).sum::<usize>(),
+            )
         })
         .unwrap_or(0)
 }
@@ -177,7 +201,7 @@ impl Keywords {
     pub fn new(keywords: Vec<Vec<u8>>) -> anyhow::Result<Self> {
         let mut bits = Box::new([0u64; SET_WORDS]);
         let (mut entries, mut arena, mut short) = (Vec::new(), Vec::new(), (Vec::new(), Vec::new()));
-        let sharers = sharers(&keywords);
+        let (sharers, common) = (sharers(&keywords), commonness());
         for (i, kw) in keywords.iter().enumerate() {
             let mut set = |word: u32| bits[slot(word) >> 6] |= 1 << (slot(word) & 63);
             let mut entry = |word: u32, mask: u32, back: usize| {
@@ -204,7 +228,7 @@ impl Keywords {
                     entry(word, THREE, 0);
                 }
                 _ => {
-                    let at = anchor(kw, &sharers);
+                    let at = anchor(kw, &sharers, &common);
                     let word = folded(kw[at..at + 4].try_into().expect("four bytes"));
                     set(word);
                     entry(word, u32::MAX, at);
@@ -419,6 +443,22 @@ mod tests {
         assert!(eq_lower(b"Client-Key-DATA", b"client-key-data"));
         assert!(!eq_lower(b"client_key\x7fdata", b"client_key_data"));
         assert!(!eq_lower(b"CLIENT_KEY-DATA", b"client-key-data"));
+    }
+
+    #[test]
+    fn anchors_avoid_four_bytes_common_in_code() {
+        let set = |kw: &str| Keywords::new(vec![kw.as_bytes().to_vec()]).expect("builds");
+        let anchored = |kw: &str| {
+            let e = set(kw).table.entries[0];
+            kw[e.back as usize..e.back as usize + 4].to_string()
+        };
+        for (kw, not) in [("woocommerce", "comm"), ("mandrill", "mand"), ("linkedin", "link")] {
+            assert_ne!(anchored(kw), not, "{kw}");
+        }
+        assert_ne!(anchored("private key-----"), "----", "a ruler comes last");
+        assert!(commonness().len() == COMMON_GRAMS.len() / 4 && COMMON_GRAMS.len() == 4 * 16_384);
+        // The most common four bytes of code are blanks (an indent).
+        assert_eq!(&COMMON_GRAMS[..4], b"    ");
     }
 
     #[test]
