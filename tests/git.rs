@@ -443,3 +443,22 @@ fn missing_blobs_are_named_without_findings() {
     assert!(run.stderr.contains("2 more blobs missing from the repository"), "{}", run.stderr);
     assert!(run.stderr.contains("; 22 missing from the repository"), "{}", run.stderr);
 }
+
+/// A version holding a secret twice is counted once in the merged history: two commits, one
+/// per version, on every run (the commits of an older version were once added again for each
+/// further occurrence when the scan met the newer version first, so the count depended on the
+/// order blobs were read in).
+#[test]
+fn a_version_is_counted_once_whatever_its_occurrences() {
+    let mut r = Repo::new();
+    r.write("app.env", "API_TOKEN=Vers10n-C0unt-T0ken\nAPI_TOKEN=Vers10n-C0unt-T0ken\n");
+    let first = r.commit("twice", "Ann");
+    r.write("app.env", "# once\nAPI_TOKEN=Vers10n-C0unt-T0ken\n");
+    r.commit("once", "Bob");
+    for _ in 0..4 {
+        let found = r.scan(&[]).findings();
+        assert_eq!(found.len(), 1, "the newest version's one occurrence");
+        let g = &found[0]["git"];
+        assert_eq!((g["commits"].as_u64(), g["first_commit"].as_str()), (Some(2), Some(first.as_str())));
+    }
+}
