@@ -423,14 +423,16 @@ fn missing_blobs_are_named_without_findings() {
         r.write(&format!("conf/{i:02}.txt"), &format!("replicas = {i}\n"));
     }
     let commit = r.commit("settings", "Ann");
-    let lost: Vec<String> = (0..22).map(|i| r.git(&["rev-parse", &format!("HEAD:conf/{i:02}.txt")])).collect();
+    let lost: Vec<String> =
+        (0..22).map(|i| r.git(&["rev-parse", &format!("HEAD:conf/{i:02}.txt")])).collect();
     for id in &lost {
         fs::remove_file(r.path().join(".git/objects").join(&id[..2]).join(&id[2..]))
             .expect("remove the loose object");
     }
     let run = r.scan(&[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let named = run.stderr.lines().filter(|l| l.contains("is missing from the repository: not scanned")).count();
+    let named =
+        run.stderr.lines().filter(|l| l.contains("is missing from the repository: not scanned")).count();
     assert_eq!(named, 20, "{}", run.stderr);
     assert!(
         run.stderr.contains(&format!(

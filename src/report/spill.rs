@@ -196,8 +196,9 @@ impl<T: DeserializeOwned> Merged<T> {
                 None => None,
                 Some(Ok(p)) => Some(p),
                 Some(Err(e)) => {
-                    self.error
-                        .get_or_insert_with(|| e.context("cannot read back the temporary file of sorted findings"));
+                    self.error.get_or_insert_with(|| {
+                        e.context("cannot read back the temporary file of sorted findings")
+                    });
                     None
                 }
             },

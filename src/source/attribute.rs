@@ -25,7 +25,8 @@ pub(crate) type Emit<'a> = dyn FnMut(Vec<Finding>) -> anyhow::Result<()> + 'a;
 /// Every hit of a scan, in a [`Spill`] ordered by blob; in memory, only the set of blobs
 /// with hits and (with `--validate`) each distinct raw value once.
 pub(crate) struct Hits {
-    spill: Spill<Hit>,
+    /// Boxed: sorting and merging move pointers, not findings.
+    spill: Spill<Box<Hit>>,
     raws: Raws,
     blobs: HashSet<ObjectId>,
     count: usize,
@@ -77,7 +78,7 @@ impl Raws {
 
 impl Hits {
     pub(crate) fn new() -> anyhow::Result<Self> {
-        let by_blob: spill::Order<Hit> = |a, b| a.blob.cmp(&b.blob);
+        let by_blob: spill::Order<Box<Hit>> = |a, b| a.blob.cmp(&b.blob);
         Ok(Self {
             spill: Spill::new(spill::budget()?, by_blob),
             raws: Raws::default(),
@@ -92,12 +93,12 @@ impl Hits {
         let hex = blob.to_string();
         let before = self.count;
         let raws = &mut self.raws;
-        let hits: Vec<Hit> = found
+        let hits: Vec<Box<Hit>> = found
             .into_iter()
             .map(|mut finding| {
                 let raw = raws.keep(finding.secret.raw.take());
                 let pair = raws.keep(finding.paired_with.as_mut().and_then(|p| p.raw.take()));
-                Hit { blob: hex.clone(), finding, raw, pair }
+                Box::new(Hit { blob: hex.clone(), finding, raw, pair })
             })
             .collect();
         self.count += hits.len();
@@ -120,7 +121,7 @@ impl Hits {
     }
 
     /// The hits in blob order, and their raw values.
-    fn finish(self) -> anyhow::Result<(Merged<Hit>, Raws)> {
+    fn finish(self) -> anyhow::Result<(Merged<Box<Hit>>, Raws)> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -177,7 +178,7 @@ pub(crate) fn spread(
     let mut out = Batches::new(emit);
     for hit in merged.by_ref() {
         let id = hit.blob_id()?;
-        let f = restored(hit, &raws);
+        let f = restored(*hit, &raws);
         for &i in places.get(&id).into_iter().flatten() {
             let (path, git) = place(i);
             out.push(located(f.clone(), path, git))?;
@@ -217,7 +218,7 @@ pub(crate) fn attribute(
         let id = hit.blob_id()?;
         let Some(provenance) = &provenance else {
             let git = GitInfo { blob: hit.blob.clone(), ..Default::default() };
-            out.push(located(restored(hit, &raws), blob_label("blob", &id), git))?;
+            out.push(located(restored(*hit, &raws), blob_label("blob", &id), git))?;
             continue;
         };
         match provenance.get(&id) {
@@ -232,13 +233,13 @@ pub(crate) fn attribute(
                     };
                     let finding = located(hit.finding.clone(), a.path.clone(), git);
                     let found = Hit { blob: hit.blob.clone(), finding, raw: hit.raw, pair: hit.pair };
-                    [Placed::Version(version), Placed::Found(found)]
+                    [Placed::Version(Box::new(version)), Placed::Found(Box::new(found))]
                 });
                 versions.push(placed)?;
             }
             None if unreachable => {
                 let git = GitInfo { blob: hit.blob.clone(), unreachable: true, ..Default::default() };
-                out.push(located(restored(hit, &raws), blob_label("unreachable blob", &id), git))?;
+                out.push(located(restored(*hit, &raws), blob_label("unreachable blob", &id), git))?;
             }
             None => {}
         }
@@ -275,8 +276,8 @@ struct Version {
 /// path comes before its findings, so their history is merged before any is passed on.
 #[derive(Serialize, Deserialize)]
 enum Placed {
-    Version(Version),
-    Found(Hit),
+    Version(Box<Version>),
+    Found(Box<Hit>),
 }
 
 impl Placed {
@@ -325,13 +326,14 @@ fn merge_versions(mut placed: Merged<Placed>, raws: &Raws, out: &mut Batches) ->
                 }
                 _ => {
                     let last = v.git.blob.clone();
+                    let v = *v;
                     current = Some(((v.rule, v.fingerprint, v.path), v.git, last));
                 }
             },
             Placed::Found(hit) => {
                 let (_, m, _) = current.as_ref().expect("a finding's versions come before it");
                 if hit.blob == m.blob {
-                    let mut f = restored(hit, raws);
+                    let mut f = restored(*hit, raws);
                     f.git = Some(m.clone());
                     out.push(f)?;
                 }

@@ -43,7 +43,11 @@ pub(crate) struct Scanned {
 
 enum Then {
     /// Provenance over `scope`; `present` holds every blob the scan read.
-    All { scope: Scope, unreachable: bool, present: HashSet<ObjectId> },
+    All {
+        scope: Scope,
+        unreachable: bool,
+        present: HashSet<ObjectId>,
+    },
     Range(Vec<RangeBlob>),
     Staged(Vec<(String, ObjectId)>),
 }
@@ -179,33 +183,33 @@ fn scan_listed(
     let shared = repo.clone().into_sync();
     let hits = Mutex::new(hits);
     unique.par_iter().for_each_init(
-            || (shared.to_thread_local(), ScanScratch::default()),
-            |(repo, scratch), (id, label)| {
-                let data = match git::read_blob(repo, id, max) {
-                    Ok(Some(data)) => data,
-                    Ok(None) => {
-                        Stats::add(&stats.skipped_large, 1);
-                        stats.skipped(format!("{label}: blob {id} over --max-file-size {max}, skipped"));
-                        return;
-                    }
-                    Err(e) => {
-                        stats.warn(format!("{label}: {e:#}"));
-                        return;
-                    }
-                };
-                if scanner.skip(&data).is_some() {
-                    Stats::add(&stats.skipped_binary, 1);
-                    stats.skipped(format!("{label}: blob {id} is binary, skipped (--binary scans it)"));
+        || (shared.to_thread_local(), ScanScratch::default()),
+        |(repo, scratch), (id, label)| {
+            let data = match git::read_blob(repo, id, max) {
+                Ok(Some(data)) => data,
+                Ok(None) => {
+                    Stats::add(&stats.skipped_large, 1);
+                    stats.skipped(format!("{label}: blob {id} over --max-file-size {max}, skipped"));
                     return;
                 }
-                Stats::add(&stats.scanned, 1);
-                Stats::add(&stats.bytes, data.len() as u64);
-                let mut found = Vec::new();
-                scanner.scan_bytes(&data, label, scratch, &mut found);
-                if !found.is_empty() {
-                    hits.lock().expect("no thread panics while holding the lock").add(*id, found);
+                Err(e) => {
+                    stats.warn(format!("{label}: {e:#}"));
+                    return;
                 }
-            },
+            };
+            if scanner.skip(&data).is_some() {
+                Stats::add(&stats.skipped_binary, 1);
+                stats.skipped(format!("{label}: blob {id} is binary, skipped (--binary scans it)"));
+                return;
+            }
+            Stats::add(&stats.scanned, 1);
+            Stats::add(&stats.bytes, data.len() as u64);
+            let mut found = Vec::new();
+            scanner.scan_bytes(&data, label, scratch, &mut found);
+            if !found.is_empty() {
+                hits.lock().expect("no thread panics while holding the lock").add(*id, found);
+            }
+        },
     );
 }
 
