@@ -41,14 +41,13 @@ pub(crate) struct Scanned {
     then: Then,
 }
 
+/// How the hits are placed once the scan is done.
 enum Then {
     /// Provenance over `scope`; `present` holds every blob the scan read.
-    All {
-        scope: Scope,
-        unreachable: bool,
-        present: HashSet<ObjectId>,
-    },
+    All { scope: Scope, unreachable: bool, present: HashSet<ObjectId> },
+    /// At the paths and commits that introduced each blob.
     Range(Vec<RangeBlob>),
+    /// At the index paths that hold each blob.
     Staged(Vec<(String, ObjectId)>),
 }
 
