@@ -106,21 +106,25 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
             "file"
         }
         Source::Git(opts) => {
-            let mut found = progress::while_running(progress, &stats, "blob", || {
+            let scanned = progress::while_running(progress, &stats, "blob", || {
                 pool.install(|| source::repo::scan(&scanner, opts, &stats))
             })?;
-            found.extend(config.config_changes.iter().map(|path| Finding::config_change(path)));
-            let linker = git_linker(&config.rules, opts, !found.is_empty(), &stats)?;
+            let changes: Vec<Finding> =
+                config.config_changes.iter().map(|path| Finding::config_change(path)).collect();
+            let hits = scanned.hits() > 0 || !changes.is_empty();
+            let linker = git_linker(&config.rules, opts, hits, &stats)?;
             let stages = stages(&linker);
             let mut tally = Tally::default();
             reporter.take(pipeline::ci_batch(&stages, &mut tally), tally)?;
-            // Into the report a batch at a time, from the end: each batch's strings are
-            // freed as its findings are spilled, not held twice until the report.
-            while !found.is_empty() {
-                let batch = found.split_off(found.len().saturating_sub(GIT_BATCH));
+            // Into the report a batch at a time, as the hits are placed in history.
+            let mut emit = |batch| {
                 let mut tally = Tally::default();
-                reporter.take(pipeline::batch(batch, &stages, &mut tally), tally)?;
-            }
+                reporter.take(pipeline::batch(batch, &stages, &mut tally), tally)
+            };
+            emit(changes)?;
+            progress::while_running(progress, &stats, "blob", || {
+                pool.install(|| scanned.place(&stats, &mut emit))
+            })?;
             "blob"
         }
         Source::Stdin { label } => {
@@ -161,9 +165,6 @@ fn scan(config: &ScanConfig) -> anyhow::Result<Outcome> {
     }
     Ok(if new == 0 || config.output_mode == Output::Baseline { Outcome::Clean } else { Outcome::Findings })
 }
-
-/// Findings of `sprawl git` passed through the pipeline to the report at once.
-const GIT_BATCH: usize = 1024;
 
 /// Where a scan's findings go once through the pipeline: JSON Lines of `dir` and `stdin`
 /// without `--sort` are written batch by batch as they come, in the order files finish, so

@@ -351,3 +351,116 @@ fn pre_commit_hook_blocks_secrets() {
     let clean = commit("add clean settings");
     assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stderr));
 }
+
+/// Findings placed in history through spilled runs (a budget of 3 records) are byte for byte
+/// those placed in memory, in every format, for the whole history (several versions of
+/// several secrets, a blob at two paths, a deleted file, unreachable blobs), a range and the
+/// index; and no temporary file is left in `TMPDIR`.
+#[test]
+fn spilled_history_matches_held_history() {
+    let mut r = Repo::new();
+    r.write("app.env", "DB_PASSWORD=H1st-Sp1ll-Pw-one\nAPI_TOKEN=H1st-Sp1ll-T0ken-one\n");
+    r.write("ops/b.env", "DB_PASSWORD=H1st-Sp1ll-Pw-two\n");
+    let first = r.commit("settings", "Ann");
+    r.write("app.env", "# app\nDB_PASSWORD=H1st-Sp1ll-Pw-one\nAPI_TOKEN=H1st-Sp1ll-T0ken-one\n");
+    r.write("copy/app.env", "# app\nDB_PASSWORD=H1st-Sp1ll-Pw-one\nAPI_TOKEN=H1st-Sp1ll-T0ken-one\n");
+    r.commit("comment and copy", "Bob");
+    r.write("ops/b.env", "DB_PASSWORD=H1st-Sp1ll-Pw-two\nAPI_TOKEN=H1st-Sp1ll-T0ken-two\n");
+    r.write("app.env", "# app settings\nDB_PASSWORD=H1st-Sp1ll-Pw-one\nAPI_TOKEN=H1st-Sp1ll-T0ken-one\n");
+    r.commit("more", "Cid");
+    r.git(&["rm", "-q", "ops/b.env"]);
+    r.commit("remove ops", "Cid");
+    for n in ["one", "two"] {
+        r.write("scratch.env", &format!("DB_PASSWORD=Unr34ch-Sp1ll-Pw-{n}\n"));
+        r.git(&["hash-object", "-w", "scratch.env"]);
+    }
+    fs::remove_file(r.path().join("scratch.env")).expect("rm");
+    r.write("staged.env", "DB_PASSWORD=St4ged-Sp1ll-Pw\nAPI_TOKEN=St4ged-Sp1ll-T0ken\n");
+    r.git(&["add", "staged.env"]);
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let run = |budget: Option<&str>, args: &[&str]| {
+        let mut cmd = crate::common::sprawl();
+        cmd.current_dir(r.path()).env("TMPDIR", tmp.path()).arg("git").args(args);
+        if let Some(b) = budget {
+            cmd.env("SPRAWL_SPILL_BUDGET", b);
+        }
+        Run::from(cmd.output().expect("sprawl runs"))
+    };
+    let whole = run(None, &["--unreachable", "--format", "jsonl"]);
+    let versions = whole.findings();
+    let app = versions
+        .iter()
+        .find(|f| f["location"]["path"] == "app.env" && f["rule"] == "generic.password")
+        .expect("the password of app.env");
+    assert_eq!((app["location"]["line"].as_u64(), app["git"]["commits"].as_u64()), (Some(2), Some(4)));
+    assert_eq!(app["git"]["first_commit"], first.as_str(), "its versions are merged");
+    assert!(versions.iter().any(|f| f["location"]["path"] == "copy/app.env"));
+    let unreachable = versions.iter().filter(|f| f["git"]["unreachable"] == true).count();
+    assert_eq!(unreachable, 4, "the two scratch blobs and the staged one, not yet committed");
+
+    let range = format!("{first}..HEAD");
+    let modes: [&[&str]; 3] = [&["--unreachable"], &["--range", &range], &["--staged"]];
+    for mode in modes {
+        for format in ["human", "json", "jsonl", "sarif", "inventory", "html"] {
+            let args = [mode, &["--format", format]].concat();
+            let (held, spilled) = (run(None, &args), run(Some("3"), &args));
+            assert_eq!(held.code, 1, "{args:?}: {}", held.stderr);
+            assert_eq!(spilled.code, 1, "{args:?}: {}", spilled.stderr);
+            assert!(held.stdout == spilled.stdout, "{args:?}: spilled output differs");
+        }
+    }
+    assert_eq!(fs::read_dir(tmp.path()).expect("TMPDIR").count(), 0, "no temporary file is left");
+}
+
+/// A history with no findings is still walked for the blobs its commits add that the
+/// repository lacks: the first 20 are named with their path and commit, the rest counted.
+#[test]
+fn missing_blobs_are_named_without_findings() {
+    let mut r = Repo::new();
+    r.write("README.md", "hello\n");
+    for i in 0..22 {
+        r.write(&format!("conf/{i:02}.txt"), &format!("replicas = {i}\n"));
+    }
+    let commit = r.commit("settings", "Ann");
+    let lost: Vec<String> =
+        (0..22).map(|i| r.git(&["rev-parse", &format!("HEAD:conf/{i:02}.txt")])).collect();
+    for id in &lost {
+        fs::remove_file(r.path().join(".git/objects").join(&id[..2]).join(&id[2..]))
+            .expect("remove the loose object");
+    }
+    let run = r.scan(&[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let named =
+        run.stderr.lines().filter(|l| l.contains("is missing from the repository: not scanned")).count();
+    assert_eq!(named, 20, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "conf/00.txt: blob {}, added by commit {commit}, is missing from the repository: not scanned",
+            lost[0]
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("2 more blobs missing from the repository"), "{}", run.stderr);
+    assert!(run.stderr.contains("; 22 missing from the repository"), "{}", run.stderr);
+}
+
+/// A version holding a secret twice is counted once in the merged history: two commits, one
+/// per version, on every run (the commits of an older version were once added again for each
+/// further occurrence when the scan met the newer version first, so the count depended on the
+/// order blobs were read in).
+#[test]
+fn a_version_is_counted_once_whatever_its_occurrences() {
+    let mut r = Repo::new();
+    r.write("app.env", "API_TOKEN=Vers10n-C0unt-T0ken\nAPI_TOKEN=Vers10n-C0unt-T0ken\n");
+    let first = r.commit("twice", "Ann");
+    r.write("app.env", "# once\nAPI_TOKEN=Vers10n-C0unt-T0ken\n");
+    r.commit("once", "Bob");
+    for _ in 0..4 {
+        let found = r.scan(&[]).findings();
+        assert_eq!(found.len(), 1, "the newest version's one occurrence");
+        let g = &found[0]["git"];
+        assert_eq!((g["commits"].as_u64(), g["first_commit"].as_str()), (Some(2), Some(first.as_str())));
+    }
+}

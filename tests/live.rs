@@ -361,6 +361,17 @@ fn history_stdin_and_sweeps_are_validated_once_per_secret() {
     let f = &history.findings()[0];
     assert_eq!(f["git"]["at_head"], false);
     assert_eq!(f["secret"]["liveness"]["status"], "live", "{f}");
+    // Hits spilled to the temporary file keep their raw values in memory: validated alike.
+    let spilled = Run::from(
+        world
+            .sprawl()
+            .env("SPRAWL_SPILL_BUDGET", "1")
+            .args(["git", "--format", "jsonl", "--validate"])
+            .arg(root.path().join("repos/infra"))
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(spilled.findings()[0]["secret"]["liveness"]["status"], "live", "{}", spilled.stdout);
 
     let stdin = world
         .sprawl()

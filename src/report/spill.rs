@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -89,9 +89,7 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
             );
             for (start, end) in self.runs {
                 let range = Range { file: Arc::clone(&file), at: start, end };
-                sources.push(Source::Run(
-                    serde_json::Deserializer::from_reader(BufReader::new(range)).into_iter(),
-                ));
+                sources.push(Source::Run(Lines { reader: BufReader::new(range), line: Vec::new() }));
             }
         }
         sources.push(Source::Held(self.held.into_iter()));
@@ -130,8 +128,26 @@ fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
 }
 
 enum Source<T> {
-    Run(serde_json::StreamDeserializer<'static, serde_json::de::IoRead<BufReader<Range>>, T>),
+    Run(Lines),
     Held(std::vec::IntoIter<T>),
+}
+
+/// The records of one run, a line at a time: parsing a line from a slice is several times
+/// faster than parsing from the reader a byte at a time.
+struct Lines {
+    reader: BufReader<Range>,
+    line: Vec<u8>,
+}
+
+impl Lines {
+    fn next<T: DeserializeOwned>(&mut self) -> Option<anyhow::Result<T>> {
+        self.line.clear();
+        match self.reader.read_until(b'\n', &mut self.line) {
+            Ok(0) => None,
+            Ok(_) => Some(serde_json::from_slice(&self.line).map_err(anyhow::Error::new)),
+            Err(e) => Some(Err(anyhow::Error::new(e))),
+        }
+    }
 }
 
 /// The next record of one source; the source's index breaks ties, so that the merge
@@ -176,13 +192,12 @@ impl<T: DeserializeOwned> Merged<T> {
     fn refill(&mut self, source: usize) {
         let next = match &mut self.sources[source] {
             Source::Held(held) => held.next(),
-            Source::Run(run) => match run.next() {
+            Source::Run(run) => match run.next::<T>() {
                 None => None,
                 Some(Ok(p)) => Some(p),
                 Some(Err(e)) => {
                     self.error.get_or_insert_with(|| {
-                        anyhow::Error::new(e)
-                            .context("cannot read back the temporary file of sorted findings")
+                        e.context("cannot read back the temporary file of sorted findings")
                     });
                     None
                 }

@@ -65,14 +65,15 @@ pub struct MissingBlob {
 /// against the empty tree, which yields its whole tree's pairs.
 ///
 /// With `present` (the blobs the scan read), the same diffs also yield the blobs commits add
-/// that the repository lacks: returned, so that what could not be scanned is named.
+/// that the repository lacks: returned, so that what could not be scanned is named; history
+/// is then walked even without targets.
 pub fn provenance(
     repo: &gix::Repository,
     targets: &HashSet<ObjectId>,
     scope: &Scope,
     present: Option<&HashSet<ObjectId>>,
 ) -> anyhow::Result<(Appearances, Vec<MissingBlob>)> {
-    if targets.is_empty() {
+    if targets.is_empty() && present.is_none() {
         return Ok((HashMap::new(), Vec::new()));
     }
     let tips = tips(repo, scope)?;

@@ -24,6 +24,7 @@ use crate::link::Linker;
 use crate::paths::{PathMap, RepoPaths};
 use crate::pipeline::{self, Stages};
 use crate::scanner::Scanner;
+use crate::source::attribute::{self, Hits};
 use crate::source::{git, history::Scope, repo};
 use crate::suppress::baseline::Baseline;
 use crate::suppress::Suppressor;
@@ -214,13 +215,13 @@ fn sweep_repo(
     }
 
     let mut scanned: Vec<ObjectId>;
-    let mut hits;
-    match &previous {
+    let hits = match &previous {
         None => {
             let record = Mutex::new(Vec::new());
-            hits =
+            let hits =
                 repo::scan_database(cx.scanner, &repo, threads, opts.max_file_size, &stats, Some(&record))?;
             scanned = record.into_inner().expect("scan threads have finished");
+            hits
         }
         Some(prev) => {
             let new_tips: Vec<ObjectId> = tips.values().copied().collect();
@@ -230,7 +231,8 @@ fn sweep_repo(
             let (known, fresh): (Vec<ObjectId>, Vec<ObjectId>) =
                 candidates.into_iter().partition(|id| prev.contains(id));
             summary.blobs_skipped = known.len() as u64;
-            hits = repo::scan_blobs(cx.scanner, &repo, &fresh, opts.max_file_size, &stats);
+            let mut hits = Hits::new()?;
+            repo::scan_blobs(cx.scanner, &repo, &fresh, opts.max_file_size, &stats, &mut hits);
             // Blobs that had hits, read again to be attributed against today's refs.
             let again: Vec<ObjectId> = prev
                 .header
@@ -239,17 +241,24 @@ fn sweep_repo(
                 .filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok())
                 .filter(|id| !fresh.contains(id))
                 .collect();
-            hits.extend(repo::scan_blobs(cx.scanner, &repo, &again, opts.max_file_size, &Stats::default()));
+            repo::scan_blobs(cx.scanner, &repo, &again, opts.max_file_size, &Stats::default(), &mut hits);
             scanned = prev.scanned.clone();
             scanned.extend(fresh);
+            hits
         }
-    }
+    };
     summary.blobs_scanned = Stats::get(&stats.scanned) + Stats::get(&stats.skipped_binary);
     scanned.sort();
     scanned.dedup();
 
-    let hit_blobs: BTreeSet<String> = hits.iter().map(|(id, _)| id.to_string()).collect();
-    let found = repo::attribute(&repo, hits, &Scope::default(), false, None, &stats);
+    let hit_blobs: BTreeSet<String> = hits.blobs().iter().map(ObjectId::to_string).collect();
+    // Every open finding is held: the state file stores them all.
+    let mut found = Vec::new();
+    let mut keep = |batch: Vec<Finding>| {
+        found.extend(batch);
+        Ok(())
+    };
+    attribute::attribute(&repo, hits, &Scope::default(), false, None, &stats, &mut keep)?;
     let warn = |w: String| (cx.warn)(format!("{label}: {w}"));
     let owners = OwnerContext::load(|rel, max| git::head_file(&repo, rel, max), warn);
     let mut files = git::TreeFiles::head(repo, crate::egress::may_be_ci_file, &warn);
