@@ -143,6 +143,9 @@ const PUBLIC_KEYS: &[&str] = &[
     "label",
     "placeholder",
     "policy",
+    // `password_selector: name=password` (a form field), `TOKEN_ENDPOINT: /realms/{}/token`.
+    "selector",
+    "endpoint",
     "count",
     // Anti-forgery tokens are per-session page state, not credentials.
     "csrf",
@@ -267,6 +270,11 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.len() < 6 {
         return false;
     }
+    // `eyJhbGciOiJIUzI1NiJ9.InMzY3IzdCI.…`: a value signed, not encrypted (Python's
+    // itsdangerous): the password is the JSON string in the middle, so that is what is judged.
+    if let Some(payload) = signed_string(value) {
+        return plausible(key, payload.as_bytes());
+    }
     let lower = value.to_ascii_lowercase();
     // A 40- or 64-digit hex value is a commit or digest under most names, but under a
     // client or app secret it is the secret itself (GitHub OAuth apps' are 40 hex digits).
@@ -299,6 +307,17 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.starts_with(['$', '&', '*', '@', '{']) || value.contains("->") || value.contains("::") {
         return false;
     }
+    // `'https://api.dingtalk.com/v1.0/oauth2/userAccessToken'`: the token's endpoint. A URL
+    // that carries a password in its userinfo or query is the URL rules' to judge.
+    if is_plain_url(value) || closes_call(value) {
+        return false;
+    }
+    // `YourBootstrapToken24Chars`, `YourApiKey`: a stand-in that says so.
+    if value.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("your"))
+        && value[4..].starts_with(|c: char| c.is_ascii_uppercase())
+    {
+        return false;
+    }
     // A translation (`"Password": "Contraseña"`), code (`keypair[:32]`,
     // `map[string]string{`) or a CSS selector (`.basic_auth__password`).
     if !value.is_ascii() || looks_like_code(value) || looks_like_selector(value) {
@@ -320,13 +339,15 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
         return false;
     }
     // Labels and identifiers: words, spaces, dashes and underscores, no digits or symbols
-    // (a random 24-character token has no digit with odds of about 1 in 70).
-    if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c)) {
+    // (a random 24-character token has no digit with odds of about 1 in 70); also words
+    // joined as a route (`passwords#edit`) or a query (`oauth_token=request_token&…`).
+    if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./#=&".contains(c)) {
         return false;
     }
-    // `password1`, `Test1234!`, `user-1`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`): a stand-in,
-    // plain or encoded.
-    if PASSWORD_WORDS.contains(&lower.trim_end_matches(|c: char| !c.is_ascii_alphabetic()))
+    // `password1`, `Test1234!`, `user-1`, `teset123`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`):
+    // a stand-in, plain, misspelt by a letter or encoded.
+    let word = lower.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+    if PASSWORD_WORDS.iter().any(|w| *w == word || w.len() >= 4 && one_letter_apart(w, word))
         || encodes_placeholder(value)
     {
         return false;
@@ -386,6 +407,50 @@ fn sequential_digits(v: &str) -> bool {
     let b = v.as_bytes();
     let step = |d: i8| b.windows(2).all(|w| (w[1] as i8 - w[0] as i8).rem_euclid(10) == d.rem_euclid(10));
     b.len() >= 4 && b.iter().all(u8::is_ascii_digit) && (step(1) || step(-1))
+}
+
+/// Whether `a` and `b` differ by one letter added or dropped (`test`, `teset`).
+fn one_letter_apart(a: &str, b: &str) -> bool {
+    let (short, long) =
+        if a.len() < b.len() { (a.as_bytes(), b.as_bytes()) } else { (b.as_bytes(), a.as_bytes()) };
+    long.len() == short.len() + 1
+        && (0..long.len()).any(|i| long[..i] == short[..i] && long[i + 1..] == short[i..])
+}
+
+/// `https://api.example.com/oauth2/token`: a URL with no userinfo and no query.
+fn is_plain_url(v: &str) -> bool {
+    v.split_once("://").is_some_and(|(scheme, rest)| {
+        !scheme.is_empty()
+            && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
+            && !rest.contains(['@', '?'])
+    })
+}
+
+/// `j_password)`: a lower-case variable closing the call it is an argument of (the value of
+/// `f(a,\n password_common=j_password)` read as if it were a config line).
+fn closes_call(v: &str) -> bool {
+    v.strip_suffix(')').is_some_and(|name| {
+        name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    })
+}
+
+/// The JSON string signed by a JWS-shaped value (`header.payload.signature`, base64url, a
+/// header with `alg` and a payload that is a JSON string rather than a claims object), as
+/// Python's itsdangerous stores a value it signs: `None` for anything else.
+fn signed_string(v: &str) -> Option<String> {
+    use base64::Engine;
+    let engine = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = v.split('.');
+    let (header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !header.starts_with("eyJ") {
+        return None;
+    }
+    let header = engine.decode(header).ok()?;
+    if !header.windows(5).any(|w| w == b"\"alg\"") {
+        return None;
+    }
+    serde_json::from_slice::<String>(&engine.decode(payload).ok()?).ok()
 }
 
 /// Words that stand for a password in documentation and tests: `user:pass@host`,
@@ -461,8 +526,13 @@ pub fn weak_password(pw: &[u8], user: Option<&[u8]>) -> bool {
         && !placeholder_password(pw.as_bytes())
         && !PLACEHOLDERS.iter().any(|p| lower.contains(p))
         && !PASSWORD_WORDS.contains(&bare.as_str())
-        && !["null", "none", "nil", "true", "false", "empty", "blank", "unset", "required", "anonymous", "guest"]
-            .contains(&bare.as_str())
+        // Empty values, option and type names compared with a password variable
+        // (`update_password == 'always'`, `typeof password === 'number'`).
+        && ![
+            "null", "none", "nil", "true", "false", "empty", "blank", "unset", "required", "anonymous", "guest",
+            "always", "never", "number", "string", "object", "boolean", "function", "symbol", "bigint",
+        ]
+        .contains(&bare.as_str())
         && !stand_in
         && !self_describing(&lower)
         && !variable_name(pw)
@@ -686,6 +756,16 @@ mod tests {
             ("token", "xoxp-572370529330-573807301142-####################"),
             ("password", "/en/enterprise-server@3.0/authentication/keeping-your-account"),
             ("edit_password", "cms/sites/passwords#edit"),
+            // Seen in a Django and a Rails application's histories (2026-12-05).
+            ("password_selector", "name=password"),
+            ("GET_USER_ACCESSTOKEN", "https://api.example.com/v1.0/oauth2/userAccessToken"),
+            ("AUTH_OPENID_PROVIDER_TOKEN_ENDPOINT", "/realms/{}/protocol/openid-connect/token"),
+            ("BOOTSTRAP_TOKEN", "YourBootstrapToken24Chars"),
+            ("password_common", "j_password)"),
+            ("password", "teset123"),
+            ("reset-password", "user#reset_password"),
+            ("request_token_string", "oauth_token=request_token&oauth_token_secret=request_secret"),
+            ("_password", "eyJhbGciOiJIUzI1NiJ9.InNpdCI.c2lnbmF0dXJl"),
         ] {
             assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
@@ -735,6 +815,8 @@ mod tests {
             assert!(super::weak_password(pw.as_bytes(), Some(b"admin")), "{pw}");
         }
         for pw in [
+            "always",
+            "number",
             "$Password",
             "%nothing%",
             "${DB_PASS}",
@@ -817,6 +899,7 @@ mod tests {
 
     #[test]
     fn keeps_secrets() {
+        use base64::Engine;
         for (k, v) in [
             ("password", "Tr0ub4dor&3xq"),
             ("api_key", "q8Zp2LmN4vR7tY1wX9cB3dF6gH0jK5s"),
@@ -830,6 +913,10 @@ mod tests {
         ] {
             assert!(plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
+        // A password signed but not encrypted (itsdangerous) is still the password.
+        let b64 = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
+        let signed = format!("{}.{}.c2lnbmF0dXJl", b64(r#"{"alg":"HS256"}"#), b64(r#""Tr0ub4dor&3xq""#));
+        assert!(plausible(Some(b"_password"), signed.as_bytes()));
         // 40 hex digits: a commit under most names, an OAuth app's secret under these.
         let hex40 = "9f2c4e6a8b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e";
         assert!(!plausible(Some(b"token"), hex40.as_bytes()));
