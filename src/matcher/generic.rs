@@ -339,9 +339,8 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
         return false;
     }
     // Labels and identifiers: words, spaces, dashes and underscores, no digits or symbols
-    // (a random 24-character token has no digit with odds of about 1 in 70); also words
-    // joined as a route (`passwords#edit`) or a query (`oauth_token=request_token&…`).
-    if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./#=&".contains(c)) {
+    // (a random 24-character token has no digit with odds of about 1 in 70).
+    if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c)) || route_or_query(key, value) {
         return false;
     }
     // `password1`, `Test1234!`, `user-1`, `teset123`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`):
@@ -424,6 +423,24 @@ fn is_plain_url(v: &str) -> bool {
             && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
             && !rest.contains(['@', '?'])
     })
+}
+
+/// Words joined as a Rails route's `controller#action` (under a path-like key such as
+/// `forgot-password`, or an action that is a standard one or the key itself) or as a query
+/// (`oauth_token=request_token&oauth_token_secret=request_secret`). A secret of words and
+/// one `#` under a plain key (`secret: development#product`) is not a route.
+fn route_or_query(key: Option<&[u8]>, v: &str) -> bool {
+    const ACTIONS: &[&str] = &["index", "show", "new", "create", "edit", "update", "destroy"];
+    let word = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if v.contains('&') && v.split(['&', '=']).all(word) {
+        return true;
+    }
+    let Some((controller, action)) = v.split_once('#') else { return false };
+    let key = key.map(|k| String::from_utf8_lossy(k).to_ascii_lowercase()).unwrap_or_default();
+    let bare = |s: &str| s.replace(['_', '-', '.'], "");
+    controller.split('/').all(word)
+        && word(action)
+        && (key.contains('-') || ACTIONS.contains(&action) || bare(&key) == bare(action))
 }
 
 /// `j_password)`: a lower-case variable closing the call it is an argument of (the value of
@@ -758,7 +775,7 @@ mod tests {
             ("edit_password", "cms/sites/passwords#edit"),
             // Seen in a Django and a Rails application's histories (2026-12-05).
             ("password_selector", "name=password"),
-            ("GET_USER_ACCESSTOKEN", "https://api.example.com/v1.0/oauth2/userAccessToken"),
+            ("GET_USER_ACCESSTOKEN", "https://api.corp-chat.net/v1.0/oauth2/userAccessToken"),
             ("AUTH_OPENID_PROVIDER_TOKEN_ENDPOINT", "/realms/{}/protocol/openid-connect/token"),
             ("BOOTSTRAP_TOKEN", "YourBootstrapToken24Chars"),
             ("password_common", "j_password)"),
@@ -766,6 +783,8 @@ mod tests {
             ("reset-password", "user#reset_password"),
             ("request_token_string", "oauth_token=request_token&oauth_token_secret=request_secret"),
             ("_password", "eyJhbGciOiJIUzI1NiJ9.InNpdCI.c2lnbmF0dXJl"),
+            ("access_token", "oauth#access_token"),
+            ("forgot-password", "passwords#new"),
         ] {
             assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
@@ -910,6 +929,7 @@ mod tests {
             ("secret_key", "k3y-9Fq2-Xw7p-Lm4z"),
             ("db_password", "20240117"),
             ("api_token", "Xk9/Qz7mW2/pL4vN8rB3/yC6tH1"),
+            ("secret", "development#product"),
         ] {
             assert!(plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
