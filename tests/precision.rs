@@ -107,15 +107,17 @@ fn code_routes_and_stand_ins_stay_quiet() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let b64 = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
-    let signed =
+    // The JWS form and Django's `payload:timestamp:signature`, each signing a lorem word.
+    let jws =
         |word: &str| format!("{}.{}.{}", b64(r#"{"alg":"HS256"}"#), b64(&format!("\"{word}\"")), hex(5, 16));
+    let django = |word: &str| format!("{}:1bwVUl:{}", b64(&format!("\"{word}\"")), hex(6, 14));
     write(
         d,
         "apps/fixtures/fake.json",
         &format!(
             "[{{\"model\": \"assets.adminuser\", \"fields\": {{\"username\": \"mary\", \"_password\": \"{}\"}}}},\n {{\"model\": \"assets.adminuser\", \"fields\": {{\"username\": \"joe\", \"_password\": \"{}\"}}}}]\n",
-            signed("sit"),
-            signed("aliquam")
+            jws("sit"),
+            django("aliquam")
         ),
     );
     write(d, "apps/assets/const/protocol.py", "    'password_selector': 'name=password',\n");

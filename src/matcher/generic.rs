@@ -270,8 +270,9 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.len() < 6 {
         return false;
     }
-    // `eyJhbGciOiJIUzI1NiJ9.InMzY3IzdCI.…`: a value signed, not encrypted (Python's
-    // itsdangerous): the password is the JSON string in the middle, so that is what is judged.
+    // `ImRvbG9yIg:1bwVUl:…`, `eyJhbGciOiJIUzI1NiJ9.InNpdCI.…`: a value signed, not encrypted
+    // (itsdangerous, Django's signing): the password is the JSON string it carries, so that
+    // is what is judged.
     if let Some(payload) = signed_string(value) {
         return plausible(key, payload.as_bytes());
     }
@@ -452,22 +453,22 @@ fn closes_call(v: &str) -> bool {
     })
 }
 
-/// The JSON string signed by a JWS-shaped value (`header.payload.signature`, base64url, a
-/// header with `alg` and a payload that is a JSON string rather than a claims object), as
-/// Python's itsdangerous stores a value it signs: `None` for anything else.
+/// The JSON string that a signed, not encrypted, value carries, as Python's itsdangerous and
+/// Django's `signing` store a value they sign: `payload[.:]timestamp[.:]signature` or
+/// `payload[.:]signature` with a base64url JSON string as payload, or the compact JWS form
+/// (`eyJ…` header with `alg`) with a JSON string rather than claims as payload. `None` for
+/// anything else.
 fn signed_string(v: &str) -> Option<String> {
     use base64::Engine;
-    let engine = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut parts = v.split('.');
-    let (header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || !header.starts_with("eyJ") {
-        return None;
+    let decode = |p: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok();
+    let json_string = |p: &str| serde_json::from_slice::<String>(&decode(p)?).ok();
+    match v.split(['.', ':']).collect::<Vec<_>>()[..] {
+        [header, payload, _] if header.starts_with("eyJ") => {
+            decode(header)?.windows(5).any(|w| w == b"\"alg\"").then(|| json_string(payload))?
+        }
+        [payload, _] | [payload, _, _] => json_string(payload),
+        _ => None,
     }
-    let header = engine.decode(header).ok()?;
-    if !header.windows(5).any(|w| w == b"\"alg\"") {
-        return None;
-    }
-    serde_json::from_slice::<String>(&engine.decode(payload).ok()?).ok()
 }
 
 /// Words that stand for a password in documentation and tests: `user:pass@host`,
@@ -783,6 +784,7 @@ mod tests {
             ("reset-password", "user#reset_password"),
             ("request_token_string", "oauth_token=request_token&oauth_token_secret=request_secret"),
             ("_password", "eyJhbGciOiJIUzI1NiJ9.InNpdCI.c2lnbmF0dXJl"),
+            ("_password", "ImRvbG9yIg:1bwVUl:c2lnbmF0dXJlLW9mLWEtdmFsdWU"),
             ("access_token", "oauth#access_token"),
             ("forgot-password", "passwords#new"),
         ] {
@@ -936,6 +938,8 @@ mod tests {
         // A password signed but not encrypted (itsdangerous) is still the password.
         let b64 = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
         let signed = format!("{}.{}.c2lnbmF0dXJl", b64(r#"{"alg":"HS256"}"#), b64(r#""Tr0ub4dor&3xq""#));
+        assert!(plausible(Some(b"_password"), signed.as_bytes()));
+        let signed = format!("{}:1bwVUl:c2lnbmF0dXJl", b64(r#""Tr0ub4dor&3xq""#));
         assert!(plausible(Some(b"_password"), signed.as_bytes()));
         // 40 hex digits: a commit under most names, an OAuth app's secret under these.
         let hex40 = "9f2c4e6a8b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e";
