@@ -272,9 +272,9 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     }
     // `ImRvbG9yIg:1bwVUl:…`, `eyJhbGciOiJIUzI1NiJ9.InNpdCI.…`: a value signed, not encrypted
     // (itsdangerous, Django's signing): the password is the JSON string it carries, so that
-    // is what is judged.
+    // is what is judged, as a typed password (`curae;` from lorem ipsum is not one).
     if let Some(payload) = signed_string(value) {
-        return plausible(key, payload.as_bytes());
+        return plausible_password(payload.as_bytes()) && plausible(key, payload.as_bytes());
     }
     let lower = value.to_ascii_lowercase();
     // A 40- or 64-digit hex value is a commit or digest under most names, but under a
@@ -785,6 +785,7 @@ mod tests {
             ("request_token_string", "oauth_token=request_token&oauth_token_secret=request_secret"),
             ("_password", "eyJhbGciOiJIUzI1NiJ9.InNpdCI.c2lnbmF0dXJl"),
             ("_password", "ImRvbG9yIg:1bwVUl:c2lnbmF0dXJlLW9mLWEtdmFsdWU"),
+            ("_password", "ImN1cmFlOyI:1bwVUm:c2lnbmF0dXJlLW9mLWEtdmFsdWU"),
             ("access_token", "oauth#access_token"),
             ("forgot-password", "passwords#new"),
         ] {
