@@ -71,12 +71,14 @@ fn leftover_shapes_are_found_by_their_rules() {
             hex(9, 16)
         ),
     );
+    write(d, "ci/Trigger.cs", "// Jenkins query token\nreadonly static string jenkinsToken = \"3f6c1a2e-9b7d-4e50-8a1c-d2f4b6e8a0c9\";\n");
     // A PEM private key base64-encoded and cut short: it does not decode whole.
     let pem = format!("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA{}\n", pw.repeat(8));
     let encoded = base64::engine::general_purpose::STANDARD.encode(pem);
     write(d, "deploy/.env", &format!("PRIVATE_KEY_B64={}\n", &encoded[..encoded.len() - 3]));
     let all = scan(d);
     let expect = [
+        ("ci/Trigger.cs", "jenkins.trigger-token"),
         ("config/newrelic.yml", "newrelic.license-key.legacy"),
         ("deploy/.env", "private-key.base64-partial"),
         ("logs/jenkins.log", "jenkins.initial-admin-password"),
