@@ -18,6 +18,7 @@
 //!   with a summary, unreachable objects off by default;
 //! - `sweep`: incremental sweeps of several repositories, resumption, lock, shards;
 //! - `contexts`: credentials on command lines, in headers, credential files and code shapes;
+//! - `precision`: shapes measured on peer suites and real histories, found or quiet;
 //! - `live`: `--validate` against fake providers behind a real CONNECT proxy and TLS;
 //! - `newcomer`: installs, the hook's advice, completions, man page, gitleaks import (issue 17);
 //! - `trust`: the scanned repository's configuration stays inside its trust boundary.
@@ -34,6 +35,7 @@ mod identity;
 mod live;
 mod newcomer;
 mod output;
+mod precision;
 mod rules;
 mod sarif;
 mod stdin;

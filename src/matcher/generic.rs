@@ -143,6 +143,9 @@ const PUBLIC_KEYS: &[&str] = &[
     "label",
     "placeholder",
     "policy",
+    // `password_selector: name=password` (a form field), `TOKEN_ENDPOINT: /realms/{}/token`.
+    "selector",
+    "endpoint",
     "count",
     // Anti-forgery tokens are per-session page state, not credentials.
     "csrf",
@@ -267,6 +270,12 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.len() < 6 {
         return false;
     }
+    // `ImRvbG9yIg:1bwVUl:…`, `eyJhbGciOiJIUzI1NiJ9.InNpdCI.…`: a value signed, not encrypted
+    // (itsdangerous, Django's signing): the password is the JSON string it carries, so that
+    // is what is judged, as a typed password (`curae;` from lorem ipsum is not one).
+    if let Some(payload) = signed_string(value) {
+        return plausible_password(payload.as_bytes()) && plausible(key, payload.as_bytes());
+    }
     let lower = value.to_ascii_lowercase();
     // A 40- or 64-digit hex value is a commit or digest under most names, but under a
     // client or app secret it is the secret itself (GitHub OAuth apps' are 40 hex digits).
@@ -299,6 +308,17 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.starts_with(['$', '&', '*', '@', '{']) || value.contains("->") || value.contains("::") {
         return false;
     }
+    // `'https://api.dingtalk.com/v1.0/oauth2/userAccessToken'`: the token's endpoint. A URL
+    // that carries a password in its userinfo or query is the URL rules' to judge.
+    if is_plain_url(value) || closes_call(value) {
+        return false;
+    }
+    // `YourBootstrapToken24Chars`, `YourApiKey`: a stand-in that says so.
+    if value.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("your"))
+        && value[4..].starts_with(|c: char| c.is_ascii_uppercase())
+    {
+        return false;
+    }
     // A translation (`"Password": "Contraseña"`), code (`keypair[:32]`,
     // `map[string]string{`) or a CSS selector (`.basic_auth__password`).
     if !value.is_ascii() || looks_like_code(value) || looks_like_selector(value) {
@@ -321,12 +341,13 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     }
     // Labels and identifiers: words, spaces, dashes and underscores, no digits or symbols
     // (a random 24-character token has no digit with odds of about 1 in 70).
-    if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c)) {
+    if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c)) || route_or_query(key, value) {
         return false;
     }
-    // `password1`, `Test1234!`, `user-1`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`): a stand-in,
-    // plain or encoded.
-    if PASSWORD_WORDS.contains(&lower.trim_end_matches(|c: char| !c.is_ascii_alphabetic()))
+    // `password1`, `Test1234!`, `user-1`, `teset123`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`):
+    // a stand-in, plain, misspelt by a letter or encoded.
+    let word = lower.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+    if PASSWORD_WORDS.iter().any(|w| *w == word || w.len() >= 4 && one_letter_apart(w, word))
         || encodes_placeholder(value)
     {
         return false;
@@ -386,6 +407,68 @@ fn sequential_digits(v: &str) -> bool {
     let b = v.as_bytes();
     let step = |d: i8| b.windows(2).all(|w| (w[1] as i8 - w[0] as i8).rem_euclid(10) == d.rem_euclid(10));
     b.len() >= 4 && b.iter().all(u8::is_ascii_digit) && (step(1) || step(-1))
+}
+
+/// Whether `a` and `b` differ by one letter added or dropped (`test`, `teset`).
+fn one_letter_apart(a: &str, b: &str) -> bool {
+    let (short, long) =
+        if a.len() < b.len() { (a.as_bytes(), b.as_bytes()) } else { (b.as_bytes(), a.as_bytes()) };
+    long.len() == short.len() + 1
+        && (0..long.len()).any(|i| long[..i] == short[..i] && long[i + 1..] == short[i..])
+}
+
+/// `https://api.example.com/oauth2/token`: a URL with no userinfo and no query.
+fn is_plain_url(v: &str) -> bool {
+    v.split_once("://").is_some_and(|(scheme, rest)| {
+        !scheme.is_empty()
+            && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
+            && !rest.contains(['@', '?'])
+    })
+}
+
+/// Words joined as a Rails route's `controller#action` (under a path-like key such as
+/// `forgot-password`, or an action that is a standard one or the key itself) or as a query
+/// (`oauth_token=request_token&oauth_token_secret=request_secret`). A secret of words and
+/// one `#` under a plain key (`secret: development#product`) is not a route.
+fn route_or_query(key: Option<&[u8]>, v: &str) -> bool {
+    const ACTIONS: &[&str] = &["index", "show", "new", "create", "edit", "update", "destroy"];
+    let word = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if v.contains('&') && v.split(['&', '=']).all(word) {
+        return true;
+    }
+    let Some((controller, action)) = v.split_once('#') else { return false };
+    let key = key.map(|k| String::from_utf8_lossy(k).to_ascii_lowercase()).unwrap_or_default();
+    let bare = |s: &str| s.replace(['_', '-', '.'], "");
+    controller.split('/').all(word)
+        && word(action)
+        && (key.contains('-') || ACTIONS.contains(&action) || bare(&key) == bare(action))
+}
+
+/// `j_password)`: a lower-case variable closing the call it is an argument of (the value of
+/// `f(a,\n password_common=j_password)` read as if it were a config line).
+fn closes_call(v: &str) -> bool {
+    v.strip_suffix(')').is_some_and(|name| {
+        name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    })
+}
+
+/// The JSON string that a signed, not encrypted, value carries, as Python's itsdangerous and
+/// Django's `signing` store a value they sign: `payload[.:]timestamp[.:]signature` or
+/// `payload[.:]signature` with a base64url JSON string as payload, or the compact JWS form
+/// (`eyJ…` header with `alg`) with a JSON string rather than claims as payload. `None` for
+/// anything else.
+fn signed_string(v: &str) -> Option<String> {
+    use base64::Engine;
+    let decode = |p: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok();
+    let json_string = |p: &str| serde_json::from_slice::<String>(&decode(p)?).ok();
+    match v.split(['.', ':']).collect::<Vec<_>>()[..] {
+        [header, payload, _] if header.starts_with("eyJ") => {
+            decode(header)?.windows(5).any(|w| w == b"\"alg\"").then(|| json_string(payload))?
+        }
+        [payload, _] | [payload, _, _] => json_string(payload),
+        _ => None,
+    }
 }
 
 /// Words that stand for a password in documentation and tests: `user:pass@host`,
@@ -461,8 +544,13 @@ pub fn weak_password(pw: &[u8], user: Option<&[u8]>) -> bool {
         && !placeholder_password(pw.as_bytes())
         && !PLACEHOLDERS.iter().any(|p| lower.contains(p))
         && !PASSWORD_WORDS.contains(&bare.as_str())
-        && !["null", "none", "nil", "true", "false", "empty", "blank", "unset", "required", "anonymous", "guest"]
-            .contains(&bare.as_str())
+        // Empty values, option and type names compared with a password variable
+        // (`update_password == 'always'`, `typeof password === 'number'`).
+        && ![
+            "null", "none", "nil", "true", "false", "empty", "blank", "unset", "required", "anonymous", "guest",
+            "always", "never", "number", "string", "object", "boolean", "function", "symbol", "bigint",
+        ]
+        .contains(&bare.as_str())
         && !stand_in
         && !self_describing(&lower)
         && !variable_name(pw)
@@ -686,6 +774,20 @@ mod tests {
             ("token", "xoxp-572370529330-573807301142-####################"),
             ("password", "/en/enterprise-server@3.0/authentication/keeping-your-account"),
             ("edit_password", "cms/sites/passwords#edit"),
+            // Seen in a Django and a Rails application's histories (2026-12-05).
+            ("password_selector", "name=password"),
+            ("GET_USER_ACCESSTOKEN", "https://api.corp-chat.net/v1.0/oauth2/userAccessToken"),
+            ("AUTH_OPENID_PROVIDER_TOKEN_ENDPOINT", "/realms/{}/protocol/openid-connect/token"),
+            ("BOOTSTRAP_TOKEN", "YourBootstrapToken24Chars"),
+            ("password_common", "j_password)"),
+            ("password", "teset123"),
+            ("reset-password", "user#reset_password"),
+            ("request_token_string", "oauth_token=request_token&oauth_token_secret=request_secret"),
+            ("_password", "eyJhbGciOiJIUzI1NiJ9.InNpdCI.c2lnbmF0dXJl"),
+            ("_password", "ImRvbG9yIg:1bwVUl:c2lnbmF0dXJlLW9mLWEtdmFsdWU"),
+            ("_password", "ImN1cmFlOyI:1bwVUm:c2lnbmF0dXJlLW9mLWEtdmFsdWU"),
+            ("access_token", "oauth#access_token"),
+            ("forgot-password", "passwords#new"),
         ] {
             assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
@@ -735,6 +837,8 @@ mod tests {
             assert!(super::weak_password(pw.as_bytes(), Some(b"admin")), "{pw}");
         }
         for pw in [
+            "always",
+            "number",
             "$Password",
             "%nothing%",
             "${DB_PASS}",
@@ -817,6 +921,7 @@ mod tests {
 
     #[test]
     fn keeps_secrets() {
+        use base64::Engine;
         for (k, v) in [
             ("password", "Tr0ub4dor&3xq"),
             ("api_key", "q8Zp2LmN4vR7tY1wX9cB3dF6gH0jK5s"),
@@ -827,9 +932,16 @@ mod tests {
             ("secret_key", "k3y-9Fq2-Xw7p-Lm4z"),
             ("db_password", "20240117"),
             ("api_token", "Xk9/Qz7mW2/pL4vN8rB3/yC6tH1"),
+            ("secret", "development#product"),
         ] {
             assert!(plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
         }
+        // A password signed but not encrypted (itsdangerous) is still the password.
+        let b64 = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
+        let signed = format!("{}.{}.c2lnbmF0dXJl", b64(r#"{"alg":"HS256"}"#), b64(r#""Tr0ub4dor&3xq""#));
+        assert!(plausible(Some(b"_password"), signed.as_bytes()));
+        let signed = format!("{}:1bwVUl:c2lnbmF0dXJl", b64(r#""Tr0ub4dor&3xq""#));
+        assert!(plausible(Some(b"_password"), signed.as_bytes()));
         // 40 hex digits: a commit under most names, an OAuth app's secret under these.
         let hex40 = "9f2c4e6a8b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e";
         assert!(!plausible(Some(b"token"), hex40.as_bytes()));
