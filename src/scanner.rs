@@ -280,6 +280,10 @@ impl Scanner {
             !yields[i - 1]
         });
         hits.dedup_by(|a, b| a.m.rule == b.m.rule && a.span == b.span);
+        // Generic rules whose names overlap (`API_KEY_SECRET` holds both `api_key` and
+        // `secret`) find the same value: one credential, reported once, by the first rule.
+        let mut generic_spans = std::collections::HashSet::new();
+        hits.retain(|h| rank(h) != 3 || generic_spans.insert((h.span.clone(), h.decoded.is_some())));
         if !self.options.report_invalid {
             hits.retain(|h| h.m.validation.plausible());
         }

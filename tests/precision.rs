@@ -154,3 +154,19 @@ fn code_routes_and_stand_ins_stay_quiet() {
     );
     assert_eq!(scan(d), vec![]);
 }
+
+/// A name holding two generic keywords (`API_KEY_SECRET`: `api_key` and `secret`) is one
+/// credential: reported once, not once per generic rule.
+#[test]
+fn a_value_under_two_generic_names_is_one_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "app.env",
+        "API_KEY_SECRET = \"q8Vr2LmX9tKp4WzN7bHc\"\nSECRET_TOKEN = \"Zt5mQ1xW8kR3vB6nL0pY\"\n",
+    );
+    let found = scan(d);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().all(|(_, rule)| rule.starts_with("generic.")), "{found:?}");
+}
