@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::identities::{self, Row};
+use super::identities::{self, Entry};
 use crate::finding::{Egress, Finding};
 use crate::rules::Severity;
 
@@ -17,76 +17,99 @@ const SCRIPT: &str = include_str!("html/report.js");
 /// Egress paths drawn per identity: the worst ones.
 const MAX_GRAPHS: usize = 10;
 
-pub fn write(findings: impl Iterator<Item = Finding>, w: &mut dyn Write) -> std::io::Result<()> {
-    let identities::Inventory { rows, findings } = identities::build(findings);
-    let mut page = String::with_capacity(16 * 1024 + rows.len() * 2048);
-    page.push_str(concat!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; ",
-        "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
-        "<title>sprawl report</title>\n<style>\n",
-    ));
-    page.push_str(STYLE);
-    page.push_str("</style>\n</head>\n<body>\n");
-    header(&mut page, findings, &rows);
-    filters(&mut page, &rows);
-    table(&mut page, &rows);
-    page.push_str("<script>\n");
-    page.push_str(SCRIPT);
-    page.push_str("</script>\n</body>\n</html>\n");
-    w.write_all(page.as_bytes())
+/// What the header and the filters show before the table: taken as rows are built.
+#[derive(Default)]
+struct Totals {
+    identities: usize,
+    /// Identities by worst severity, in [`SEVERITIES`] order.
+    by_severity: [usize; 4],
+    /// Providers are a few dozen at most (one per rule family), so a set is small.
+    providers: BTreeSet<String>,
 }
 
-fn header(page: &mut String, findings: usize, rows: &[Row]) {
-    let _ = write!(
-        page,
+const SEVERITIES: [Severity; 4] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low];
+
+/// The page, written as its rows come: only the totals are known before the table.
+pub fn write(findings: impl Iterator<Item = Finding>, w: &mut dyn Write) -> anyhow::Result<()> {
+    let mut totals = Totals::default();
+    let identities::Inventory { mut entries, findings } = identities::build(findings, |e| {
+        totals.identities += 1;
+        if let Some(at) = SEVERITIES.iter().position(|s| *s == e.row.severity) {
+            totals.by_severity[at] += 1;
+        }
+        if !totals.providers.contains(&e.row.provider) {
+            totals.providers.insert(e.row.provider.clone());
+        }
+    })?;
+    w.write_all(
+        concat!(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; ",
+            "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n",
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
+            "<title>sprawl report</title>\n<style>\n",
+        )
+        .as_bytes(),
+    )?;
+    w.write_all(STYLE.as_bytes())?;
+    w.write_all(b"</style>\n</head>\n<body>\n")?;
+    header(w, findings, &totals)?;
+    filters(w, &totals)?;
+    table(w, entries.by_ref())?;
+    entries.check()?;
+    w.write_all(b"<script>\n")?;
+    w.write_all(SCRIPT.as_bytes())?;
+    w.write_all(b"</script>\n</body>\n</html>\n")?;
+    Ok(())
+}
+
+fn header(w: &mut dyn Write, findings: usize, totals: &Totals) -> std::io::Result<()> {
+    write!(
+        w,
         "<header><h1>sprawl: non-human identities with leaked credentials</h1>\n\
          <p class=\"totals\"><span id=\"total-identities\">{}</span> identities, \
          <span id=\"total-findings\">{}</span> findings",
-        rows.len(),
-        findings
-    );
-    for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low] {
-        let n = rows.iter().filter(|r| r.severity == s).count();
-        let _ = write!(page, " · <span class=\"sev {0}\">{n} {0}</span>", s.as_str());
+        totals.identities, findings
+    )?;
+    for (s, n) in SEVERITIES.iter().zip(totals.by_severity) {
+        write!(w, " · <span class=\"sev {0}\">{n} {0}</span>", s.as_str())?;
     }
-    let _ = writeln!(page, " · sprawl {}</p></header>", env!("CARGO_PKG_VERSION"));
+    writeln!(w, " · sprawl {}</p></header>", env!("CARGO_PKG_VERSION"))
 }
 
-fn filters(page: &mut String, rows: &[Row]) {
-    page.push_str("<form id=\"filters\"><fieldset><legend>Severity</legend>\n");
-    for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low] {
-        let _ = writeln!(
-            page,
+fn filters(w: &mut dyn Write, totals: &Totals) -> std::io::Result<()> {
+    w.write_all(b"<form id=\"filters\"><fieldset><legend>Severity</legend>\n")?;
+    for s in SEVERITIES {
+        writeln!(
+            w,
             "<label><input type=\"checkbox\" name=\"severity\" value=\"{0}\" checked> {0}</label>",
             s.as_str()
-        );
+        )?;
     }
-    page.push_str("</fieldset><fieldset><legend>Provider</legend><select name=\"provider\">\n");
-    page.push_str("<option value=\"\">all providers</option>\n");
-    let providers: BTreeSet<&str> = rows.iter().map(|r| r.provider.as_str()).collect();
-    for p in providers {
-        let _ = writeln!(page, "<option value=\"{0}\">{0}</option>", esc(p));
+    w.write_all(b"</fieldset><fieldset><legend>Provider</legend><select name=\"provider\">\n")?;
+    w.write_all(b"<option value=\"\">all providers</option>\n")?;
+    for p in &totals.providers {
+        writeln!(w, "<option value=\"{0}\">{0}</option>", esc(p))?;
     }
-    page.push_str(
-        "</select></fieldset>\n<p>Showing <span id=\"shown-identities\">?</span> identities \
+    w.write_all(
+        b"</select></fieldset>\n<p>Showing <span id=\"shown-identities\">?</span> identities \
          (<span id=\"shown-findings\">?</span> findings)</p></form>\n",
-    );
+    )
 }
 
-fn table(page: &mut String, rows: &[Row]) {
-    page.push_str(
-        "<table id=\"inventory\"><thead><tr><th>Severity</th><th>Identity</th><th>Provider</th>\
+fn table(w: &mut dyn Write, entries: impl Iterator<Item = Entry>) -> std::io::Result<()> {
+    w.write_all(
+        b"<table id=\"inventory\"><thead><tr><th>Severity</th><th>Identity</th><th>Provider</th>\
          <th>Kind</th><th>Owners</th><th>First seen</th><th>At HEAD</th><th>Locations</th>\
          <th>Egress</th></tr></thead>\n",
-    );
-    for (i, r) in rows.iter().enumerate() {
+    )?;
+    for (i, e) in entries.enumerate() {
+        let r = &e.row;
         let first = r.first_seen.as_ref().map_or_else(String::new, |s| {
             format!("{} {}", s.date.get(..10).unwrap_or(&s.date), s.author.as_deref().unwrap_or(""))
         });
-        let _ = write!(
-            page,
+        write!(
+            w,
             "<tbody class=\"identity\" data-severity=\"{sev}\" data-provider=\"{provider}\" \
              data-findings=\"{n}\">\n<tr class=\"row\"><td><span class=\"sev {sev}\">{sev}</span></td>\
              <td><code>{id}</code></td><td>{provider}</td><td>{kind}</td><td>{owners}</td>\
@@ -95,23 +118,23 @@ fn table(page: &mut String, rows: &[Row]) {
              and egress paths</summary>{detail}</details></td></tr>\n</tbody>\n",
             sev = r.severity.as_str(),
             provider = esc(&r.provider),
-            n = r.findings,
+            n = e.findings,
             id = esc(&r.id),
-            detail = detail(r),
+            detail = detail(&e),
             kind = esc(&r.kind),
             owners = esc(&identities::owners_cell(&r.owners)),
             first = esc(first.trim_end()),
             head = if r.at_head { "yes" } else { "no" },
             locs = r.locations.len() + r.more_locations,
-            paths = r.egress.len(),
-        );
+            paths = e.egress.len(),
+        )?;
     }
-    page.push_str("</table>\n");
+    w.write_all(b"</table>\n")
 }
 
 /// An identity's locations, rules and egress graphs.
-fn detail(r: &Row) -> String {
-    let egress = &r.egress;
+fn detail(e: &Entry) -> String {
+    let (r, egress) = (&e.row, &e.egress);
     let mut s = String::from("<div class=\"detail\"><h3>Locations</h3><ul class=\"locations\">");
     for l in &r.locations {
         let _ = write!(s, "<li><code>{}</code></li>", esc(l));

@@ -1,9 +1,14 @@
 //! The terminal format: one line per finding, worst first, `path:line:col  severity  rule
 //! secret`, then one indented line per egress path; then a summary by severity and by
-//! identity, worst first.
-use std::collections::BTreeMap;
+//! identity, worst first. The summary counts identities through a spill, so memory holds
+//! the spill budget and the identities listed, not one entry per identity.
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::io::Write;
 
+use serde::{Deserialize, Serialize};
+
+use super::spill::{self, Spill};
 use crate::diag::sanitize;
 use crate::finding::{Finding, Status};
 use crate::rules::Severity;
@@ -38,11 +43,11 @@ const SUMMARY_IDENTITIES: usize = 15;
 
 /// Write `findings`, given worst first (critical at the top: a person reads from there),
 /// then the summary, which counts them as they pass.
-pub fn write(findings: impl Iterator<Item = Finding>, color: bool, w: &mut dyn Write) -> std::io::Result<()> {
+pub fn write(findings: impl Iterator<Item = Finding>, color: bool, w: &mut dyn Write) -> anyhow::Result<()> {
     let p = Paint(color);
-    let mut counts = Counts::default();
+    let mut counts = Counts::new(spill::budget()?);
     for f in findings {
-        counts.add(&f);
+        counts.add(&f)?;
         let loc = &f.location;
         let sev = p.severity(f.severity);
         let shown = f.secret.value.as_deref().unwrap_or(&f.secret.redacted);
@@ -90,44 +95,78 @@ pub fn write(findings: impl Iterator<Item = Finding>, color: bool, w: &mut dyn W
             writeln!(w, "    egress {}", sanitize(&e.summary()))?;
         }
     }
-    summary(&counts, &p, w)
+    summary(counts, &p, w)
 }
 
-/// What the summary needs of the findings listed: one entry per identity, not the findings.
-#[derive(Default)]
+/// What the summary needs of the findings listed: counts, and one small record per finding
+/// to be grouped by identity at the end.
 struct Counts {
     listed: usize,
     /// Suppressed findings listed with --show-suppressed are not counted, only mentioned.
     suppressed: usize,
-    by_severity: BTreeMap<std::cmp::Reverse<Severity>, usize>,
-    /// Identity (or rule, for findings without one): worst severity, count, provider.
-    by_identity: BTreeMap<String, (Severity, usize, String)>,
+    by_severity: BTreeMap<Reverse<Severity>, usize>,
+    by_identity: Spill<Tally>,
 }
 
+/// One finding as the summary counts it: its identity (or rule, for findings without one),
+/// severity and provider.
+#[derive(Serialize, Deserialize)]
+struct Tally {
+    name: String,
+    severity: Severity,
+    provider: String,
+}
+
+/// An identity listed in the summary, worst first: by severity, then count, then name.
+type Listed = (Reverse<Severity>, Reverse<usize>, String, String);
+
 impl Counts {
-    fn add(&mut self, f: &Finding) {
+    fn new(budget: usize) -> Self {
+        // By name alone: the spill is stable, so a name's first tally is its first finding
+        // listed, whose provider is shown.
+        let by_identity = Spill::new(budget, |a: &Tally, b: &Tally| a.name.cmp(&b.name));
+        Self { listed: 0, suppressed: 0, by_severity: BTreeMap::new(), by_identity }
+    }
+
+    fn add(&mut self, f: &Finding) -> anyhow::Result<()> {
         self.listed += 1;
         if f.suppressed.is_some() {
             self.suppressed += 1;
-            return;
+            return Ok(());
         }
-        *self.by_severity.entry(std::cmp::Reverse(f.severity)).or_default() += 1;
-        let name = f.identity.as_ref().map_or(&f.rule, |i| &i.id);
-        let entry = match self.by_identity.get_mut(name) {
-            Some(entry) => entry,
-            None => self.by_identity.entry(name.clone()).or_insert((f.severity, 0, f.provider.clone())),
-        };
-        entry.0 = entry.0.max(f.severity);
-        entry.1 += 1;
+        *self.by_severity.entry(Reverse(f.severity)).or_default() += 1;
+        let name = f.identity.as_ref().map_or(&f.rule, |i| &i.id).clone();
+        self.by_identity.push([Tally { name, severity: f.severity, provider: f.provider.clone() }])
     }
+}
+
+/// How many names `tallies` (sorted by name) has, and the worst [`SUMMARY_IDENTITIES`] of
+/// them, worst first.
+fn worst(tallies: impl Iterator<Item = Tally>) -> (usize, Vec<Listed>) {
+    let mut names = 0;
+    // A max-heap of the listed: past the limit, the least bad is dropped.
+    let mut top: BinaryHeap<Listed> = BinaryHeap::new();
+    let mut tallies = tallies.peekable();
+    while let Some(first) = tallies.next() {
+        let (mut severity, mut count) = (first.severity, 1);
+        while let Some(t) = tallies.next_if(|t| t.name == first.name) {
+            severity = severity.max(t.severity);
+            count += 1;
+        }
+        names += 1;
+        top.push((Reverse(severity), Reverse(count), first.name, first.provider));
+        if top.len() > SUMMARY_IDENTITIES {
+            top.pop();
+        }
+    }
+    (names, top.into_sorted_vec())
 }
 
 /// `3 findings: 1 critical, 2 high`, then one line per identity (or rule, for findings
 /// without one), worst first.
-fn summary(all: &Counts, p: &Paint, w: &mut dyn Write) -> std::io::Result<()> {
+fn summary(all: Counts, p: &Paint, w: &mut dyn Write) -> anyhow::Result<()> {
     let Counts { listed, suppressed, by_severity, by_identity } = all;
-    let suppressed = *suppressed;
-    if *listed == 0 {
+    if listed == 0 {
         return Ok(());
     }
     let counts: Vec<String> =
@@ -137,10 +176,11 @@ fn summary(all: &Counts, p: &Paint, w: &mut dyn Write) -> std::io::Result<()> {
     let listed =
         if suppressed > 0 { format!(" (and {suppressed} suppressed, listed above)") } else { String::new() };
     writeln!(w, "{}: {}{listed}", p.wrap("1", &format!("{n} finding{}", plural(n))), counts.join(", "))?;
-    let mut rows: Vec<(&String, &(Severity, usize, String))> = by_identity.iter().collect();
-    rows.sort_by_key(|(_, (severity, count, _))| (std::cmp::Reverse(*severity), std::cmp::Reverse(*count)));
-    writeln!(w, "{} identit{}, worst first:", rows.len(), if rows.len() == 1 { "y" } else { "ies" })?;
-    for (name, (severity, count, provider)) in rows.iter().take(SUMMARY_IDENTITIES) {
+    let mut tallies = by_identity.finish()?;
+    let (names, top) = worst(tallies.by_ref());
+    tallies.check()?;
+    writeln!(w, "{names} identit{}, worst first:", if names == 1 { "y" } else { "ies" })?;
+    for (Reverse(severity), Reverse(count), name, provider) in &top {
         writeln!(
             w,
             "  {}  {count:>5} {:<8}  {}  ({})",
@@ -150,8 +190,8 @@ fn summary(all: &Counts, p: &Paint, w: &mut dyn Write) -> std::io::Result<()> {
             sanitize(provider)
         )?;
     }
-    if rows.len() > SUMMARY_IDENTITIES {
-        writeln!(w, "  … and {} more (--format inventory lists them all)", rows.len() - SUMMARY_IDENTITIES)?;
+    if names > SUMMARY_IDENTITIES {
+        writeln!(w, "  … and {} more (--format inventory lists them all)", names - SUMMARY_IDENTITIES)?;
     }
     Ok(())
 }

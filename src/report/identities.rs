@@ -1,14 +1,16 @@
 //! The NHI inventory: findings grouped by identity, one row each, with its owners, its
 //! lifecycle (first and last seen, still at HEAD, how many credentials it has had) and
-//! where it was found, riskiest first.
+//! where it was found, riskiest first. Grouping and ranking go through two spills (by
+//! identity, then by risk), so memory holds the spill budget, not one row per identity.
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::finding::{Egress, Finding, Owner, Status};
+use super::spill::{self, Merged, Spill};
+use crate::finding::{Egress, Finding, Identity, Owner, Status};
 use crate::rules::Severity;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     pub id: String,
     pub provider: String,
@@ -19,20 +21,20 @@ pub struct Row {
     pub fields: BTreeMap<String, String>,
     /// What `--validate` learnt: the most alive of its credentials (live before revoked
     /// before unknown), and the facts the provider gave.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<Status>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub live_facts: BTreeMap<String, String>,
     /// When a sweep with `--state` first found revoked a credential of this identity that an
     /// earlier run had found live (the latest such time): the rotation or offboarding signal.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
     pub owners: Vec<Owner>,
     /// Oldest introducing commit over all locations (history scans).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<Seen>,
     /// Newest commit still carrying a credential of this identity.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<Seen>,
     /// Present in the scanned files, or in HEAD's tree for history scans.
     pub at_head: bool,
@@ -45,24 +47,24 @@ pub struct Row {
     /// Distinct `path:line` locations, the first [`MAX_LOCATIONS`] in report order, sorted.
     pub locations: Vec<String>,
     /// How many more distinct locations there are than listed.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub more_locations: usize,
-    /// How many findings the identity has.
-    #[serde(skip)]
-    pub findings: usize,
-    /// The distinct egress paths of its findings, worst first.
-    #[serde(skip)]
-    pub egress: Vec<Egress>,
-    /// The last location seen: an identity's findings arrive in report order, so a
-    /// location repeats only right after itself.
-    #[serde(skip)]
-    last_location: String,
-    /// The worst CI egress path of any of its findings (the first of `egress`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The worst CI egress path of any of its findings (the first of [`Entry::egress`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worst_egress: Option<Egress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// One identity's row and what only the HTML report shows of it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Entry {
+    pub row: Row,
+    /// How many findings the identity has.
+    pub findings: usize,
+    /// The distinct egress paths of its findings, worst first.
+    pub egress: Vec<Egress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Seen {
     pub date: String,
     pub commit: String,
@@ -70,148 +72,208 @@ pub struct Seen {
     pub author: Option<String>,
 }
 
-/// Locations listed per identity; the rest are counted (`more_locations`), so that memory
-/// grows with identities, not with findings.
+/// Locations listed per identity; the rest are counted (`more_locations`), so that a row's
+/// size does not grow with its findings.
 pub const MAX_LOCATIONS: usize = 1000;
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// The rows, and how many findings there were.
+/// The entries, riskiest first, and how many findings there were.
 pub struct Inventory {
-    pub rows: Vec<Row>,
+    pub entries: Merged<Entry>,
     pub findings: usize,
+}
+
+/// What a row needs of one finding with an identity: the spilled record of the grouping.
+#[derive(Serialize, Deserialize)]
+struct Sighting {
+    identity: Identity,
+    rule: String,
+    severity: Severity,
+    fingerprint: String,
+    live: Option<Status>,
+    revoked_at: Option<String>,
+    /// `path:line`.
+    location: String,
+    at_head: bool,
+    first_seen: Option<Seen>,
+    last_seen: Option<Seen>,
+    egress: Vec<Egress>,
+}
+
+impl Sighting {
+    fn of(f: Finding) -> Option<Self> {
+        let identity = f.identity?;
+        let (live, revoked_at) = f.secret.liveness.map_or((None, None), |l| (Some(l.status), l.revoked_at));
+        let (at_head, first_seen, last_seen) = match f.git {
+            None => (true, None, None),
+            Some(g) => {
+                let first = match (g.date, g.first_commit) {
+                    (Some(date), Some(commit)) => Some(Seen { date, commit, author: g.author }),
+                    _ => None,
+                };
+                let last = match (g.last_date, g.last_commit) {
+                    (Some(date), Some(commit)) => Some(Seen { date, commit, author: None }),
+                    _ => None,
+                };
+                (g.at_head.unwrap_or(g.staged), first, last)
+            }
+        };
+        Some(Self {
+            identity,
+            rule: f.rule,
+            severity: f.severity,
+            fingerprint: f.secret.fingerprint,
+            live,
+            revoked_at,
+            location: format!("{}:{}", f.location.path, f.location.line),
+            at_head,
+            first_seen,
+            last_seen,
+            egress: f.egress,
+        })
+    }
 }
 
 /// Group findings, given in report order, by identity id, riskiest first: live before the
 /// rest, present at HEAD before removed, never rotated before rotated, then by severity
-/// and id.
-pub fn build(findings: impl Iterator<Item = Finding>) -> Inventory {
-    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
-    let mut secrets: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+/// and id. `see` is shown each entry as it is finished, in identity order, before any is
+/// given back (totals, column widths).
+pub fn build(
+    findings: impl Iterator<Item = Finding>,
+    mut see: impl FnMut(&Entry),
+) -> anyhow::Result<Inventory> {
+    let budget = spill::budget()?;
+    // By identity id alone: the spill is stable, so each identity's findings stay in report
+    // order, as `last_location` and the first-wins fields need.
+    let mut by_identity: Spill<Sighting> = Spill::new(budget, |a, b| a.identity.id.cmp(&b.identity.id));
     let mut count = 0;
     for f in findings {
         count += 1;
-        let Some(identity) = &f.identity else { continue };
-        if !rows.contains_key(&identity.id) {
-            rows.insert(identity.id.clone(), new_row(identity, &f));
+        by_identity.push(Sighting::of(f))?;
+    }
+    let mut by_risk: Spill<Entry> =
+        Spill::new(budget, |a, b| risk(&a.row).cmp(&risk(&b.row)).then_with(|| a.row.id.cmp(&b.row.id)));
+    let mut sightings = by_identity.finish()?;
+    let mut stream = sightings.by_ref().peekable();
+    while let Some(first) = stream.next() {
+        let mut group = Group::new(first);
+        while let Some(s) = stream.next_if(|s| s.identity.id == group.entry.row.id) {
+            group.add(s);
         }
-        let row = rows.get_mut(&identity.id).expect("inserted above");
-        row.findings += 1;
-        add(row, identity, &f);
-        let fingerprints = match secrets.get_mut(&(identity.id.clone(), f.rule.clone())) {
-            Some(set) => set,
-            None => secrets.entry((identity.id.clone(), f.rule.clone())).or_default(),
+        let entry = group.finish();
+        see(&entry);
+        by_risk.push(Some(entry))?;
+    }
+    sightings.check()?;
+    Ok(Inventory { entries: by_risk.finish()?, findings: count })
+}
+
+/// Riskiest first: live, present at HEAD, never rotated, most severe, derived.
+fn risk(r: &Row) -> (bool, bool, bool, std::cmp::Reverse<Severity>, bool) {
+    (r.live != Some(Status::Live), !r.at_head, r.credentials > 1, std::cmp::Reverse(r.severity), !r.derived)
+}
+
+/// One identity's entry while its findings, in report order, are folded into it.
+struct Group {
+    entry: Entry,
+    /// The last location seen: an identity's findings arrive in report order, so a
+    /// location repeats only right after itself.
+    last_location: String,
+    /// The distinct fingerprints each rule found.
+    secrets: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Group {
+    fn new(first: Sighting) -> Self {
+        let identity = &first.identity;
+        let row = Row {
+            id: identity.id.clone(),
+            provider: identity.provider.clone(),
+            kind: identity.kind.clone(),
+            severity: first.severity,
+            derived: identity.derived,
+            fields: BTreeMap::new(),
+            live: None,
+            live_facts: BTreeMap::new(),
+            revoked_at: None,
+            owners: Vec::new(),
+            first_seen: None,
+            last_seen: None,
+            at_head: false,
+            credentials: 0,
+            fingerprints: Vec::new(),
+            rules: Vec::new(),
+            locations: Vec::new(),
+            more_locations: 0,
+            worst_egress: None,
         };
-        if !fingerprints.contains(&f.secret.fingerprint) {
-            fingerprints.insert(f.secret.fingerprint.clone());
+        let mut group = Self {
+            entry: Entry { row, findings: 0, egress: Vec::new() },
+            last_location: String::new(),
+            secrets: BTreeMap::new(),
+        };
+        group.add(first);
+        group
+    }
+
+    /// Fold one finding of the identity in.
+    fn add(&mut self, s: Sighting) {
+        self.entry.findings += 1;
+        for e in s.egress {
+            if let Err(at) = self.entry.egress.binary_search_by(|x| x.order(&e)) {
+                self.entry.egress.insert(at, e);
+            }
+        }
+        let row = &mut self.entry.row;
+        row.severity = row.severity.max(s.severity);
+        for (k, v) in s.identity.fields {
+            row.fields.entry(k).or_insert(v);
+        }
+        for (k, v) in s.identity.live {
+            row.live_facts.entry(k).or_insert(v);
+        }
+        if let Some(live) = s.live {
+            row.live = Some(row.live.map_or(live, |l| l.min(live)));
+            row.revoked_at = row.revoked_at.take().max(s.revoked_at);
+        }
+        for o in s.identity.owners {
+            if !row.owners.iter().any(|x| x.who == o.who && x.source == o.source) {
+                row.owners.push(o);
+            }
+        }
+        push_unique(&mut row.fingerprints, &s.fingerprint);
+        push_unique(&mut row.rules, &s.rule);
+        self.secrets.entry(s.rule).or_default().insert(s.fingerprint);
+        if s.location != self.last_location {
+            if row.locations.len() < MAX_LOCATIONS {
+                row.locations.push(s.location.clone());
+            } else {
+                row.more_locations += 1;
+            }
+            self.last_location = s.location;
+        }
+        row.at_head |= s.at_head;
+        if let Some(seen) = s.first_seen {
+            if row.first_seen.as_ref().is_none_or(|f| (&seen.date, &seen.commit) < (&f.date, &f.commit)) {
+                row.first_seen = Some(seen);
+            }
+        }
+        if let Some(seen) = s.last_seen {
+            if row.last_seen.as_ref().is_none_or(|l| (&seen.date, &seen.commit) > (&l.date, &l.commit)) {
+                row.last_seen = Some(seen);
+            }
         }
     }
-    let mut rows: Vec<Row> = rows.into_values().collect();
-    for row in &mut rows {
-        row.credentials = secrets
-            .range((row.id.clone(), String::new())..)
-            .take_while(|((id, _), _)| *id == row.id)
-            .map(|(_, s)| s.len())
-            .max()
-            .unwrap_or(0);
+
+    fn finish(mut self) -> Entry {
+        let row = &mut self.entry.row;
+        row.credentials = self.secrets.values().map(BTreeSet::len).max().unwrap_or(0);
         row.locations.sort();
-        row.worst_egress = row.egress.first().cloned();
-    }
-    rows.sort_by(|a, b| {
-        let risk = |r: &Row| {
-            (
-                r.live != Some(Status::Live),
-                !r.at_head,
-                r.credentials > 1,
-                std::cmp::Reverse(r.severity),
-                !r.derived,
-            )
-        };
-        risk(a).cmp(&risk(b)).then_with(|| a.id.cmp(&b.id))
-    });
-    Inventory { rows, findings: count }
-}
-
-fn new_row(identity: &crate::finding::Identity, f: &Finding) -> Row {
-    Row {
-        id: identity.id.clone(),
-        provider: identity.provider.clone(),
-        kind: identity.kind.clone(),
-        severity: f.severity,
-        derived: identity.derived,
-        fields: BTreeMap::new(),
-        live: None,
-        live_facts: BTreeMap::new(),
-        revoked_at: None,
-        owners: Vec::new(),
-        first_seen: None,
-        last_seen: None,
-        at_head: false,
-        credentials: 0,
-        fingerprints: Vec::new(),
-        rules: Vec::new(),
-        locations: Vec::new(),
-        more_locations: 0,
-        findings: 0,
-        egress: Vec::new(),
-        last_location: String::new(),
-        worst_egress: None,
-    }
-}
-
-/// Fold one finding of the row's identity into it.
-fn add(row: &mut Row, identity: &crate::finding::Identity, f: &Finding) {
-    for e in &f.egress {
-        if let Err(at) = row.egress.binary_search_by(|x| x.order(e)) {
-            row.egress.insert(at, e.clone());
-        }
-    }
-    row.severity = row.severity.max(f.severity);
-    for (k, v) in &identity.fields {
-        row.fields.entry(k.clone()).or_insert_with(|| v.clone());
-    }
-    for (k, v) in &identity.live {
-        row.live_facts.entry(k.clone()).or_insert_with(|| v.clone());
-    }
-    if let Some(live) = &f.secret.liveness {
-        row.live = Some(row.live.map_or(live.status, |s| s.min(live.status)));
-        row.revoked_at = row.revoked_at.clone().max(live.revoked_at.clone());
-    }
-    for o in &identity.owners {
-        if !row.owners.iter().any(|x| x.who == o.who && x.source == o.source) {
-            row.owners.push(o.clone());
-        }
-    }
-    push_unique(&mut row.fingerprints, &f.secret.fingerprint);
-    push_unique(&mut row.rules, &f.rule);
-    let location = format!("{}:{}", f.location.path, f.location.line);
-    if location != row.last_location {
-        if row.locations.len() < MAX_LOCATIONS {
-            row.locations.push(location.clone());
-        } else {
-            row.more_locations += 1;
-        }
-        row.last_location = location;
-    }
-    match &f.git {
-        None => row.at_head = true,
-        Some(g) => {
-            row.at_head |= g.at_head.unwrap_or(g.staged);
-            if let (Some(date), Some(commit)) = (&g.date, &g.first_commit) {
-                let seen = Seen { date: date.clone(), commit: commit.clone(), author: g.author.clone() };
-                if row.first_seen.as_ref().is_none_or(|s| (&seen.date, &seen.commit) < (&s.date, &s.commit)) {
-                    row.first_seen = Some(seen);
-                }
-            }
-            if let (Some(date), Some(commit)) = (&g.last_date, &g.last_commit) {
-                let seen = Seen { date: date.clone(), commit: commit.clone(), author: None };
-                if row.last_seen.as_ref().is_none_or(|s| (&seen.date, &seen.commit) > (&s.date, &s.commit)) {
-                    row.last_seen = Some(seen);
-                }
-            }
-        }
+        row.worst_egress = self.entry.egress.first().cloned();
+        self.entry
     }
 }
 

@@ -4,9 +4,9 @@
 //! a LIVE column first when `--validate` asked the providers.
 use std::io::Write;
 
-use super::identities::{owners_cell, Row};
+use super::identities::{self, owners_cell, Row};
 use crate::diag::sanitize;
-use crate::finding::Status;
+use crate::finding::{Finding, Status};
 
 /// How a cell too long for its column is shortened.
 #[derive(Clone, Copy)]
@@ -49,17 +49,25 @@ const COLUMNS: [Column; 11] = [
 
 const GAP: usize = 2;
 
-/// Write the table; `width` is the terminal's (`None`: every column in full).
-pub fn write(rows: &[Row], width: Option<usize>, w: &mut dyn Write) -> std::io::Result<()> {
-    let cells: Vec<[String; 11]> = rows.iter().map(cells).collect();
+/// Write the table of `findings`' identities; `width` is the terminal's (`None`: every
+/// column in full). Column widths are taken as rows are built, before any is written.
+pub fn write(
+    findings: impl Iterator<Item = Finding>,
+    width: Option<usize>,
+    w: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut widest = [0usize; 11];
+    let mut entries = identities::build(findings, |e| {
+        for (widest, cell) in widest.iter_mut().zip(cells(&e.row)) {
+            *widest = (*widest).max(cell.chars().count());
+        }
+    })?
+    .entries;
     // A column that could be dropped and has nothing to show (no history, no owners) is.
     let natural: Vec<Option<usize>> = COLUMNS
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let widest = cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-            (widest > 0 || c.drop_rank.is_none()).then_some(widest.max(c.header.len()))
-        })
+        .zip(widest)
+        .map(|(c, widest)| (widest > 0 || c.drop_rank.is_none()).then_some(widest.max(c.header.len())))
         .collect();
     let widths = match width {
         Some(width) => fit(natural, width),
@@ -85,10 +93,10 @@ pub fn write(rows: &[Row], width: Option<usize>, w: &mut dyn Write) -> std::io::
         s
     };
     writeln!(w, "{}", line(COLUMNS.map(|c| c.header)))?;
-    for row in &cells {
-        writeln!(w, "{}", line(row.each_ref().map(String::as_str)))?;
+    for e in entries.by_ref() {
+        writeln!(w, "{}", line(cells(&e.row).each_ref().map(String::as_str)))?;
     }
-    Ok(())
+    entries.check()
 }
 
 /// Column widths that fit `width`: `None` for a dropped column.

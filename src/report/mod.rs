@@ -56,7 +56,7 @@ pub(crate) fn order<T: AsRef<Finding>>(format: Format) -> spill::Order<T> {
 }
 
 /// Write `findings`, given in the [`order`] of `format`, to `w` as they come; the
-/// inventory and the HTML report keep one row per identity.
+/// inventory and the HTML report group them by identity through the spill.
 pub fn write(
     format: Format,
     findings: impl Iterator<Item = Finding>,
@@ -66,14 +66,11 @@ pub fn write(
     let (color, terminal) = (cx.color, cx.terminal);
     match format {
         Format::Sarif => sarif::write(findings, cx.rules, cx.paths, cx.warn, w)?,
+        Format::Inventory if terminal => inventory::write(findings, cx.width, w)?,
         Format::Inventory => {
-            let rows = identities::build(findings).rows;
-            if terminal {
-                inventory::write(&rows, cx.width, w)?;
-            } else {
-                serde_json::to_writer_pretty(&mut *w, &rows)?;
-                writeln!(w)?;
-            }
+            let mut entries = identities::build(findings, |_| {})?.entries;
+            write_json(entries.by_ref().map(|e| e.row), w)?;
+            entries.check()?;
         }
         Format::Human => human::write(findings, color, w)?,
         Format::Html => html::write(findings, w)?,
@@ -84,12 +81,13 @@ pub fn write(
     Ok(())
 }
 
-/// One pretty-printed JSON array, element by element: each finding printed alone, its
-/// lines indented one level (JSON strings hold no raw newline), as one array would be.
-fn write_json(findings: impl Iterator<Item = Finding>, w: &mut dyn Write) -> anyhow::Result<()> {
+/// One pretty-printed JSON array, element by element: each item (a finding, an inventory
+/// row) printed alone, its lines indented one level (JSON strings hold no raw newline), as
+/// one array would be.
+fn write_json<T: serde::Serialize>(items: impl Iterator<Item = T>, w: &mut dyn Write) -> anyhow::Result<()> {
     let mut first = true;
     let mut scratch = Vec::new();
-    for f in findings {
+    for f in items {
         w.write_all(if first { b"[\n" } else { b",\n" })?;
         first = false;
         write_indented(&f, b"  ", &mut scratch, w)?;
