@@ -363,6 +363,8 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
         _ => None,
     };
     let inventory = grouped.is_some();
+    // What they group is gathered from every repository through a spill, in bounded memory.
+    let gathered = Mutex::new(Spill::new(spill::budget()?, report::order::<Finding>(Format::Json)));
     // JSON Lines stream: each repository's lines are written and flushed before its state
     // is recorded, so a sweep killed at any point loses nothing and `--only-new` stays exact.
     let reported = std::sync::atomic::AtomicUsize::new(0);
@@ -377,6 +379,16 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
             }
         }
         if inventory {
+            let listed = r.findings.iter().filter(|(s, _)| *s != sweep::Status::Closed && shown(*s));
+            let placed: Vec<Finding> = listed
+                .map(|(_, f)| {
+                    let mut f = f.clone();
+                    f.location.path = format!("{}:{}", r.summary.repo, f.location.path);
+                    f
+                })
+                .collect();
+            reported.fetch_add(placed.len(), Ordering::Relaxed);
+            gathered.lock().expect("no thread panics while holding the lock").push(placed)?;
             return Ok(());
         }
         let mut out = out.lock().expect("no thread panics while holding the lock");
@@ -398,32 +410,25 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     };
     let started = Instant::now();
     let when = if inventory { sweep::Commit::Deferred } else { sweep::Commit::AfterEmit };
-    let (reports, deferred) = sweep::sweep(&repos, &opts, &cx, when, &emit)?;
+    let (summaries, deferred) = sweep::sweep(&repos, &opts, &cx, when, &emit)?;
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
     let mut out = out.into_inner().expect("sweep is over");
-    let mut reported = reported.into_inner();
+    let reported = reported.into_inner();
     if let Some(format) = grouped {
-        let mut all = Vec::new();
-        for r in &reports {
-            for (_, f) in r.findings.iter().filter(|(s, _)| *s != sweep::Status::Closed && shown(*s)) {
-                let mut f = f.clone();
-                f.location.path = format!("{}:{}", r.summary.repo, f.location.path);
-                all.push(f);
-            }
-        }
-        reported = all.len();
-        report::write(format, all.into_iter(), &report_context(config, &warn), &mut out)?;
+        let mut merged = gathered.into_inner().expect("sweep is over").finish()?;
+        report::write(format, merged.by_ref(), &report_context(config, &warn), &mut out)?;
+        merged.check()?;
     }
     out.flush()?;
     deferred.commit()?;
-    let failed = reports.iter().filter(|r| r.summary.error.is_some()).count();
+    let failed = summaries.iter().filter(|s| s.error.is_some()).count();
     if !config.quiet {
-        let unchanged = reports.iter().filter(|r| r.summary.unchanged).count();
+        let unchanged = summaries.iter().filter(|s| s.unchanged).count();
         eprintln!(
             "sprawl: {} repositories ({unchanged} unchanged, {failed} failed), {} blobs scanned, {reported} findings reported in {:.2}s",
-            reports.len(),
+            summaries.len(),
             totals.lock().expect("sweep is over").0,
             started.elapsed().as_secs_f64()
         );

@@ -112,6 +112,22 @@ fn incremental_sweeps() {
     let rows: Vec<Value> = serde_json::from_str(&inventory.stdout).expect("inventory JSON");
     assert_eq!(rows.len(), 2, "{}", inventory.stdout);
     assert!(rows.iter().all(|r| r["locations"][0].as_str().expect("location").contains("alpha:")));
+    // Gathered from the repositories through a spill: a budget of one finding gives the same
+    // inventory and HTML page as holding them.
+    for format in ["inventory", "html"] {
+        let args = ["sweep", "repos", "--format", format];
+        let held = run_in(dir.path(), &args);
+        let spilled = Run::from(
+            crate::common::sprawl()
+                .current_dir(dir.path())
+                .args(args)
+                .env("SPRAWL_SPILL_BUDGET", "1")
+                .output()
+                .expect("sprawl runs"),
+        );
+        assert_eq!(spilled.code, held.code, "{format}: {}", spilled.stderr);
+        assert!(spilled.stdout == held.stdout && !held.stdout.is_empty(), "{format}: spilled output differs");
+    }
 }
 
 #[test]

@@ -192,3 +192,10 @@ impl Finding {
         (&self.location, &self.rule, &self.secret.redacted, &self.secret.fingerprint, blob)
     }
 }
+
+/// A finding is what the report orders sort (as is a finding through the pipeline).
+impl AsRef<Finding> for Finding {
+    fn as_ref(&self) -> &Finding {
+        self
+    }
+}

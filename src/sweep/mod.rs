@@ -117,15 +117,15 @@ impl Deferred {
 
 /// Sweep `repos` (see [`targets`]). `emit` gets each repository's report as soon as it is
 /// done; with [`Commit::AfterEmit`] its state is written once `emit` returned `Ok`. Returns
-/// the reports in the order of `repos`, and the states still to be written (none unless
-/// [`Commit::Deferred`]).
+/// the repositories' summaries in the order of `repos` (their findings went to `emit` and are
+/// not kept), and the states still to be written (none unless [`Commit::Deferred`]).
 pub fn sweep(
     repos: &[PathBuf],
     opts: &SweepOptions,
     cx: &Context,
     when: Commit,
     emit: &(dyn Fn(&RepoReport) -> anyhow::Result<()> + Sync),
-) -> anyhow::Result<(Vec<RepoReport>, Deferred)> {
+) -> anyhow::Result<(Vec<Summary>, Deferred)> {
     let state = opts.state.as_deref().map(|d| StateDir::open(d, &|n| (cx.warn)(n))).transpose()?;
     // Repositories run side by side; each gets its share of the threads for pack decoding.
     let per_repo = (opts.threads / repos.len().max(1)).max(1);
@@ -172,14 +172,14 @@ pub fn sweep(
                     }
                     (Ok(()), None, _) => {}
                 }
-                reports.lock().expect("no thread panics while holding the lock").push((i, report));
+                reports.lock().expect("no thread panics while holding the lock").push((i, report.summary));
             });
         }
     });
     let mut reports = reports.into_inner().expect("sweep threads have finished");
     reports.sort_by_key(|(i, _)| *i);
     let pending = deferred.into_inner().expect("sweep threads have finished");
-    Ok((reports.into_iter().map(|(_, r)| r).collect(), Deferred { dir: state, pending }))
+    Ok((reports.into_iter().map(|(_, summary)| summary).collect(), Deferred { dir: state, pending }))
 }
 
 fn sweep_repo(
