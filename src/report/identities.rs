@@ -244,7 +244,11 @@ impl Group {
                 row.owners.push(o);
             }
         }
-        push_unique(&mut row.fingerprints, &s.fingerprint);
+        // A new fingerprint is in none of the rules' sets: a lookup per rule, not a scan of
+        // every fingerprint listed (an identity with many credentials was quadratic).
+        if !self.secrets.values().any(|prints| prints.contains(&s.fingerprint)) {
+            row.fingerprints.push(s.fingerprint.clone());
+        }
         push_unique(&mut row.rules, &s.rule);
         self.secrets.entry(s.rule).or_default().insert(s.fingerprint);
         if s.location != self.last_location {
