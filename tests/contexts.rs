@@ -1,19 +1,12 @@
 //! Credentials in their contexts, on real files scanned by the built binary: command lines
 //! and HTTP headers (with the login they name), and what documentation and test suites
 //! write in the same places that must stay quiet.
-use std::fs;
 use std::path::Path;
 
 use base64::Engine;
 use serde_json::Value;
 
-use crate::common::run_in;
-
-fn write(dir: &Path, rel: &str, contents: &str) {
-    let path = dir.join(rel);
-    fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
-    fs::write(path, contents).expect("write");
-}
+use crate::common::{run_in, write};
 
 /// `sprawl dir` on the tree: findings as (path, rule, identity id).
 fn scan(dir: &Path) -> Vec<(String, String, String)> {
@@ -50,21 +43,21 @@ fn command_lines_and_headers_name_their_login() {
     write(
         d,
         "deploy.sh",
-        &format!(
+        format!(
             "#!/bin/sh\ncurl -fsS \\\n  --user 'deploy:{pw}' \\\n  https://artifacts.example.com/upload\n"
         ),
     );
     write(
         d,
         "docs/api.md",
-        &format!("```\ncurl -H 'Authorization: Basic {basic}' https://api.example.com/v1/me\n```\n"),
+        format!("```\ncurl -H 'Authorization: Basic {basic}' https://api.example.com/v1/me\n```\n"),
     );
-    write(d, "ci/login.sh", &format!("docker login -u ci-bot -p {pw} registry.example.com\n"));
-    write(d, "ops/db.sh", &format!("mysql -h db.example.com -u app -p{pw} orders < dump.sql\n"));
-    write(d, "ops/copy.sh", &format!("sshpass -p '{pw}' scp app.tgz ops@build.example.com:/srv/\n"));
-    write(d, "ops/helm.sh", &format!("helm install db ./chart --set auth.username=app,auth.password={pw}\n"));
-    write(d, "ops/push.ps1", &format!("$pw = ConvertTo-SecureString '{pw}' -AsPlainText -Force\n"));
-    write(d, "web/client.js", &format!("fetch(u, {{ headers: {{ 'Authorization': 'Bearer {pw}' }} }});\n"));
+    write(d, "ci/login.sh", format!("docker login -u ci-bot -p {pw} registry.example.com\n"));
+    write(d, "ops/db.sh", format!("mysql -h db.example.com -u app -p{pw} orders < dump.sql\n"));
+    write(d, "ops/copy.sh", format!("sshpass -p '{pw}' scp app.tgz ops@build.example.com:/srv/\n"));
+    write(d, "ops/helm.sh", format!("helm install db ./chart --set auth.username=app,auth.password={pw}\n"));
+    write(d, "ops/push.ps1", format!("$pw = ConvertTo-SecureString '{pw}' -AsPlainText -Force\n"));
+    write(d, "web/client.js", format!("fetch(u, {{ headers: {{ 'Authorization': 'Bearer {pw}' }} }});\n"));
     let all = scan(d);
     let one = |path: &str, rule: &str, id: &str| {
         assert_eq!(found(&all, path), vec![(rule.to_string(), id.to_string())], "{path}: {all:?}");
@@ -105,7 +98,7 @@ fn documentation_logins_are_not_reported() {
         "docker login -u ci --password-stdin registry.example.com".to_string(),
         "sshpass -p \"$SSH_PASS\" ssh deploy@build.example.com".to_string(),
     ];
-    write(d, "tests/data/test1.txt", &lines.join("\n"));
+    write(d, "tests/data/test1.txt", lines.join("\n"));
     assert_eq!(scan(d), vec![]);
 }
 
@@ -117,11 +110,11 @@ fn credential_files_name_user_and_host() {
     write(
         d,
         "build.gradle",
-        &format!("repositories {{\n  maven {{\n    url \"https://nexus.example.com/repository/releases/\"\n    credentials {{\n      username 'deploy'\n      password '{pw}'\n    }}\n  }}\n}}\n"),
+        format!("repositories {{\n  maven {{\n    url \"https://nexus.example.com/repository/releases/\"\n    credentials {{\n      username 'deploy'\n      password '{pw}'\n    }}\n  }}\n}}\n"),
     );
-    write(d, "home/.pgpass", &format!("db.example.com:5432:orders:app:{pw}\n"));
-    write(d, "home/.cargo/credentials.toml", &format!("[registries.internal]\ntoken = \"{pw}{pw}\"\n"));
-    write(d, "auth.json", &format!("{{\n  \"bearer\": {{\n    \"repo.example.com\": \"{pw}\"\n  }}\n}}\n"));
+    write(d, "home/.pgpass", format!("db.example.com:5432:orders:app:{pw}\n"));
+    write(d, "home/.cargo/credentials.toml", format!("[registries.internal]\ntoken = \"{pw}{pw}\"\n"));
+    write(d, "auth.json", format!("{{\n  \"bearer\": {{\n    \"repo.example.com\": \"{pw}\"\n  }}\n}}\n"));
     write(
         d,
         "placeholder.gradle",
@@ -145,15 +138,11 @@ fn connection_strings_in_code() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let pw = pw();
-    write(d, "Db.cs", &format!("var a = new SqlConnection(\"Server=tcp:sql01.example.com,1433;Database=orders;User Id=svc;Password={pw};\");\n"));
-    write(d, "Crm.cs", &format!("string cs = \"Data Source=sql02.example.com;Initial Catalog=crm;\" +\n    \"User ID=crm_app;Password={pw};\";\n"));
-    write(d, "old.vbs", &format!("conn.Open(\"Provider=SQLOLEDB.1;User ID=billing; \" & \"Password ={pw};Data Source=uszdba01;\")\n"));
-    write(d, "etl.py", &format!("dsn = \"DSN=Warehouse;UID=report;PWD={pw}\"\n"));
-    write(
-        d,
-        "db.go",
-        &format!("cs := \"host=pg.example.com port=5432 user=app password={pw} dbname=app\"\n"),
-    );
+    write(d, "Db.cs", format!("var a = new SqlConnection(\"Server=tcp:sql01.example.com,1433;Database=orders;User Id=svc;Password={pw};\");\n"));
+    write(d, "Crm.cs", format!("string cs = \"Data Source=sql02.example.com;Initial Catalog=crm;\" +\n    \"User ID=crm_app;Password={pw};\";\n"));
+    write(d, "old.vbs", format!("conn.Open(\"Provider=SQLOLEDB.1;User ID=billing; \" & \"Password ={pw};Data Source=uszdba01;\")\n"));
+    write(d, "etl.py", format!("dsn = \"DSN=Warehouse;UID=report;PWD={pw}\"\n"));
+    write(d, "db.go", format!("cs := \"host=pg.example.com port=5432 user=app password={pw} dbname=app\"\n"));
     write(
         d,
         "docs.md",
@@ -190,13 +179,13 @@ fn embedded_private_keys_once_each() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let b64 = base64::engine::general_purpose::STANDARD.encode(pem("RSA "));
-    write(d, "deploy/.env", &format!("APP_NAME=shop\nPRIVATE_KEY_B64={b64}\n"));
-    write(d, "kube/config", &format!("users:\n- name: admin\n  user:\n    client-key-data: {b64}\n"));
+    write(d, "deploy/.env", format!("APP_NAME=shop\nPRIVATE_KEY_B64={b64}\n"));
+    write(d, "kube/config", format!("users:\n- name: admin\n  user:\n    client-key-data: {b64}\n"));
     let joined: Vec<String> = pem("").lines().map(|l| format!("    \"{l}\\n\" +")).collect();
     write(
         d,
         "src/Keys.java",
-        &format!("class Keys {{\n  static final String KEY =\n{}\n    \"\";\n}}\n", joined.join("\n")),
+        format!("class Keys {{\n  static final String KEY =\n{}\n    \"\";\n}}\n", joined.join("\n")),
     );
     let all = scan(d);
     assert_eq!(
@@ -265,11 +254,11 @@ fn weak_passwords_in_strong_contexts_are_low() {
     let d = dir.path();
     // Weak passwords, built here so that no literal sits in the source.
     let weak = ["tern", "ops", "_lake"].concat();
-    write(d, "deploy.cmd", &format!("psexec \\\\build01 -u EXAMPLE\\ops -p {weak} cmd /c ver\n"));
-    write(d, "login.py", &format!("if user == 'ops' and password == '{weak}':\n    ok()\n"));
-    write(d, "README.md", &format!("The default password for the user \"ops\" is \"{weak}\".\n"));
-    write(d, ".env", &format!("REACT_APP_ADMIN_PASSWORD={weak}\n"));
-    write(d, "strong.cmd", &format!("psexec \\\\build01 -u EXAMPLE\\ops -p {} cmd\n", pw()));
+    write(d, "deploy.cmd", format!("psexec \\\\build01 -u EXAMPLE\\ops -p {weak} cmd /c ver\n"));
+    write(d, "login.py", format!("if user == 'ops' and password == '{weak}':\n    ok()\n"));
+    write(d, "README.md", format!("The default password for the user \"ops\" is \"{weak}\".\n"));
+    write(d, ".env", format!("REACT_APP_ADMIN_PASSWORD={weak}\n"));
+    write(d, "strong.cmd", format!("psexec \\\\build01 -u EXAMPLE\\ops -p {} cmd\n", pw()));
     write(
         d,
         "stand-ins.txt",

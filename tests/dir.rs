@@ -1,8 +1,7 @@
 //! `sprawl dir`: exact findings on the fixture tree, and the edge cases a file walker meets.
 use std::fs;
-use std::path::Path;
 
-use crate::common::{git, root, run_in, valid_github_token};
+use crate::common::{git, root, run_in, valid_github_token, write};
 
 /// Every finding in `testdata/fs`, as `path:line rule`, equals `testdata/fs.expected`:
 /// positives for every family, and none from the negatives.
@@ -22,12 +21,6 @@ fn output_is_deterministic() {
     let one = run_in(&root(), &["dir", "--no-config", "testdata/fs", "--format", "json", "--threads", "1"]);
     let four = run_in(&root(), &["dir", "--no-config", "testdata/fs", "--format", "json", "--threads", "4"]);
     assert_eq!(one.stdout, four.stdout);
-}
-
-fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) {
-    let path = dir.join(rel);
-    fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
-    fs::write(path, contents).expect("write fixture");
 }
 
 #[test]

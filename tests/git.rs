@@ -380,12 +380,8 @@ fn spilled_history_matches_held_history() {
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let run = |budget: Option<&str>, args: &[&str]| {
-        let mut cmd = crate::common::sprawl();
-        cmd.current_dir(r.path()).env("TMPDIR", tmp.path()).arg("git").args(args);
-        if let Some(b) = budget {
-            cmd.env("SPRAWL_SPILL_BUDGET", b);
-        }
-        Run::from(cmd.output().expect("sprawl runs"))
+        let mut cmd = crate::common::with_budget(r.path(), tmp.path(), budget);
+        Run::from(cmd.arg("git").args(args).output().expect("sprawl runs"))
     };
     let whole = run(None, &["--unreachable", "--format", "jsonl"]);
     let versions = whole.findings();

@@ -255,12 +255,8 @@ fn spilled_reports_match_held_ones() {
     dense_findings(d, 4, 500);
     let tmp = tempfile::tempdir().expect("tempdir");
     let run = |budget: Option<&str>, args: &[&str]| {
-        let mut cmd = crate::common::sprawl();
-        cmd.current_dir(d).env("TMPDIR", tmp.path()).args(args);
-        if let Some(b) = budget {
-            cmd.env("SPRAWL_SPILL_BUDGET", b);
-        }
-        Run::from(cmd.output().expect("sprawl runs"))
+        let mut cmd = crate::common::with_budget(d, tmp.path(), budget);
+        Run::from(cmd.args(args).output().expect("sprawl runs"))
     };
     for format in ["human", "json", "jsonl", "sarif", "inventory", "html"] {
         let args = ["dir", "-j", "2", "--no-builtin-rules", "--sort", "--format", format, "."];
@@ -642,12 +638,8 @@ fn grouped_reports_spill_and_match_held_ones() {
     git(d, &["commit", "-qm", "remove one file"]);
     let tmp = tempfile::tempdir().expect("tempdir");
     let command = |budget: Option<&str>, format: &str| {
-        let mut cmd = crate::common::sprawl();
-        cmd.current_dir(d).env("TMPDIR", tmp.path());
+        let mut cmd = crate::common::with_budget(d, tmp.path(), budget);
         cmd.args(["git", "-q", "--no-builtin-rules", "--format", format, "."]);
-        if let Some(b) = budget {
-            cmd.env("SPRAWL_SPILL_BUDGET", b);
-        }
         cmd
     };
     let run = |budget, format| Run::from(command(budget, format).output().expect("sprawl runs"));

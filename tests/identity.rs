@@ -1,18 +1,11 @@
 //! Identity and owners on a generated repository: CODEOWNERS and commit authors per finding,
 //! one identity for a key copied to three files, two credentials for a rotated key, and the
 //! inventory that groups them.
-use std::fs;
 use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{git_at, run_in};
-
-fn write(dir: &Path, rel: &str, contents: &str) {
-    let path = dir.join(rel);
-    fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
-    fs::write(path, contents).expect("write");
-}
+use crate::common::{git_at, run_in, write};
 
 fn commit(dir: &Path, day: u32, who: &str) -> String {
     let date = format!("2024-02-{day:02}T09:00:00Z");
@@ -52,12 +45,12 @@ fn identities_owners_and_inventory() {
     write(d, "deploy/prod.env", &aws);
     let ann = commit(d, 2, "Ann");
     write(d, "terraform/prod.tfvars", &aws);
-    write(d, "ci/vars.yml", &format!("# copied\naws_access_key_id: {key_id}\n"));
+    write(d, "ci/vars.yml", format!("# copied\naws_access_key_id: {key_id}\n"));
     let bob = commit(d, 3, "Bob");
     let (k1, k2) = ("0123456789abcdef0123456789abcdef01234567", "fedcba9876543210fedcba9876543210fedcba98");
-    write(d, "gcp/sa.json", &service_account(k1));
+    write(d, "gcp/sa.json", service_account(k1));
     let cid = commit(d, 4, "Cid");
-    write(d, "gcp/sa.json", &service_account(k2));
+    write(d, "gcp/sa.json", service_account(k2));
     commit(d, 5, "Dan");
 
     let run = run_in(d, &["git", "--format", "jsonl"]);

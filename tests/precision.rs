@@ -1,18 +1,11 @@
 //! Shapes measured on other scanners' suites and on real histories (2026-12-05), on real files
 //! scanned by the built binary: credentials that were missed are found by the rule meant for
 //! them, and the code, routes, stand-ins and fixtures that were reported stay quiet.
-use std::fs;
 use std::path::Path;
 
 use base64::Engine;
 
-use crate::common::run_in;
-
-fn write(dir: &Path, rel: &str, contents: &str) {
-    let path = dir.join(rel);
-    fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
-    fs::write(path, contents).expect("write");
-}
+use crate::common::{run_in, write};
 
 /// `sprawl dir` on the tree: (path, rule) of every finding, sorted.
 fn scan(dir: &Path) -> Vec<(String, String)> {
@@ -42,11 +35,11 @@ fn leftover_shapes_are_found_by_their_rules() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let pw = ["Zq8w", "Lm3v", "R7tY", "1pXn"].concat();
-    write(d, "settings.py", &format!("hostname = '10.0.0.7'\npassword = '`{pw}'\n"));
+    write(d, "settings.py", format!("hostname = '10.0.0.7'\npassword = '`{pw}'\n"));
     write(
         d,
         "config/newrelic.yml",
-        &format!(
+        format!(
             "common: &default_settings\n  # Required license key associated with your New Relic account.\n  license_key: {}\n",
             hex(7, 20)
         ),
@@ -54,19 +47,19 @@ fn leftover_shapes_are_found_by_their_rules() {
     write(
         d,
         "scripts/token.sh",
-        &format!(
+        format!(
             "curl -X POST 'https://auth.example.net/oauth2/token?grant_type=client_credentials&client_id=app&client_secret={pw}{pw}'\n"
         ),
     );
     write(
         d,
         "scripts/build.sh",
-        &format!("curl -X POST -u release-bot:11{} https://ci.example.org/job/deploy/build\n", hex(3, 16)),
+        format!("curl -X POST -u release-bot:11{} https://ci.example.org/job/deploy/build\n", hex(3, 16)),
     );
     write(
         d,
         "logs/jenkins.log",
-        &format!(
+        format!(
             "Please use the following password to proceed to installation:\n\n{}\n\nThis may also be found at: /var/jenkins_home/secrets/initialAdminPassword\n",
             hex(9, 16)
         ),
@@ -75,7 +68,7 @@ fn leftover_shapes_are_found_by_their_rules() {
     // A PEM private key base64-encoded and cut short: it does not decode whole.
     let pem = format!("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA{}\n", pw.repeat(8));
     let encoded = base64::engine::general_purpose::STANDARD.encode(pem);
-    write(d, "deploy/.env", &format!("PRIVATE_KEY_B64={}\n", &encoded[..encoded.len() - 3]));
+    write(d, "deploy/.env", format!("PRIVATE_KEY_B64={}\n", &encoded[..encoded.len() - 3]));
     let all = scan(d);
     let expect = [
         ("ci/Trigger.cs", "jenkins.trigger-token"),
@@ -97,7 +90,7 @@ fn a_whole_base64_key_is_found_once() {
     let body = ["Zq8w", "Lm3v", "R7tY", "1pXn"].concat().repeat(6);
     let pem = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n{body}\n-----END RSA PRIVATE KEY-----\n");
     let encoded = base64::engine::general_purpose::STANDARD.encode(pem);
-    write(d, "deploy/.env", &format!("PRIVATE_KEY_B64={encoded}\n"));
+    write(d, "deploy/.env", format!("PRIVATE_KEY_B64={encoded}\n"));
     assert_eq!(scan(d), vec![("deploy/.env".to_string(), "private-key.rsa".to_string())]);
 }
 
@@ -116,7 +109,7 @@ fn code_routes_and_stand_ins_stay_quiet() {
     write(
         d,
         "apps/fixtures/fake.json",
-        &format!(
+        format!(
             "[{{\"model\": \"assets.adminuser\", \"fields\": {{\"username\": \"mary\", \"_password\": \"{}\"}}}},\n {{\"model\": \"assets.adminuser\", \"fields\": {{\"username\": \"joe\", \"_password\": \"{}\"}}}}]\n",
             jws("sit"),
             django("aliquam")

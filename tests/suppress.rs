@@ -1,15 +1,8 @@
 //! Suppression (inline markers, `.sprawl.toml` allow entries, gitleaks imports), config
 //! errors, and baseline round trips.
 use std::fs;
-use std::path::Path;
 
-use crate::common::{git, run_in};
-
-fn write(dir: &Path, rel: &str, contents: &str) {
-    let path = dir.join(rel);
-    fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
-    fs::write(path, contents).expect("write");
-}
+use crate::common::{git, run_in, write};
 
 #[test]
 fn inline_markers() {
@@ -144,8 +137,8 @@ commits = ["0123abc"]
 "#,
     );
     let key = format!("acme_live_{}", "q8zp2k5sx7wv3n6m1b4c9d0f");
-    write(d, "app.cfg", &format!("key = {key}\n"));
-    write(d, "vendor/app.cfg", &format!("key = {key}\n"));
+    write(d, "app.cfg", format!("key = {key}\n"));
+    write(d, "vendor/app.cfg", format!("key = {key}\n"));
     let run = run_in(d, &["dir", "--format", "jsonl"]);
     assert_eq!(run.triples(), ["app.cfg:1 gitleaks.acme-key"], "{}", run.stderr);
     assert!(run.stderr.contains("\"commits\" is not supported"), "{}", run.stderr);

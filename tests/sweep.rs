@@ -114,17 +114,12 @@ fn incremental_sweeps() {
     assert!(rows.iter().all(|r| r["locations"][0].as_str().expect("location").contains("alpha:")));
     // Gathered from the repositories through a spill: a budget of one finding gives the same
     // inventory and HTML page as holding them.
+    let tmp = tempfile::tempdir().expect("tempdir");
     for format in ["inventory", "html"] {
         let args = ["sweep", "repos", "--format", format];
         let held = run_in(dir.path(), &args);
-        let spilled = Run::from(
-            crate::common::sprawl()
-                .current_dir(dir.path())
-                .args(args)
-                .env("SPRAWL_SPILL_BUDGET", "1")
-                .output()
-                .expect("sprawl runs"),
-        );
+        let spilled = crate::common::with_budget(dir.path(), tmp.path(), Some("1")).args(args).output();
+        let spilled = Run::from(spilled.expect("sprawl runs"));
         assert_eq!(spilled.code, held.code, "{format}: {}", spilled.stderr);
         assert!(spilled.stdout == held.stdout && !held.stdout.is_empty(), "{format}: spilled output differs");
     }

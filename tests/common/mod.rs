@@ -91,6 +91,24 @@ pub fn triple(f: &Value) -> String {
     )
 }
 
+/// Write `contents` to `rel` under `dir`, making its parent directories.
+pub fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
+    std::fs::write(path, contents).expect("write fixture");
+}
+
+/// sprawl in `dir` with its temporary files in `tmp` and, when given, a spill budget of
+/// `budget` findings (`SPRAWL_SPILL_BUDGET`).
+pub fn with_budget(dir: &Path, tmp: &Path, budget: Option<&str>) -> Command {
+    let mut cmd = sprawl();
+    cmd.current_dir(dir).env("TMPDIR", tmp);
+    if let Some(b) = budget {
+        cmd.env("SPRAWL_SPILL_BUDGET", b);
+    }
+    cmd
+}
+
 /// Run sprawl with `args` in `dir`.
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
     Run::from(sprawl().current_dir(dir).args(args).output().expect("sprawl runs"))
