@@ -45,6 +45,12 @@ pub struct Processed {
     pub finding: Finding,
 }
 
+impl crate::finding::Weigh for Processed {
+    fn heap(&self) -> usize {
+        self.key.heap() + self.finding.heap()
+    }
+}
+
 impl AsRef<Finding> for Processed {
     fn as_ref(&self) -> &Finding {
         &self.finding

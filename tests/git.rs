@@ -352,7 +352,7 @@ fn pre_commit_hook_blocks_secrets() {
     assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stderr));
 }
 
-/// Findings placed in history through spilled runs (a budget of 3 records) are byte for byte
+/// Findings placed in history through spilled runs (a budget of 3 bytes) are byte for byte
 /// those placed in memory, in every format, for the whole history (several versions of
 /// several secrets, a blob at two paths, a deleted file, unreachable blobs), a range and the
 /// index; and no temporary file is left in `TMPDIR`.

@@ -26,7 +26,15 @@ fn run_capped(dir: &Path, kib: u64, args: &[&str]) -> Run {
 
 /// `files` files of `lines` distinct `kq_` tokens each, and the one rule that finds them.
 fn dense_findings(dir: &Path, files: usize, lines: usize) {
-    one_rule_gitleaks_config(dir, "dense", r"kq_([0-9A-Za-z]{32})", "kq_");
+    one_rule_gitleaks_config(dir, "dense", DENSE_RULE, "kq_");
+    dense_files(dir, files, lines);
+}
+
+/// The rule that finds the tokens of [`dense_files`].
+const DENSE_RULE: &str = r"kq_([0-9A-Za-z]{32})";
+
+/// `files` files of `lines` distinct `kq_` tokens each in `dir`.
+fn dense_files(dir: &Path, files: usize, lines: usize) {
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
     for file in 0..files {
         let text: String = (0..lines).map(|_| format!("v = kq_{}\n", random_alnum(&mut x))).collect();
@@ -245,9 +253,39 @@ fn ordered_reports_keep_memory_bounded() {
     assert!(sarif.stderr.contains("100000 secrets results, over GitHub's limit"), "{}", sarif.stderr);
 }
 
-/// Reports written from spilled runs (a budget of 7 findings) are byte for byte those
-/// written from memory, in every format and for a baseline; the temporary file is gone
-/// from `TMPDIR` when the run ends, and a budget that is not a count is refused.
+/// Issue 13: the spill budget is in bytes (32 MiB unless set), so findings with long fields
+/// cannot multiply it: 20,000 findings (200 files of 100), each with a 3.4 KB path and 100
+/// CODEOWNERS owners, sorted, fit in 256 MiB of address space (66 MB resident measured;
+/// held whole, as a budget of 20,000 findings held them before, 525 MB).
+#[test]
+fn findings_with_long_fields_keep_memory_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    one_rule_gitleaks_config(d, "dense", DENSE_RULE, "kq_");
+    let owners: Vec<String> = (0..100).map(|i| format!("@org/team-{i}")).collect();
+    fs::write(d.join("CODEOWNERS"), format!("* {}\n", owners.join(" "))).expect("write");
+    let deep: std::path::PathBuf = (0..14).map(|i| format!("d{i:02}{}", "x".repeat(240))).collect();
+    fs::create_dir_all(d.join(&deep)).expect("mkdir");
+    dense_files(&d.join(&deep), 200, 100);
+    let report = tempfile::tempdir().expect("tempdir");
+    let out = report.path().join("out.jsonl");
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let args = ["dir", "-j", "2", "--no-builtin-rules", "--format", "jsonl", "--sort", "-o", out_arg, "."];
+    let run = run_capped(d, 256 << 10, &args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("sprawl: 20000 findings in 202 files"), "{}", run.stderr);
+    let lines = fs::read_to_string(&out).expect("report written");
+    assert_eq!(lines.lines().count(), 20_000);
+    for line in [lines.lines().next(), lines.lines().last()] {
+        let f: serde_json::Value = serde_json::from_str(line.expect("a line")).expect("a JSON line");
+        assert!(f["location"]["path"].as_str().expect("path").len() > 3_400);
+        assert_eq!(f["identity"]["owners"].as_array().expect("owners").len(), 100);
+    }
+}
+
+/// Reports written from spilled runs (a budget of 7 bytes: every batch is a run) are byte
+/// for byte those written from memory, in every format and for a baseline; the temporary
+/// file is gone from `TMPDIR` when the run ends, and a budget that is not a size is refused.
 #[test]
 fn spilled_reports_match_held_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -277,7 +315,10 @@ fn spilled_reports_match_held_ones() {
     assert_eq!(fs::read_dir(tmp.path()).expect("TMPDIR").count(), 0, "no temporary file is left");
     let refused = run(Some("0"), &["dir", "--no-builtin-rules", "."]);
     assert_eq!(refused.code, 2);
-    assert!(refused.stderr.contains("SPRAWL_SPILL_BUDGET must be a count of findings"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("SPRAWL_SPILL_BUDGET must be a size in bytes"), "{}", refused.stderr);
+    let refused = run(Some("many"), &["dir", "--no-builtin-rules", "."]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("SPRAWL_SPILL_BUDGET must be a size in bytes"), "{}", refused.stderr);
 }
 
 /// Issue 13: `sprawl git` holds its hits in a spill ordered by blob, places them in history
@@ -612,7 +653,7 @@ fn blobs_missing_from_the_repository_are_named() {
 }
 
 /// Issue 13: the inventory, the HTML report and the human summary group findings by identity
-/// through the spill, so a budget of 3 findings makes each grouping spill: 60 identities
+/// through the spill, so a budget of 3 bytes makes each grouping spill: 60 identities
 /// seen 1 to 13 times each over four files and two commits (one file removed) are reported
 /// byte for byte as with the default budget, the terminal table included.
 #[test]

@@ -112,7 +112,7 @@ fn incremental_sweeps() {
     let rows: Vec<Value> = serde_json::from_str(&inventory.stdout).expect("inventory JSON");
     assert_eq!(rows.len(), 2, "{}", inventory.stdout);
     assert!(rows.iter().all(|r| r["locations"][0].as_str().expect("location").contains("alpha:")));
-    // Gathered from the repositories through a spill: a budget of one finding gives the same
+    // Gathered from the repositories through a spill: a budget of one byte gives the same
     // inventory and HTML page as holding them.
     let tmp = tempfile::tempdir().expect("tempdir");
     for format in ["inventory", "html"] {

@@ -3,12 +3,14 @@
 pub mod egress;
 pub mod identity;
 pub mod liveness;
+pub(crate) mod weigh;
 
 use serde::{Deserialize, Serialize};
 
 pub use egress::{Ci, Egress, Hop, Link, Sink};
 pub use identity::{Identity, Owner};
 pub use liveness::{Liveness, Status};
+pub(crate) use weigh::Weigh;
 
 use crate::rules::Severity;
 use crate::secret::Raw;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::spill::{self, Spill};
 use crate::diag::sanitize;
-use crate::finding::{Finding, Status};
+use crate::finding::{Finding, Status, Weigh};
 use crate::rules::Severity;
 
 struct Paint(bool);
@@ -115,6 +115,12 @@ struct Tally {
     name: String,
     severity: Severity,
     provider: String,
+}
+
+impl Weigh for Tally {
+    fn heap(&self) -> usize {
+        self.name.heap() + self.provider.heap()
+    }
 }
 
 /// An identity listed in the summary, worst first: by severity, then count, then name.

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::spill::{self, Merged, Spill};
-use crate::finding::{Egress, Finding, Identity, Owner, Status};
+use crate::finding::{Egress, Finding, Identity, Owner, Status, Weigh};
 use crate::rules::Severity;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,6 +101,45 @@ struct Sighting {
     first_seen: Option<Seen>,
     last_seen: Option<Seen>,
     egress: Vec<Egress>,
+}
+
+impl Weigh for Sighting {
+    fn heap(&self) -> usize {
+        self.identity.heap()
+            + self.rule.heap()
+            + self.fingerprint.heap()
+            + self.revoked_at.heap()
+            + self.location.heap()
+            + self.first_seen.heap()
+            + self.last_seen.heap()
+            + self.egress.heap()
+    }
+}
+
+impl Weigh for Seen {
+    fn heap(&self) -> usize {
+        self.date.heap() + self.commit.heap() + self.author.heap()
+    }
+}
+
+impl Weigh for Entry {
+    fn heap(&self) -> usize {
+        let row = &self.row;
+        row.id.heap()
+            + row.provider.heap()
+            + row.kind.heap()
+            + row.fields.heap()
+            + row.live_facts.heap()
+            + row.revoked_at.heap()
+            + row.owners.heap()
+            + row.first_seen.heap()
+            + row.last_seen.heap()
+            + row.fingerprints.heap()
+            + row.rules.heap()
+            + row.locations.heap()
+            + row.worst_egress.heap()
+            + self.egress.heap()
+    }
 }
 
 impl Sighting {

@@ -1,6 +1,6 @@
 //! Ordered output in bounded memory: records (findings, or what a source holds until it can
-//! finish them) are held up to a budget, then that run is sorted and written as JSON Lines
-//! to one private temporary file; the end merges the sorted runs. The file is created unlinked (`tempfile`: mode 0600 in `$TMPDIR`, deleted
+//! finish them) are held up to a budget of bytes (their estimated [`Weigh`]t), then that run
+//! is sorted and written as JSON Lines to one private temporary file; the end merges the sorted runs. The file is created unlinked (`tempfile`: mode 0600 in `$TMPDIR`, deleted
 //! by the system when the process ends, however it ends), and read back by offset, so any
 //! number of runs needs one file handle, and memory while merging is one record per run.
 use std::cmp::Ordering;
@@ -13,10 +13,16 @@ use anyhow::Context;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// Findings held in memory before a sorted run is written out, unless
-/// [`BUDGET_VARIABLE`] says otherwise: about 40 MB at 2 KB a finding.
-pub(crate) const DEFAULT_BUDGET: usize = 20_000;
-/// The environment variable that sets the budget (a count of findings, at least 1).
+use crate::finding::Weigh;
+use crate::units::parse_size;
+
+/// Bytes of records (as [`Weigh`] estimates them) held in memory before a sorted run is
+/// written out, unless [`BUDGET_VARIABLE`] says otherwise. Up to three spills are full at
+/// once (`git`: its hits, their versions and the report's), each costing about 1.3 times
+/// its estimate in resident memory.
+pub(crate) const DEFAULT_BUDGET: usize = 32 << 20;
+/// The environment variable that sets the budget: a size, `64M`, `1G` or plain bytes, at
+/// least 1 (every batch taken is then written out as a run).
 pub(crate) const BUDGET_VARIABLE: &str = "SPRAWL_SPILL_BUDGET";
 
 /// The order records are given back in.
@@ -26,35 +32,41 @@ pub(crate) type Order<T> = fn(&T, &T) -> Ordering;
 pub(crate) fn budget() -> anyhow::Result<usize> {
     match std::env::var(BUDGET_VARIABLE) {
         Err(_) => Ok(DEFAULT_BUDGET),
-        Ok(v) => v
-            .trim()
-            .parse::<usize>()
+        Ok(v) => parse_size(&v)
             .ok()
+            .and_then(|n| usize::try_from(n).ok())
             .filter(|n| *n > 0)
-            .with_context(|| format!("{BUDGET_VARIABLE} must be a count of findings, at least 1")),
+            .with_context(|| format!("{BUDGET_VARIABLE} must be a size in bytes (64M, 1G), at least 1")),
     }
 }
 
 /// Records taken in any order, given back in `order`.
 pub(crate) struct Spill<T> {
+    /// Bytes.
     budget: usize,
     order: Order<T>,
     held: Vec<T>,
+    /// What `held` weighs.
+    weight: usize,
     /// The temporary file, once a run has been written.
     file: Option<BufWriter<File>>,
     /// Byte ranges of the sorted runs in the file, in the order they were written.
     runs: Vec<(u64, u64)>,
 }
 
-impl<T: Serialize + DeserializeOwned> Spill<T> {
+impl<T: Serialize + DeserializeOwned + Weigh> Spill<T> {
+    /// A spill that holds up to `budget` bytes of records.
     pub(crate) fn new(budget: usize, order: Order<T>) -> Self {
-        Self { budget, order, held: Vec::new(), file: None, runs: Vec::new() }
+        Self { budget, order, held: Vec::new(), weight: 0, file: None, runs: Vec::new() }
     }
 
-    /// Take `batch`; past the budget, write what is held as one sorted run.
+    /// Take `batch`; at the budget, write what is held as one sorted run.
     pub(crate) fn push(&mut self, batch: impl IntoIterator<Item = T>) -> anyhow::Result<()> {
-        self.held.extend(batch);
-        if self.held.len() >= self.budget {
+        for record in batch {
+            self.weight += record.weight();
+            self.held.push(record);
+        }
+        if self.weight >= self.budget {
             self.write_run().context("cannot write the temporary file that holds sorted findings")?;
         }
         Ok(())
@@ -72,6 +84,7 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
             serde_json::to_writer(&mut *out, &p)?;
             out.write_all(b"\n")?;
         }
+        self.weight = 0;
         self.runs.push((start, out.stream_position()?));
         Ok(())
     }

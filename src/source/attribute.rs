@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::history::{self, Appearance, CommitInfo, Scope};
 use crate::diag::Stats;
-use crate::finding::{Finding, GitInfo};
+use crate::finding::{Finding, GitInfo, Weigh};
 use crate::report::spill::{self, Merged, Spill};
 use crate::secret::Raw;
 
@@ -42,6 +42,12 @@ struct Hit {
     finding: Finding,
     raw: Option<u32>,
     pair: Option<u32>,
+}
+
+impl Weigh for Hit {
+    fn heap(&self) -> usize {
+        self.blob.heap() + self.finding.heap()
+    }
 }
 
 impl Hit {
@@ -278,6 +284,21 @@ struct Version {
 enum Placed {
     Version(Box<Version>),
     Found(Box<Hit>),
+}
+
+impl Weigh for Placed {
+    fn heap(&self) -> usize {
+        match self {
+            Self::Version(v) => v.heap(),
+            Self::Found(h) => h.heap(),
+        }
+    }
+}
+
+impl Weigh for Version {
+    fn heap(&self) -> usize {
+        self.rule.heap() + self.fingerprint.heap() + self.path.heap() + self.git.heap()
+    }
 }
 
 impl Placed {

@@ -99,7 +99,7 @@ pub fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) {
 }
 
 /// sprawl in `dir` with its temporary files in `tmp` and, when given, a spill budget of
-/// `budget` findings (`SPRAWL_SPILL_BUDGET`).
+/// `budget` bytes (`SPRAWL_SPILL_BUDGET`: a size, `7` or `64M`).
 pub fn with_budget(dir: &Path, tmp: &Path, budget: Option<&str>) -> Command {
     let mut cmd = sprawl();
     cmd.current_dir(dir).env("TMPDIR", tmp);
