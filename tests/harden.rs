@@ -283,6 +283,43 @@ fn findings_with_long_fields_keep_memory_bounded() {
     }
 }
 
+/// Issue 13: an inventory row lists the first 1,000 distinct fingerprints of its identity
+/// and counts the rest, whatever the spill budget: 1,500 passwords of one database user
+/// (distinct, each line a URL, a digit in each) are one identity of 1,500 credentials.
+#[test]
+fn an_identity_lists_its_first_fingerprints_and_counts_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let urls: String = (0..1_500)
+        .map(|_| format!("DATABASE_URL=postgres://app:{}9@db.internal:5432/prod\n", random_alnum(&mut x)))
+        .collect();
+    // Half again in a second file: repeats add locations, not credentials.
+    fs::write(d.join("a.env"), &urls).expect("write");
+    fs::write(d.join("b.env"), &urls[..urls.len() / 2]).expect("write");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for budget in [None, Some("1")] {
+        let mut cmd = crate::common::with_budget(d, tmp.path(), budget);
+        let run = Run::from(cmd.args(["dir", "--format", "inventory", "."]).output().expect("sprawl runs"));
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let rows: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+        let rows = rows.as_array().expect("rows");
+        assert_eq!(rows.len(), 1, "{budget:?}: {}", run.stdout);
+        let row = &rows[0];
+        assert_eq!(row["id"], "postgres://app@db.internal:5432/prod");
+        assert_eq!(row["credentials"], 1_500, "{budget:?}");
+        let prints = row["fingerprints"].as_array().expect("fingerprints");
+        assert_eq!(prints.len(), 1_000, "{budget:?}");
+        assert_eq!(row["more_fingerprints"], 500, "{budget:?}");
+        let mut distinct: Vec<&str> = prints.iter().filter_map(serde_json::Value::as_str).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 1_000, "listed once each");
+        assert_eq!(row["locations"].as_array().expect("locations").len(), 1_000);
+        assert_eq!(row["more_locations"], 1_250, "{budget:?}");
+    }
+}
+
 /// Reports written from spilled runs (a budget of 7 bytes: every batch is a run) are byte
 /// for byte those written from memory, in every format and for a baseline; the temporary
 /// file is gone from `TMPDIR` when the run ends, and a budget that is not a size is refused.

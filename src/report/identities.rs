@@ -1,7 +1,9 @@
 //! The NHI inventory: findings grouped by identity, one row each, with its owners, its
 //! lifecycle (first and last seen, still at HEAD, how many credentials it has had) and
-//! where it was found, riskiest first. Grouping and ranking go through two spills (by
-//! identity, then by risk), so memory holds the spill budget, not one row per identity.
+//! where it was found, riskiest first. Grouping and ranking go through spills (by identity,
+//! by identity and credential, then by risk), so memory holds the spill budgets, not one row
+//! per identity, and a row lists at most [`MAX_LOCATIONS`] locations and
+//! [`MAX_FINGERPRINTS`] fingerprints, counting the rest.
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -42,7 +44,11 @@ pub struct Row {
     /// has several live keys. A credential in several parts (an AWS key id and its secret)
     /// counts once: this is the largest number of distinct secrets any one rule found.
     pub credentials: usize,
+    /// Its distinct fingerprints, the first [`MAX_FINGERPRINTS`] in report order.
     pub fingerprints: Vec<String>,
+    /// How many more distinct fingerprints there are than listed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub more_fingerprints: usize,
     pub rules: Vec<String>,
     /// Distinct `path:line` locations, the first [`MAX_LOCATIONS`] in report order, sorted.
     pub locations: Vec<String>,
@@ -75,6 +81,9 @@ pub struct Seen {
 /// Locations listed per identity; the rest are counted (`more_locations`), so that a row's
 /// size does not grow with its findings.
 pub const MAX_LOCATIONS: usize = 1000;
+
+/// Fingerprints listed per identity; the rest are counted (`more_fingerprints`).
+pub const MAX_FINGERPRINTS: usize = 1000;
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
@@ -113,6 +122,32 @@ impl Weigh for Sighting {
             + self.first_seen.heap()
             + self.last_seen.heap()
             + self.egress.heap()
+    }
+}
+
+/// One credential of an identity as counting its distinct credentials needs it: the second
+/// spill of the grouping, ordered by identity, fingerprint and rule, so that a repeat comes
+/// right after itself and distinct ones are counted by a comparison, without a set.
+#[derive(Serialize, Deserialize)]
+struct Print {
+    identity: String,
+    fingerprint: String,
+    rule: String,
+}
+
+impl Print {
+    fn of(s: &Sighting) -> Self {
+        Self { identity: s.identity.id.clone(), fingerprint: s.fingerprint.clone(), rule: s.rule.clone() }
+    }
+
+    fn order(a: &Self, b: &Self) -> std::cmp::Ordering {
+        (&a.identity, &a.fingerprint, &a.rule).cmp(&(&b.identity, &b.fingerprint, &b.rule))
+    }
+}
+
+impl Weigh for Print {
+    fn heap(&self) -> usize {
+        self.identity.heap() + self.fingerprint.heap() + self.rule.heap()
     }
 }
 
@@ -188,25 +223,33 @@ pub fn build(
     // By identity id alone: the spill is stable, so each identity's findings stay in report
     // order, as `last_location` and the first-wins fields need.
     let mut by_identity: Spill<Sighting> = Spill::new(budget, |a, b| a.identity.id.cmp(&b.identity.id));
+    // The same identities in the same order, each one's credentials next to their repeats.
+    let mut by_print: Spill<Print> = Spill::new(budget, Print::order);
     let mut count = 0;
     for f in findings {
         count += 1;
-        by_identity.push(Sighting::of(f))?;
+        let sighting = Sighting::of(f);
+        by_print.push(sighting.as_ref().map(Print::of))?;
+        by_identity.push(sighting)?;
     }
     let mut by_risk: Spill<Entry> =
         Spill::new(budget, |a, b| risk(&a.row).cmp(&risk(&b.row)).then_with(|| a.row.id.cmp(&b.row.id)));
     let mut sightings = by_identity.finish()?;
+    let mut prints = by_print.finish()?;
     let mut stream = sightings.by_ref().peekable();
+    let mut print_stream = prints.by_ref().peekable();
     while let Some(first) = stream.next() {
+        let id = first.identity.id.clone();
         let mut group = Group::new(first);
-        while let Some(s) = stream.next_if(|s| s.identity.id == group.entry.row.id) {
+        while let Some(s) = stream.next_if(|s| s.identity.id == id) {
             group.add(s);
         }
-        let entry = group.finish();
+        let entry = group.finish(std::iter::from_fn(|| print_stream.next_if(|p| p.identity == id)));
         see(&entry);
         by_risk.push(Some(entry))?;
     }
     sightings.check()?;
+    prints.check()?;
     Ok(Inventory { entries: by_risk.finish()?, findings: count })
 }
 
@@ -221,8 +264,8 @@ struct Group {
     /// The last location seen: an identity's findings arrive in report order, so a
     /// location repeats only right after itself.
     last_location: String,
-    /// The distinct fingerprints each rule found.
-    secrets: BTreeMap<String, BTreeSet<String>>,
+    /// The fingerprints listed, to tell a new one: at most [`MAX_FINGERPRINTS`].
+    listed: BTreeSet<String>,
 }
 
 impl Group {
@@ -244,6 +287,7 @@ impl Group {
             at_head: false,
             credentials: 0,
             fingerprints: Vec::new(),
+            more_fingerprints: 0,
             rules: Vec::new(),
             locations: Vec::new(),
             more_locations: 0,
@@ -252,7 +296,7 @@ impl Group {
         let mut group = Self {
             entry: Entry { row, findings: 0, egress: Vec::new() },
             last_location: String::new(),
-            secrets: BTreeMap::new(),
+            listed: BTreeSet::new(),
         };
         group.add(first);
         group
@@ -283,13 +327,11 @@ impl Group {
                 row.owners.push(o);
             }
         }
-        // A new fingerprint is in none of the rules' sets: a lookup per rule, not a scan of
-        // every fingerprint listed (an identity with many credentials was quadratic).
-        if !self.secrets.values().any(|prints| prints.contains(&s.fingerprint)) {
-            row.fingerprints.push(s.fingerprint.clone());
+        // A lookup in a bounded set, not a scan of the list (quadratic in its length).
+        if row.fingerprints.len() < MAX_FINGERPRINTS && self.listed.insert(s.fingerprint.clone()) {
+            row.fingerprints.push(s.fingerprint);
         }
         push_unique(&mut row.rules, &s.rule);
-        self.secrets.entry(s.rule).or_default().insert(s.fingerprint);
         if s.location != self.last_location {
             if row.locations.len() < MAX_LOCATIONS {
                 row.locations.push(s.location.clone());
@@ -311,9 +353,28 @@ impl Group {
         }
     }
 
-    fn finish(mut self) -> Entry {
+    /// The entry, its credentials counted from `prints`: the identity's, in [`Print::order`].
+    fn finish(mut self, prints: impl Iterator<Item = Print>) -> Entry {
         let row = &mut self.entry.row;
-        row.credentials = self.secrets.values().map(BTreeSet::len).max().unwrap_or(0);
+        let mut distinct = 0;
+        // Distinct fingerprints per rule: as many entries as the rules that found it.
+        let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
+        let mut last: Option<Print> = None;
+        for p in prints {
+            let same_print = last.as_ref().is_some_and(|l| l.fingerprint == p.fingerprint);
+            distinct += usize::from(!same_print);
+            if !(same_print && last.as_ref().is_some_and(|l| l.rule == p.rule)) {
+                match per_rule.get_mut(&p.rule) {
+                    Some(n) => *n += 1,
+                    None => {
+                        per_rule.insert(p.rule.clone(), 1);
+                    }
+                }
+            }
+            last = Some(p);
+        }
+        row.credentials = per_rule.into_values().max().unwrap_or(0);
+        row.more_fingerprints = distinct.saturating_sub(row.fingerprints.len());
         row.locations.sort();
         row.worst_egress = self.entry.egress.first().cloned();
         self.entry
