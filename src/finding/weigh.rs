@@ -91,13 +91,21 @@ impl Weigh for Finding {
 
 impl Weigh for Secret {
     fn heap(&self) -> usize {
-        self.redacted.heap() + self.fingerprint.heap() + self.value.heap() + self.raw.heap() + self.liveness.heap()
+        self.redacted.heap()
+            + self.fingerprint.heap()
+            + self.value.heap()
+            + self.raw.heap()
+            + self.liveness.heap()
     }
 }
 
 impl Weigh for Liveness {
     fn heap(&self) -> usize {
-        self.reason.heap() + self.checked_at.heap() + self.host.heap() + self.last_live_at.heap() + self.revoked_at.heap()
+        self.reason.heap()
+            + self.checked_at.heap()
+            + self.host.heap()
+            + self.last_live_at.heap()
+            + self.revoked_at.heap()
     }
 }
 
@@ -166,7 +174,10 @@ mod tests {
         // The path is held twice: as the location and as the redacted form.
         assert!(long.weight() >= short.weight() + 2 * 8_000 - 2 * "a.txt".len(), "{}", long.weight());
         let boxed: Box<Finding> = Box::new(long.clone());
-        assert_eq!(boxed.weight(), size_of::<Box<Finding>>() + size_of::<Finding>() + ALLOCATION + long.heap());
+        assert_eq!(
+            boxed.weight(),
+            size_of::<Box<Finding>>() + size_of::<Finding>() + ALLOCATION + long.heap()
+        );
         assert_eq!(Vec::<String>::new().heap(), 0);
     }
 }
