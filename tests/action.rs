@@ -58,19 +58,40 @@ fn a_pull_request_is_scanned_into_sarif() {
     let step = scan_step(dir.path(), "pull_request", (&base, &head), "--max-file-size 10M");
     assert_eq!(step.code, 0, "{}", step.stderr);
     assert_eq!(step.output.trim(), "exit-code=1");
-    let sarif: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(dir.path().join("out.sarif")).expect("SARIF written"))
-            .expect("SARIF is JSON");
-    let results: usize = sarif["runs"]
-        .as_array()
-        .expect("runs")
-        .iter()
-        .map(|r| r["results"].as_array().map_or(0, Vec::len))
-        .sum();
-    assert_eq!(results, 1);
+    assert_eq!(sarif_rules(dir.path()), ["generic.password"]);
     // The base alone adds nothing.
     let step = scan_step(dir.path(), "pull_request", (&base, &base), "");
     assert_eq!(step.output.trim(), "exit-code=0", "{}", step.stderr);
+}
+
+/// The rule ids of the results the step wrote to `out.sarif` in `repo`, in order.
+fn sarif_rules(repo: &Path) -> Vec<String> {
+    let sarif: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(repo.join("out.sarif")).expect("SARIF written"))
+            .expect("SARIF is JSON");
+    let runs = sarif["runs"].as_array().expect("runs");
+    let results = runs.iter().flat_map(|r| r["results"].as_array().into_iter().flatten());
+    results.map(|r| r["ruleId"].as_str().expect("ruleId").to_string()).collect()
+}
+
+/// Issue 13, item 2, through the Action: a pull request that adds a `.sprawl.toml`
+/// disabling the rule and allowing every path, next to its password, still fails the check
+/// (the configuration is read from the base), and the configuration change is reported.
+#[test]
+fn a_pull_request_cannot_switch_off_its_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (base, _) = pull_request_repo(d);
+    let quiet = "disable = [\"generic.password\"]\n\n[[allow]]\npaths = [\"**\"]\n";
+    fs::write(d.join(".sprawl.toml"), quiet).expect("write");
+    git(d, &["add", ".sprawl.toml"]);
+    git(d, &["commit", "-qm", "quiet"]);
+    let head = git(d, &["rev-parse", "HEAD"]);
+    let step = scan_step(d, "pull_request", (&base, &head), "");
+    assert_eq!(step.output.trim(), "exit-code=1", "{}", step.stderr);
+    let mut rules = sarif_rules(d);
+    rules.sort();
+    assert_eq!(rules, ["generic.password", "sprawl.config-change"], "{}", step.stderr);
 }
 
 #[test]

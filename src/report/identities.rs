@@ -220,11 +220,13 @@ pub fn build(
     mut see: impl FnMut(&Entry),
 ) -> anyhow::Result<Inventory> {
     let budget = spill::budget()?;
+    // The two spills of the grouping fill together: they share the budget.
+    let half = (budget / 2).max(1);
     // By identity id alone: the spill is stable, so each identity's findings stay in report
     // order, as `last_location` and the first-wins fields need.
-    let mut by_identity: Spill<Sighting> = Spill::new(budget, |a, b| a.identity.id.cmp(&b.identity.id));
+    let mut by_identity: Spill<Sighting> = Spill::new(half, |a, b| a.identity.id.cmp(&b.identity.id));
     // The same identities in the same order, each one's credentials next to their repeats.
-    let mut by_print: Spill<Print> = Spill::new(budget, Print::order);
+    let mut by_print: Spill<Print> = Spill::new(half, Print::order);
     let mut count = 0;
     for f in findings {
         count += 1;
