@@ -425,6 +425,33 @@ fn a_huge_codeowners_is_bounded() {
     assert!(run.stderr.contains("CODEOWNERS: over 5000 rules"), "{}", run.stderr);
 }
 
+/// Issue 13, configuration size caps: a repository's `.sprawl.toml`, or a rule file it
+/// names, over 1 MiB is not read: the run fails naming the file and the cap, quoting none of
+/// its content.
+#[test]
+fn oversized_repository_configuration_is_not_read() {
+    let filler = format!("# {}\n", "sprawl-config-filler-".repeat(60_000));
+    for (config, rules, named) in [
+        (filler.clone(), None, ".sprawl.toml"),
+        ("rules = [\"big.toml\"]\n".to_string(), Some(filler.clone()), "big.toml"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        fs::write(d.join(".sprawl.toml"), config).expect("write");
+        if let Some(rules) = rules {
+            fs::write(d.join("big.toml"), rules).expect("write");
+        }
+        let run = run_in(d, &["dir", "."]);
+        assert_eq!(run.code, 2, "{named}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("{named}: larger than 1048576 bytes, not read")),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("sprawl-config-filler"), "{named}: the content is not quoted");
+    }
+}
+
 /// Issue 13, item 10: when no path given can be read (a dangling link, a FIFO), the run
 /// fails with exit 2 instead of passing having scanned nothing; one readable path is enough.
 #[test]
