@@ -359,7 +359,7 @@ impl Group {
     fn finish(mut self, prints: impl Iterator<Item = Print>) -> Entry {
         let row = &mut self.entry.row;
         let mut distinct = 0;
-        // Distinct fingerprints per rule: as many entries as the rules that found it.
+        // Distinct fingerprints per rule: one entry per rule that found the identity.
         let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
         let mut last: Option<Print> = None;
         for p in prints {

@@ -1,6 +1,7 @@
 //! Ordered output in bounded memory: records (findings, or what a source holds until it can
-//! finish them) are held up to a budget of bytes (their estimated [`Weigh`]t), then that run
-//! is sorted and written as JSON Lines to one private temporary file; the end merges the sorted runs. The file is created unlinked (`tempfile`: mode 0600 in `$TMPDIR`, deleted
+//! finish them) are held up to a budget of bytes, as [`Weigh`] estimates them, then that run
+//! is sorted and written as JSON Lines to one private temporary file; the end merges the
+//! sorted runs. The file is created unlinked (`tempfile`: mode 0600 in `$TMPDIR`, deleted
 //! by the system when the process ends, however it ends), and read back by offset, so any
 //! number of runs needs one file handle, and memory while merging is one record per run.
 use std::cmp::Ordering;
