@@ -58,6 +58,13 @@ const PLACEHOLDERS: &[&str] = &[
     "hh5s93j4hdidpola",
     "hdk48djdsa",
     "h480djs93hd8",
+    // The digests of nothing (MD5, SHA-1, SHA-256 of zero bytes) and the UUIDs that
+    // Wikipedia's and many APIs' documentation show.
+    "d41d8cd98f00b204e9800998ecf8427e",
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "123e4567-e89b-12d3-a456-426614174000",
+    "550e8400-e29b-41d4-a716-446655440000",
 ];
 
 /// Prefixes and fragments of values that refer to a secret kept elsewhere.
@@ -277,13 +284,14 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
         return plausible_password(payload.as_bytes()) && plausible(key, payload.as_bytes());
     }
     let lower = value.to_ascii_lowercase();
-    // A 40- or 64-digit hex value is a commit or digest under most names, but under a
-    // client or app secret it is the secret itself (GitHub OAuth apps' are 40 hex digits).
-    let mut hex_is_secret = false;
+    // Hex of a digest's length and UUIDs are commits, digests and identifiers under names
+    // that say so, and the credential itself under the rest: a generic rule's name says
+    // token, secret, key or password, and GitHub's legacy tokens and OAuth app secrets are
+    // 40 hex digits, Linode's tokens 64, Rails' `secret_key_base` 128, Heroku's API keys
+    // UUIDs.
+    let shaped_is_secret = key.is_some_and(|k| !names_digest_or_id(k));
     if let Some(key) = key {
         let key = String::from_utf8_lossy(key).to_ascii_lowercase();
-        let bare_key = key.replace(['_', '-', '.'], "");
-        hex_is_secret = bare_key.contains("clientsecret") || bare_key.contains("appsecret");
         if PUBLIC_KEYS.iter().any(|p| key.contains(p)) {
             return false;
         }
@@ -334,7 +342,7 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
         || looks_like_file(value)
         || looks_like_host(value)
         || looks_like_path(value)
-        || is_hash_or_id(value, hex_is_secret)
+        || is_hash_or_id(value, shaped_is_secret)
         || is_public_material(value)
     {
         return false;
@@ -619,10 +627,13 @@ fn looks_like_path(v: &str) -> bool {
         && parts.iter().filter(|p| p.bytes().filter(u8::is_ascii_lowercase).count() >= 3).count() >= 2
 }
 
-/// Git SHAs (unless `hex_is_secret`), sha256/sha512 digests and SRI integrity values, UUIDs.
-fn is_hash_or_id(v: &str, hex_is_secret: bool) -> bool {
+/// Git SHAs and hex digests, UUIDs (unless `shaped_is_secret`), prefixed sha256/sha512
+/// digests and SRI integrity values, password hashes.
+fn is_hash_or_id(v: &str, shaped_is_secret: bool) -> bool {
     let hex = v.bytes().all(|b| b.is_ascii_hexdigit());
-    if hex && !hex_is_secret && matches!(v.len(), 40 | 64 | 128) {
+    // An encoder writes hex in one case; `acdeFf05…` was typed by someone.
+    let one_case = !(v.bytes().any(|b| b.is_ascii_lowercase()) && v.bytes().any(|b| b.is_ascii_uppercase()));
+    if (!shaped_is_secret || !one_case) && (hex && matches!(v.len(), 40 | 64 | 128) || is_uuid(v)) {
         return true;
     }
     let lower = v.to_ascii_lowercase();
@@ -632,7 +643,59 @@ fn is_hash_or_id(v: &str, hex_is_secret: bool) -> bool {
     {
         return true;
     }
-    is_uuid(v) || is_password_hash(v)
+    is_password_hash(v)
+}
+
+/// Whether a key names a digest, a version or an identifier (`token_sha`, `secretRev`,
+/// `commitToken`, `tokenId`, `API_KEY_ID`) rather than a credential. Lower-case `_id`,
+/// `hash` and the like are already public names (`PUBLIC_KEYS`); this adds the words a
+/// credential name may carry beside them and camel-case `Id`.
+fn names_digest_or_id(key: &[u8]) -> bool {
+    const WORDS: &[&str] = &[
+        "commit",
+        "revision",
+        "rev",
+        "version",
+        "etag",
+        "nonce",
+        "salt",
+        "signature",
+        "checksum",
+        "sum",
+        "md5",
+        "crc",
+        "hash",
+        "sha",
+        "digest",
+        "integrity",
+        "fingerprint",
+        "id",
+        "ids",
+        "uuid",
+        "guid",
+    ];
+    let key = String::from_utf8_lossy(key);
+    let digest = |w: String| {
+        WORDS.contains(&w.as_str())
+            || w.strip_prefix("sha").is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let found = words(&key).any(digest);
+    found
+}
+
+/// The lower-case words of an identifier: split at non-alphanumerics and at camel-case
+/// humps (`apiKeyID` → `api`, `key`, `id`).
+fn words(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split(|c: char| !c.is_ascii_alphanumeric()).flat_map(|part| {
+        let b = part.as_bytes();
+        let mut cuts = vec![0];
+        cuts.extend((1..b.len()).filter(|&i| b[i].is_ascii_uppercase() && b[i - 1].is_ascii_lowercase()));
+        cuts.push(b.len());
+        cuts.windows(2)
+            .map(|w| part[w[0]..w[1]].to_ascii_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+    })
 }
 
 /// A stored password hash, not a password: modular crypt (`$2b$…`, `$argon2id$…`, `$6$…`),
@@ -942,11 +1005,21 @@ mod tests {
         assert!(plausible(Some(b"_password"), signed.as_bytes()));
         let signed = format!("{}:1bwVUl:c2lnbmF0dXJl", b64(r#""Tr0ub4dor&3xq""#));
         assert!(plausible(Some(b"_password"), signed.as_bytes()));
-        // 40 hex digits: a commit under most names, an OAuth app's secret under these.
+        // Hex of a digest's length and UUIDs: the credential under a credential's name, a
+        // digest or an identifier under a name that says so, typed by hand in mixed case.
         let hex40 = "9f2c4e6a8b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e";
-        assert!(!plausible(Some(b"token"), hex40.as_bytes()));
-        for k in ["CLIENT_SECRET", "clientSecret", "github.app_secret"] {
-            assert!(plausible(Some(k.as_bytes()), hex40.as_bytes()), "{k}");
+        let hex64 = "4f0b9d2e7a16c3b8e5d94a0f7c2b61e83d5a9f04b7e2c6d18a3f5b9e0c7d2a41";
+        let uuid = "7d3f0a9e-4c21-4b8e-9f6a-2e5d8c1b0a37";
+        for k in ["CLIENT_SECRET", "clientSecret", "github.app_secret", "token", "relayToken", "API_KEY"] {
+            for v in [hex40, hex64, uuid, &uuid.to_ascii_uppercase()] {
+                assert!(plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
+            }
         }
+        for k in ["token_sha256", "commitToken", "secretRev", "tokenId", "API_KEY_ID", "auth_token_nonce"] {
+            for v in [hex40, hex64, uuid] {
+                assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
+            }
+        }
+        assert!(!plausible(Some(b"api_key"), b"9F2c4e6a8b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e"));
     }
 }
