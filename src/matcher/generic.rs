@@ -202,8 +202,10 @@ pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize
             };
             let lead = String::from_utf8_lossy(&hay[line_start..key_start]);
             let lead = lead.trim_start();
-            let lead_ok =
-                whole_lead && (["", "export ", "- ", "set "].contains(&lead) || lead == "\"" || lead == "'");
+            let lead_ok = whole_lead
+                && (["", "export ", "- ", "set ", "ARG ", "ENV "].contains(&lead)
+                    || lead == "\""
+                    || lead == "'");
             // `KEY=value` lines inside a JSON or code string: `"config.ini": "TOKEN=…\nX=1"`.
             let quote_before =
                 lead.strip_suffix('"').is_some_and(|l| !l.ends_with(|c: char| c.is_ascii_alphanumeric()));
@@ -232,12 +234,20 @@ pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize
 }
 
 /// `a.b`, `a[0].b`, `self.x`: a member access, the usual unquoted right-hand side in code.
+/// A part of 16 or more characters with three digits among upper- and lower-case letters
+/// is generated, not named: `s.ZC9Ecf…` (a Vault token) is a value.
 fn is_expression(v: &[u8]) -> bool {
     let ident = |p: &[u8]| {
         let p = p.split(|&b| b == b'[').next().unwrap_or(p);
         !p.is_empty() && !p[0].is_ascii_digit() && p.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
     };
-    v.contains(&b'.') && v.split(|&b| b == b'.').all(ident)
+    let generated = |p: &[u8]| {
+        p.len() >= 16
+            && p.iter().filter(|b| b.is_ascii_digit()).count() >= 3
+            && p.iter().any(u8::is_ascii_uppercase)
+            && p.iter().any(u8::is_ascii_lowercase)
+    };
+    v.contains(&b'.') && v.split(|&b| b == b'.').all(|p| ident(p) && !generated(p))
 }
 
 /// A statement continued on the next line (`+ x`, `&& y`) is code, not a config value.
@@ -954,6 +964,12 @@ mod tests {
         assert!(ok("{\"a.ini\": \"TOKEN=Rf5tG8yHu2\\nX=1\"}", "TOKEN", "Rf5tG8yHu2"));
         assert!(!ok("print(f\"password={pw}x1\")", "password", "{pw}x1"));
         assert!(ok("PASSWORD ?= Rf5tG8yHu2", "PASSWORD", "Rf5tG8yHu2"));
+        // Dockerfile defaults; a member access is code unless a part of it is generated.
+        assert!(ok("ARG deploy_token=Rf5tG8yHu2", "deploy_token", "Rf5tG8yHu2"));
+        assert!(ok("ENV API_TOKEN=Rf5tG8yHu2", "API_TOKEN", "Rf5tG8yHu2"));
+        assert!(!ok("RUN token=Rf5tG8yHu2", "token", "Rf5tG8yHu2"));
+        assert!(!ok("  token: opts.authToken2", "token", "opts.authToken2"));
+        assert!(ok("  token: s.Qm7XvR2kLp9Wz4Nt8Yc3Hb1F", "token", "s.Qm7XvR2kLp9Wz4Nt8Yc3Hb1F"));
         // Escaped quotes: an assignment inside a string is one, a list of examples is not.
         assert!(ok("\"{\\\"password\\\": \\\"Rf5tG8yHu2\\\"}\"", "password", "Rf5tG8yHu2"));
         assert!(!ok("\"E.g.: \\\"yourpassword\\\", \\\"Rf5tG8yHu2\\\"\"", "yourpassword", "Rf5tG8yHu2"));
