@@ -362,10 +362,13 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c)) || route_or_query(key, value) {
         return false;
     }
-    // `password1`, `Test1234!`, `user-1`, `teset123`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`):
-    // a stand-in, plain, misspelt by a letter or encoded.
+    // `password1`, `Test1234!`, `user-1`, `teset123`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`),
+    // `test123TEST`: a stand-in, plain, misspelt by a letter, encoded or repeated around a count.
     let word = lower.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
-    if PASSWORD_WORDS.iter().any(|w| *w == word || w.len() >= 4 && one_letter_apart(w, word))
+    let letters: String = lower.chars().filter(char::is_ascii_alphabetic).collect();
+    let repeated =
+        |w: &str| w.len() >= 4 && letters.len() > w.len() && letters == w.repeat(letters.len() / w.len());
+    if PASSWORD_WORDS.iter().any(|w| *w == word || w.len() >= 4 && one_letter_apart(w, word) || repeated(w))
         || encodes_placeholder(value)
     {
         return false;
@@ -826,6 +829,7 @@ mod tests {
             ("tlsSecret", "grafana.local-tls"),
             ("authenticity_token", "7SWa-Fo1_hsC6oovfBsJFLGPUl2EhkSWPbJhWANwgaJW"),
             ("password", "password2"),
+            ("TEST_PASS", "test123TEST"),
             ("RABBITMQ__PASSWORD", "Q2hhbmdlTWU="),
             ("Fields", "[]detectors.Result{"),
             // Interface text, test stand-ins and names seen in a mobile app's repository.
