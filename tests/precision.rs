@@ -163,3 +163,46 @@ fn a_value_under_two_generic_names_is_one_finding() {
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(found.iter().all(|(_, rule)| rule.starts_with("generic.")), "{found:?}");
 }
+
+/// Hex of a digest's length and UUIDs (2026-12-04, fifth session): the credential under a
+/// credential's name (Rails' `secret_key_base`, a Keycloak client secret, a 64-hex relay
+/// token), a digest or an identifier under a name that says so, typed by hand in mixed
+/// case, or the digest of nothing. With them: a Dockerfile `ARG` default, a Vault token
+/// that reads like a member access, a Telegram token under a Telegram name.
+#[test]
+fn digest_shaped_values_under_credential_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let h = hex(11, 16);
+    let uuid = format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]);
+    let pw = ["Zq8w", "Lm3v", "R7tY", "1pXn"].concat();
+    write(d, "config/secrets.yml", format!("production:\n  secret_key_base: {}\n", hex(5, 64)));
+    write(d, "relay/main.go", format!("var relayToken = \"{}\"\n", hex(13, 32)));
+    write(d, "auth/settings.py", format!("OIDC_RP_CLIENT_SECRET = '{uuid}'\n"));
+    write(d, "Dockerfile", format!("FROM alpine\nARG deploy_token={pw}\n"));
+    write(d, "ci/vault.yml", format!("token: s.{pw}Hb1F2kQ9\n"));
+    write(d, "bot/.env", format!("TELEGRAM_TOKEN=7310928465:{pw}-{pw}_a\n"));
+    let mixed: String = hex(17, 20)
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i % 3 == 0 { c.to_ascii_uppercase() } else { c })
+        .collect();
+    write(
+        d,
+        "quiet/lock.yml",
+        format!(
+            "token_sha256: {}\ncommitToken: {}\ntokenId: {uuid}\napi_key: {mixed}\nsecret: da39a3ee5e6b4b0d3255bfef95601890afd80709\n",
+            hex(19, 32),
+            hex(23, 20)
+        ),
+    );
+    let expect = [
+        ("Dockerfile", "generic.token"),
+        ("auth/settings.py", "generic.secret"),
+        ("bot/.env", "telegram.bot-token.named"),
+        ("ci/vault.yml", "generic.token"),
+        ("config/secrets.yml", "generic.secret"),
+        ("relay/main.go", "generic.token"),
+    ];
+    assert_eq!(scan(d), expect.map(|(p, r)| (p.to_string(), r.to_string())).to_vec());
+}

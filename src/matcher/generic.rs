@@ -58,6 +58,13 @@ const PLACEHOLDERS: &[&str] = &[
     "hh5s93j4hdidpola",
     "hdk48djdsa",
     "h480djs93hd8",
+    // The digests of nothing (MD5, SHA-1, SHA-256 of zero bytes) and the UUIDs that
+    // Wikipedia's and many APIs' documentation show.
+    "d41d8cd98f00b204e9800998ecf8427e",
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "123e4567-e89b-12d3-a456-426614174000",
+    "550e8400-e29b-41d4-a716-446655440000",
 ];
 
 /// Prefixes and fragments of values that refer to a secret kept elsewhere.
@@ -195,8 +202,10 @@ pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize
             };
             let lead = String::from_utf8_lossy(&hay[line_start..key_start]);
             let lead = lead.trim_start();
-            let lead_ok =
-                whole_lead && (["", "export ", "- ", "set "].contains(&lead) || lead == "\"" || lead == "'");
+            let lead_ok = whole_lead
+                && (["", "export ", "- ", "set ", "ARG ", "ENV "].contains(&lead)
+                    || lead == "\""
+                    || lead == "'");
             // `KEY=value` lines inside a JSON or code string: `"config.ini": "TOKEN=…\nX=1"`.
             let quote_before =
                 lead.strip_suffix('"').is_some_and(|l| !l.ends_with(|c: char| c.is_ascii_alphanumeric()));
@@ -225,12 +234,20 @@ pub fn well_delimited(hay: &[u8], key_start: usize, key_end: usize, start: usize
 }
 
 /// `a.b`, `a[0].b`, `self.x`: a member access, the usual unquoted right-hand side in code.
+/// A part of 16 or more characters with three digits among upper- and lower-case letters
+/// is generated, not named: `s.ZC9Ecf…` (a Vault token) is a value.
 fn is_expression(v: &[u8]) -> bool {
     let ident = |p: &[u8]| {
         let p = p.split(|&b| b == b'[').next().unwrap_or(p);
         !p.is_empty() && !p[0].is_ascii_digit() && p.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
     };
-    v.contains(&b'.') && v.split(|&b| b == b'.').all(ident)
+    let generated = |p: &[u8]| {
+        p.len() >= 16
+            && p.iter().filter(|b| b.is_ascii_digit()).count() >= 3
+            && p.iter().any(u8::is_ascii_uppercase)
+            && p.iter().any(u8::is_ascii_lowercase)
+    };
+    v.contains(&b'.') && v.split(|&b| b == b'.').all(|p| ident(p) && !generated(p))
 }
 
 /// A statement continued on the next line (`+ x`, `&& y`) is code, not a config value.
@@ -277,13 +294,14 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
         return plausible_password(payload.as_bytes()) && plausible(key, payload.as_bytes());
     }
     let lower = value.to_ascii_lowercase();
-    // A 40- or 64-digit hex value is a commit or digest under most names, but under a
-    // client or app secret it is the secret itself (GitHub OAuth apps' are 40 hex digits).
-    let mut hex_is_secret = false;
+    // Hex of a digest's length and UUIDs are commits, digests and identifiers under names
+    // that say so, and the credential itself under the rest: a generic rule's name says
+    // token, secret, key or password, and GitHub's legacy tokens and OAuth app secrets are
+    // 40 hex digits, Linode's tokens 64, Rails' `secret_key_base` 128, Heroku's API keys
+    // UUIDs.
+    let shaped_is_secret = key.is_some_and(|k| !names_digest_or_id(k));
     if let Some(key) = key {
         let key = String::from_utf8_lossy(key).to_ascii_lowercase();
-        let bare_key = key.replace(['_', '-', '.'], "");
-        hex_is_secret = bare_key.contains("clientsecret") || bare_key.contains("appsecret");
         if PUBLIC_KEYS.iter().any(|p| key.contains(p)) {
             return false;
         }
@@ -334,7 +352,7 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
         || looks_like_file(value)
         || looks_like_host(value)
         || looks_like_path(value)
-        || is_hash_or_id(value, hex_is_secret)
+        || is_hash_or_id(value, shaped_is_secret)
         || is_public_material(value)
     {
         return false;
@@ -344,10 +362,13 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c)) || route_or_query(key, value) {
         return false;
     }
-    // `password1`, `Test1234!`, `user-1`, `teset123`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`):
-    // a stand-in, plain, misspelt by a letter or encoded.
+    // `password1`, `Test1234!`, `user-1`, `teset123`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`),
+    // `test123TEST`: a stand-in, plain, misspelt by a letter, encoded or repeated around a count.
     let word = lower.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
-    if PASSWORD_WORDS.iter().any(|w| *w == word || w.len() >= 4 && one_letter_apart(w, word))
+    let letters: String = lower.chars().filter(char::is_ascii_alphabetic).collect();
+    let repeated =
+        |w: &str| w.len() >= 4 && letters.len() > w.len() && letters == w.repeat(letters.len() / w.len());
+    if PASSWORD_WORDS.iter().any(|w| *w == word || w.len() >= 4 && one_letter_apart(w, word) || repeated(w))
         || encodes_placeholder(value)
     {
         return false;
@@ -619,10 +640,13 @@ fn looks_like_path(v: &str) -> bool {
         && parts.iter().filter(|p| p.bytes().filter(u8::is_ascii_lowercase).count() >= 3).count() >= 2
 }
 
-/// Git SHAs (unless `hex_is_secret`), sha256/sha512 digests and SRI integrity values, UUIDs.
-fn is_hash_or_id(v: &str, hex_is_secret: bool) -> bool {
+/// Git SHAs and hex digests, UUIDs (unless `shaped_is_secret`), prefixed sha256/sha512
+/// digests and SRI integrity values, password hashes.
+fn is_hash_or_id(v: &str, shaped_is_secret: bool) -> bool {
     let hex = v.bytes().all(|b| b.is_ascii_hexdigit());
-    if hex && !hex_is_secret && matches!(v.len(), 40 | 64 | 128) {
+    // An encoder writes hex in one case; `acdeFf05…` was typed by someone.
+    let one_case = !(v.bytes().any(|b| b.is_ascii_lowercase()) && v.bytes().any(|b| b.is_ascii_uppercase()));
+    if (!shaped_is_secret || !one_case) && (hex && matches!(v.len(), 40 | 64 | 128) || is_uuid(v)) {
         return true;
     }
     let lower = v.to_ascii_lowercase();
@@ -632,7 +656,59 @@ fn is_hash_or_id(v: &str, hex_is_secret: bool) -> bool {
     {
         return true;
     }
-    is_uuid(v) || is_password_hash(v)
+    is_password_hash(v)
+}
+
+/// Whether a key names a digest, a version or an identifier (`token_sha`, `secretRev`,
+/// `commitToken`, `tokenId`, `API_KEY_ID`) rather than a credential. Lower-case `_id`,
+/// `hash` and the like are already public names (`PUBLIC_KEYS`); this adds the words a
+/// credential name may carry beside them and camel-case `Id`.
+fn names_digest_or_id(key: &[u8]) -> bool {
+    const WORDS: &[&str] = &[
+        "commit",
+        "revision",
+        "rev",
+        "version",
+        "etag",
+        "nonce",
+        "salt",
+        "signature",
+        "checksum",
+        "sum",
+        "md5",
+        "crc",
+        "hash",
+        "sha",
+        "digest",
+        "integrity",
+        "fingerprint",
+        "id",
+        "ids",
+        "uuid",
+        "guid",
+    ];
+    let key = String::from_utf8_lossy(key);
+    let digest = |w: String| {
+        WORDS.contains(&w.as_str())
+            || w.strip_prefix("sha").is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let found = words(&key).any(digest);
+    found
+}
+
+/// The lower-case words of an identifier: split at non-alphanumerics and at camel-case
+/// humps (`apiKeyID` → `api`, `key`, `id`).
+fn words(name: &str) -> impl Iterator<Item = String> + '_ {
+    name.split(|c: char| !c.is_ascii_alphanumeric()).flat_map(|part| {
+        let b = part.as_bytes();
+        let mut cuts = vec![0];
+        cuts.extend((1..b.len()).filter(|&i| b[i].is_ascii_uppercase() && b[i - 1].is_ascii_lowercase()));
+        cuts.push(b.len());
+        cuts.windows(2)
+            .map(|w| part[w[0]..w[1]].to_ascii_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+    })
 }
 
 /// A stored password hash, not a password: modular crypt (`$2b$…`, `$argon2id$…`, `$6$…`),
@@ -753,6 +829,7 @@ mod tests {
             ("tlsSecret", "grafana.local-tls"),
             ("authenticity_token", "7SWa-Fo1_hsC6oovfBsJFLGPUl2EhkSWPbJhWANwgaJW"),
             ("password", "password2"),
+            ("TEST_PASS", "test123TEST"),
             ("RABBITMQ__PASSWORD", "Q2hhbmdlTWU="),
             ("Fields", "[]detectors.Result{"),
             // Interface text, test stand-ins and names seen in a mobile app's repository.
@@ -891,6 +968,12 @@ mod tests {
         assert!(ok("{\"a.ini\": \"TOKEN=Rf5tG8yHu2\\nX=1\"}", "TOKEN", "Rf5tG8yHu2"));
         assert!(!ok("print(f\"password={pw}x1\")", "password", "{pw}x1"));
         assert!(ok("PASSWORD ?= Rf5tG8yHu2", "PASSWORD", "Rf5tG8yHu2"));
+        // Dockerfile defaults; a member access is code unless a part of it is generated.
+        assert!(ok("ARG deploy_token=Rf5tG8yHu2", "deploy_token", "Rf5tG8yHu2"));
+        assert!(ok("ENV API_TOKEN=Rf5tG8yHu2", "API_TOKEN", "Rf5tG8yHu2"));
+        assert!(!ok("RUN token=Rf5tG8yHu2", "token", "Rf5tG8yHu2"));
+        assert!(!ok("  token: opts.authToken2", "token", "opts.authToken2"));
+        assert!(ok("  token: s.Qm7XvR2kLp9Wz4Nt8Yc3Hb1F", "token", "s.Qm7XvR2kLp9Wz4Nt8Yc3Hb1F"));
         // Escaped quotes: an assignment inside a string is one, a list of examples is not.
         assert!(ok("\"{\\\"password\\\": \\\"Rf5tG8yHu2\\\"}\"", "password", "Rf5tG8yHu2"));
         assert!(!ok("\"E.g.: \\\"yourpassword\\\", \\\"Rf5tG8yHu2\\\"\"", "yourpassword", "Rf5tG8yHu2"));
@@ -942,11 +1025,21 @@ mod tests {
         assert!(plausible(Some(b"_password"), signed.as_bytes()));
         let signed = format!("{}:1bwVUl:c2lnbmF0dXJl", b64(r#""Tr0ub4dor&3xq""#));
         assert!(plausible(Some(b"_password"), signed.as_bytes()));
-        // 40 hex digits: a commit under most names, an OAuth app's secret under these.
+        // Hex of a digest's length and UUIDs: the credential under a credential's name, a
+        // digest or an identifier under a name that says so, typed by hand in mixed case.
         let hex40 = "9f2c4e6a8b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e";
-        assert!(!plausible(Some(b"token"), hex40.as_bytes()));
-        for k in ["CLIENT_SECRET", "clientSecret", "github.app_secret"] {
-            assert!(plausible(Some(k.as_bytes()), hex40.as_bytes()), "{k}");
+        let hex64 = "4f0b9d2e7a16c3b8e5d94a0f7c2b61e83d5a9f04b7e2c6d18a3f5b9e0c7d2a41";
+        let uuid = "7d3f0a9e-4c21-4b8e-9f6a-2e5d8c1b0a37";
+        for k in ["CLIENT_SECRET", "clientSecret", "github.app_secret", "token", "relayToken", "API_KEY"] {
+            for v in [hex40, hex64, uuid, &uuid.to_ascii_uppercase()] {
+                assert!(plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
+            }
         }
+        for k in ["token_sha256", "commitToken", "secretRev", "tokenId", "API_KEY_ID", "auth_token_nonce"] {
+            for v in [hex40, hex64, uuid] {
+                assert!(!plausible(Some(k.as_bytes()), v.as_bytes()), "{k} = {v}");
+            }
+        }
+        assert!(!plausible(Some(b"api_key"), b"9F2c4e6a8b0d1f3e5a7c9b2d4f6e8a0c1b3d5f7e"));
     }
 }
