@@ -103,8 +103,8 @@ impl RepoFiles for MemFiles {
         &self.paths
     }
 
-    fn read(&self, path: &str) -> Option<Vec<u8>> {
-        self.files.iter().find(|(p, _)| p == path).map(|(_, b)| b.clone())
+    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+        self.files.iter().find(|(p, _)| p == path).map(|(_, b)| b.clone()).ok_or_else(|| "absent".into())
     }
 }
 

@@ -66,7 +66,9 @@ impl PathMap {
 pub trait RepoFiles {
     /// The repository paths of the files the reader was asked for, sorted.
     fn paths(&self) -> &[String];
-    fn read(&self, path: &str) -> Option<Vec<u8>>;
+    /// The file's bytes, or why it was not read (too large, unreadable): the reason is
+    /// shown to the user, so it never quotes the file.
+    fn read(&self, path: &str) -> Result<Vec<u8>, String>;
 }
 
 #[cfg(test)]

@@ -454,3 +454,27 @@ fn reusable_workflows_get_their_callers_secrets_and_exposure() {
         "the called workflow's own name for the secret is not a secret of its own"
     );
 }
+
+/// A CI file over the 1 MiB limit is not read for the CI model, and that is said, naming
+/// the file and never quoting it: in `dir` (on disk) and in `git` (HEAD's tree), once each
+/// although several CI systems look at every YAML file.
+#[test]
+fn an_oversized_ci_file_is_named_not_skipped_in_silence() {
+    let dir = fixture();
+    let filler = "      - run: echo Zq8-oversized-workflow-line\n".repeat(25_000);
+    let big = format!("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n{filler}");
+    assert!(big.len() > 1 << 20);
+    fs::write(dir.path().join(".github/workflows/huge.yml"), big).expect("write");
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "fixture"]);
+    for command in ["dir", "git"] {
+        let run = run_in(dir.path(), &[command, "--format", "jsonl", "."]);
+        let said: Vec<&str> = run.stderr.lines().filter(|l| l.contains("huge.yml")).collect();
+        assert_eq!(said.len(), 1, "{command}: {}", run.stderr);
+        assert!(said[0].contains("over the 1 MiB limit for CI files"), "{command}: {}", said[0]);
+        assert!(!run.stderr.contains("Zq8-oversized"), "{command} quoted the file");
+        // The rest of the CI model is still built: the planted cases keep their paths.
+        assert!(run.stdout.lines().any(|l| l.contains("\"egress\":[{")), "{command}: no egress left");
+    }
+}

@@ -34,12 +34,13 @@ impl RepoFiles for DiskFiles {
         &self.paths
     }
 
-    fn read(&self, path: &str) -> Option<Vec<u8>> {
+    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
         let full = self.root.join(path);
-        if std::fs::metadata(&full).ok()?.len() > MAX_CI_FILE {
-            return None;
+        let len = std::fs::metadata(&full).map_err(|e| e.to_string())?.len();
+        if len > MAX_CI_FILE {
+            return Err(super::too_large(len));
         }
-        std::fs::read(full).ok()
+        std::fs::read(full).map_err(|e| e.to_string())
     }
 }
 
@@ -60,6 +61,6 @@ mod tests {
         ];
         let files = DiskFiles::new(dir.path(), &walked);
         assert_eq!(files.paths(), [".github/workflows/ci.yml", "deploy/Dockerfile.prod"]);
-        assert_eq!(files.read(".github/workflows/ci.yml").as_deref(), Some(&b"on: push\n"[..]));
+        assert_eq!(files.read(".github/workflows/ci.yml").as_deref(), Ok(&b"on: push\n"[..]));
     }
 }

@@ -31,6 +31,11 @@ use crate::paths::RepoFiles;
 /// CI files larger than this are not read: the largest real workflow files are ~100 KB.
 pub const MAX_CI_FILE: u64 = 1 << 20;
 
+/// Why a CI file of `len` bytes was not read.
+pub(crate) fn too_large(len: u64) -> String {
+    format!("{len} bytes, over the {} MiB limit for CI files", MAX_CI_FILE >> 20)
+}
+
 /// Whether some CI model may read the file at `path` (a superset of every system's own
 /// test: YAML, Dockerfiles, `.dockerignore`, Jenkinsfiles). File lists keep only these, so
 /// that the model of a 100k-file tree costs no more than that of a small one.
@@ -49,20 +54,22 @@ pub struct CiModel {
 }
 
 impl CiModel {
-    /// Read every CI file the systems know; a file that does not parse is reported through
-    /// `warn` and skipped.
+    /// Read every CI file the systems know; a file that cannot be read (too large,
+    /// unreadable) or does not parse is reported through `warn` and skipped.
     pub fn build(files: &dyn RepoFiles, warn: &dyn Fn(String)) -> CiModel {
         let paths = files.paths();
         debug_assert!(paths.is_sorted());
-        let read = |path: &str| -> Option<String> {
-            let bytes = files.read(path)?;
-            match String::from_utf8(bytes) {
-                Ok(s) => Some(s),
-                Err(_) => {
-                    warn(format!("{path}: CI file is not UTF-8, skipped"));
-                    None
-                }
+        // Several systems read the same file (every YAML file is searched for build
+        // targets): each file is warned about once.
+        let warned = std::cell::RefCell::new(std::collections::HashSet::new());
+        let skip = |path: &str, why: String| {
+            if warned.borrow_mut().insert(path.to_string()) {
+                warn(format!("{path}: {why}, CI egress not analysed"));
             }
+        };
+        let read = |path: &str| -> Option<String> {
+            let bytes = files.read(path).inspect_err(|why| skip(path, format!("CI file not read ({why})"))).ok()?;
+            String::from_utf8(bytes).inspect_err(|_| skip(path, "CI file is not UTF-8".into())).ok()
         };
         let repo = Repo { paths, read: &read, warn };
         let mut out = flow::Out::default();

@@ -721,15 +721,15 @@ impl crate::paths::RepoFiles for TreeFiles {
         &self.paths
     }
 
-    fn read(&self, path: &str) -> Option<Vec<u8>> {
-        let at = self.paths.binary_search_by(|p| p.as_str().cmp(path)).ok()?;
+    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+        let at = self.paths.binary_search_by(|p| p.as_str().cmp(path)).map_err(|_| "not in the tree")?;
         let id = self.blobs[at];
-        let header = self.repo.find_header(id).ok()?;
+        let header = self.repo.find_header(id).map_err(|e| format!("blob {id}: {e}"))?;
         if header.size() > self.max {
-            return None;
+            return Err(crate::egress::too_large(header.size()));
         }
-        let mut object = self.repo.find_object(id).ok()?;
-        Some(std::mem::take(&mut object.data))
+        let mut object = self.repo.find_object(id).map_err(|e| format!("blob {id}: {e}"))?;
+        Ok(std::mem::take(&mut object.data))
     }
 }
 
