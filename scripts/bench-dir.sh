@@ -24,7 +24,8 @@ fi
 
 command -v rg >/dev/null || apt-get install -y -qq ripgrep >/dev/null
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
-command -v kingfisher >/dev/null || python3 -m pip install --quiet kingfisher-bin==2.14.0
+. scripts/peers.sh
+kingfisher=$(kingfisher_binary)
 cargo build --release --quiet
 sprawl=$PWD/target/release/sprawl
 
@@ -38,7 +39,7 @@ out=$(mktemp -d)
 hyperfine --warmup 1 --runs 5 --ignore-failure --export-json "$out/h.json" \
   -n rg "rg -j2 -uuu -c --no-messages AKIA '$corpus'" \
   -n sprawl "$sprawl dir -j2 --format jsonl -q -o $out/sprawl.jsonl '$corpus'" \
-  -n kingfisher "kingfisher scan '$corpus' --git-history none --no-validate --no-update-check -j2 --format json -o $out/kf.json" \
+  -n kingfisher "$kingfisher scan '$corpus' --git-history none --no-validate --no-update-check -j2 --format json -o $out/kf.json" \
   >/dev/null
 python3 - "$out/h.json" "$bytes" <<'PY'
 import json, sys

@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 repo=${1:?usage: scripts/bench-git.sh REPO}
 
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
-command -v kingfisher >/dev/null || python3 -m pip install --quiet kingfisher-bin==2.14.0
+. scripts/peers.sh
+kingfisher=$(kingfisher_binary)
 cargo build --release --quiet --bin sprawl --example pack_floor
 sprawl=$PWD/target/release/sprawl
 floor=$PWD/target/release/examples/pack_floor
@@ -26,8 +27,8 @@ out=$(mktemp -d)
 hyperfine --warmup 1 --runs 3 --ignore-failure --export-json "$out/h.json" \
   -n floor "$floor '$repo' 2" \
   -n sprawl "$sprawl git -j2 --format jsonl -q -o $out/sprawl.jsonl '$repo'" \
-  -n kingfisher "kingfisher scan '$repo' --git-history full --no-validate --no-update-check -j2 --format json -o $out/kf.json" \
-  -n kingfisher-turbo "kingfisher scan '$repo' --git-history full --no-validate --no-update-check --turbo -j2 --format json -o $out/kft.json" \
+  -n kingfisher "$kingfisher scan '$repo' --git-history full --no-validate --no-update-check -j2 --format json -o $out/kf.json" \
+  -n kingfisher-turbo "$kingfisher scan '$repo' --git-history full --no-validate --no-update-check --turbo -j2 --format json -o $out/kft.json" \
   >/dev/null
 python3 - "$out/h.json" <<'PY'
 import json, sys
