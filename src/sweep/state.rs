@@ -397,8 +397,7 @@ mod tests {
         ids.sort();
         let header = Header { repo: "/srv/a".into(), rules: "r1".into(), ..Header::default() };
         let mut w = state.writer("/srv/a", &header, ids.iter().map(|id| Ok(*id)), &ids[1..]).expect("writer");
-        let finding: crate::finding::Finding =
-            serde_json::from_str(include_str!("../../testdata/state/finding.json")).expect("finding");
+        let finding = crate::finding::Finding::config_change(".sprawl.toml");
         for key in ["a", "b"] {
             w.open(&Open { key: key.into(), finding: finding.clone() }).expect("open");
         }
