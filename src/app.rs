@@ -368,22 +368,35 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
     // JSON Lines stream: each repository's lines are written and flushed before its state
     // is recorded, so a sweep killed at any point loses nothing and `--only-new` stays exact.
     let reported = std::sync::atomic::AtomicUsize::new(0);
-    let emit = |r: &sweep::RepoReport| -> anyhow::Result<()> {
-        {
-            let mut t = totals.lock().expect("no thread panics while holding the lock");
-            t.0 += r.summary.blobs_scanned;
-            t.1 += r.summary.findings_open;
-            if let Some(bar) = &progress {
-                bar.inc(1);
-                bar.set_message(format!("{} blobs, {} findings", t.0, t.1));
+    let emit = |part: sweep::Part| -> anyhow::Result<()> {
+        let (repo, batch) = match part {
+            sweep::Part::Findings { repo, batch } => (repo, batch),
+            sweep::Part::Summary(summary) => {
+                let mut t = totals.lock().expect("no thread panics while holding the lock");
+                t.0 += summary.blobs_scanned;
+                t.1 += summary.findings_open;
+                if let Some(bar) = &progress {
+                    bar.inc(1);
+                    bar.set_message(format!("{} blobs, {} findings", t.0, t.1));
+                }
+                if inventory {
+                    return Ok(());
+                }
+                let mut line = serde_json::to_value(summary)?;
+                line["type"] = serde_json::json!("summary");
+                let mut out = out.lock().expect("no thread panics while holding the lock");
+                serde_json::to_writer(&mut *out, &line)?;
+                writeln!(out)?;
+                out.flush()?;
+                return Ok(());
             }
-        }
+        };
         if inventory {
-            let listed = r.findings.iter().filter(|(s, _)| *s != sweep::Status::Closed && shown(*s));
+            let listed = batch.iter().filter(|(s, _)| *s != sweep::Status::Closed && shown(*s));
             let placed: Vec<Finding> = listed
                 .map(|(_, f)| {
                     let mut f = f.clone();
-                    f.location.path = format!("{}:{}", r.summary.repo, f.location.path);
+                    f.location.path = format!("{repo}:{}", f.location.path);
                     f
                 })
                 .collect();
@@ -391,21 +404,18 @@ fn sweep(args: &SweepArgs, config: &ScanConfig) -> anyhow::Result<Outcome> {
             gathered.lock().expect("no thread panics while holding the lock").push(placed)?;
             return Ok(());
         }
-        let mut out = out.lock().expect("no thread panics while holding the lock");
-        for (status, f) in r.findings.iter().filter(|(s, _)| shown(*s)) {
+        let mut lines = Vec::new();
+        for (status, f) in batch.iter().filter(|(s, _)| shown(*s)) {
             let mut line = serde_json::to_value(f)?;
             line["type"] = serde_json::json!("finding");
-            line["repo"] = serde_json::json!(r.summary.repo);
+            line["repo"] = serde_json::json!(repo);
             line["status"] = serde_json::to_value(status)?;
-            serde_json::to_writer(&mut *out, &line)?;
-            writeln!(out)?;
+            serde_json::to_writer(&mut lines, &line)?;
+            lines.push(b'\n');
             reported.fetch_add(usize::from(*status != sweep::Status::Closed), Ordering::Relaxed);
         }
-        let mut line = serde_json::to_value(&r.summary)?;
-        line["type"] = serde_json::json!("summary");
-        serde_json::to_writer(&mut *out, &line)?;
-        writeln!(out)?;
-        out.flush()?;
+        // Repositories swept side by side may interleave their lines; each names its own.
+        out.lock().expect("no thread panics while holding the lock").write_all(&lines)?;
         Ok(())
     };
     let started = Instant::now();

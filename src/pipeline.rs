@@ -10,9 +10,9 @@
 //! around a match; everything that needs the whole repository (its owners, its CI model,
 //! the baseline) is built before the scan, so that each finding passes the stages on its
 //! own: a batch (one chunk of a file) goes through [`batch`] as soon as it is scanned, and
-//! the CI secrets' own findings through [`ci_batch`] once per run. [`run`] does both and
-//! orders the result, for each repository of a `sweep`; a scan's ordered report is ordered
-//! by `report::spill`, in bounded memory.
+//! the CI secrets' own findings through [`ci_batch`] once per run (once per repository of a
+//! `sweep`). Ordered reports, and a sweep's findings by key, are ordered by `report::spill`,
+//! in bounded memory.
 use crate::finding::{Finding, Suppression, SuppressionKind};
 use crate::link::Linker;
 use crate::live::Validator;
@@ -55,15 +55,6 @@ impl AsRef<Finding> for Processed {
     fn as_ref(&self) -> &Finding {
         &self.finding
     }
-}
-
-/// Link, suppress, validate and order `findings`, with the CI secrets' own findings.
-pub fn run(findings: Vec<Finding>, stages: &Stages) -> (Vec<Processed>, Tally) {
-    let mut tally = Tally::default();
-    let mut out = batch(findings, stages, &mut tally);
-    out.extend(ci_batch(stages, &mut tally));
-    out.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
-    (out, tally)
 }
 
 /// Link, suppress and validate one batch of scanned findings, unordered, counting its

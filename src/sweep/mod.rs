@@ -9,7 +9,7 @@
 pub mod state;
 pub mod targets;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -22,13 +22,14 @@ use crate::finding::Finding;
 use crate::link::owners::OwnerContext;
 use crate::link::Linker;
 use crate::paths::{PathMap, RepoPaths};
-use crate::pipeline::{self, Stages};
+use crate::pipeline::{self, Processed, Stages, Tally};
+use crate::report::spill::{self, Spill};
 use crate::scanner::Scanner;
 use crate::source::attribute::{self, Hits};
 use crate::source::{git, history::Scope, repo};
 use crate::suppress::baseline::Baseline;
 use crate::suppress::Suppressor;
-use state::{Header, Open, RepoState, StateDir};
+use state::{Header, Open, Recorded, StateDir, Temporary, Writer};
 
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
@@ -64,12 +65,16 @@ pub struct Summary {
     pub error: Option<String>,
 }
 
-/// What one repository contributes to the sweep's output.
-#[derive(Debug, Default)]
-pub struct RepoReport {
-    pub findings: Vec<(Status, Finding)>,
-    pub summary: Summary,
+/// What a repository contributes to the sweep's output, in this order: its findings, a
+/// batch at a time, then its summary.
+#[derive(Debug)]
+pub enum Part<'a> {
+    Findings { repo: &'a str, batch: &'a [(Status, Finding)] },
+    Summary(&'a Summary),
 }
+
+/// Findings handed to the output at once.
+const BATCH: usize = 1024;
 
 /// What a sweep needs from the scan configuration.
 pub struct Context<'a> {
@@ -92,39 +97,35 @@ pub enum Commit {
     Deferred,
 }
 
-/// A repository's state, computed but not yet written.
-struct Pending {
-    label: String,
-    state: RepoState,
-}
-
-/// The states a [`Commit::Deferred`] sweep left, with the state directory still locked.
+/// The states a [`Commit::Deferred`] sweep wrote to temporary files, with the state
+/// directory still locked.
 pub struct Deferred {
     dir: Option<StateDir>,
-    pending: Vec<Pending>,
+    pending: Vec<Temporary>,
 }
 
 impl Deferred {
-    /// Write the states, once the output is written.
+    /// Put the states in place, once the output is written.
     pub fn commit(self) -> anyhow::Result<()> {
-        let Some(dir) = self.dir else { return Ok(()) };
         for p in self.pending {
-            dir.save(&p.label, &p.state)?;
+            p.commit()?;
         }
+        drop(self.dir);
         Ok(())
     }
 }
 
-/// Sweep `repos` (see [`targets`]). `emit` gets each repository's report as soon as it is
-/// done; with [`Commit::AfterEmit`] its state is written once `emit` returned `Ok`. Returns
-/// the repositories' summaries in the order of `repos` (their findings went to `emit` and are
-/// not kept), and the states still to be written (none unless [`Commit::Deferred`]).
+/// Sweep `repos` (see [`targets`]). `emit` gets each repository's findings in batches as
+/// they are settled, then its summary; with [`Commit::AfterEmit`] its state is put in place
+/// once the summary was emitted. Returns the repositories' summaries in the order of `repos`
+/// (their findings went to `emit` and are not kept), and the states still to be put in place
+/// (none unless [`Commit::Deferred`]).
 pub fn sweep(
     repos: &[PathBuf],
     opts: &SweepOptions,
     cx: &Context,
     when: Commit,
-    emit: &(dyn Fn(&RepoReport) -> anyhow::Result<()> + Sync),
+    emit: &(dyn Fn(Part) -> anyhow::Result<()> + Sync),
 ) -> anyhow::Result<(Vec<Summary>, Deferred)> {
     let state = opts.state.as_deref().map(|d| StateDir::open(d, &|n| (cx.warn)(n))).transpose()?;
     // Repositories run side by side; each gets its share of the threads for pack decoding.
@@ -144,35 +145,37 @@ pub fn sweep(
                 let Some(path) = repos.get(i) else { break };
                 let started = Instant::now();
                 let label = path.display().to_string();
-                let (mut report, pending) = match sweep_repo(path, &label, state.as_ref(), opts, per_repo, cx)
-                {
-                    Ok((report, state)) => {
-                        (report, state.map(|state| Pending { label: label.clone(), state }))
-                    }
-                    Err(e) => {
-                        let summary = Summary { error: Some(format!("{e:#}")), ..Summary::default() };
-                        (RepoReport { summary, ..RepoReport::default() }, None)
-                    }
+                let mut failed = None;
+                let mut deliver = |batch: &[(Status, Finding)]| {
+                    emit(Part::Findings { repo: &label, batch })
+                        .inspect_err(|e| failed = Some(format!("{e:#}")))
                 };
-                report.summary.repo = label;
-                report.summary.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
-                let emitted = emit(&report);
-                match (emitted, pending, state.as_ref()) {
-                    (Err(e), ..) => (cx.warn)(format!(
-                        "{}: output failed ({e:#}); its state is not recorded",
-                        report.summary.repo
-                    )),
-                    (Ok(()), Some(p), Some(dir)) if when == Commit::AfterEmit => {
-                        if let Err(e) = dir.save(&p.label, &p.state) {
-                            (cx.warn)(format!("{}: {e:#}", p.label));
+                let done = sweep_repo(path, &label, state.as_ref(), opts, per_repo, cx, &mut deliver);
+                let (mut summary, pending) = match done {
+                    Ok(done) => done,
+                    Err(e) => (Summary { error: Some(format!("{e:#}")), ..Summary::default() }, None),
+                };
+                summary.repo = label.clone();
+                summary.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+                let emitted = match failed {
+                    Some(e) => Err(anyhow::anyhow!(e)),
+                    None => emit(Part::Summary(&summary)),
+                };
+                match (emitted, pending) {
+                    (Err(e), _) => {
+                        (cx.warn)(format!("{label}: output failed ({e:#}); its state is not recorded"))
+                    }
+                    (Ok(()), Some(p)) if when == Commit::AfterEmit => {
+                        if let Err(e) = p.commit() {
+                            (cx.warn)(format!("{label}: {e:#}"));
                         }
                     }
-                    (Ok(()), Some(p), _) => {
+                    (Ok(()), Some(p)) => {
                         deferred.lock().expect("no thread panics while holding the lock").push(p)
                     }
-                    (Ok(()), None, _) => {}
+                    (Ok(()), None) => {}
                 }
-                reports.lock().expect("no thread panics while holding the lock").push((i, report.summary));
+                reports.lock().expect("no thread panics while holding the lock").push((i, summary));
             });
         }
     });
@@ -182,6 +185,36 @@ pub fn sweep(
     Ok((reports.into_iter().map(|(_, summary)| summary).collect(), Deferred { dir: state, pending }))
 }
 
+/// Where a repository's findings go.
+type Deliver<'a> = dyn FnMut(&[(Status, Finding)]) -> anyhow::Result<()> + 'a;
+
+/// Findings held until a batch of [`BATCH`] is handed on.
+struct Batches<'a, 'b> {
+    held: Vec<(Status, Finding)>,
+    deliver: &'a mut Deliver<'b>,
+}
+
+impl Batches<'_, '_> {
+    fn push(&mut self, status: Status, finding: Finding) -> anyhow::Result<()> {
+        self.held.push((status, finding));
+        if self.held.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        if !self.held.is_empty() {
+            (self.deliver)(&self.held)?;
+            self.held.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Sweep one repository: its findings go to `deliver`; returns its summary and its new
+/// state, written to a temporary file (none without a state directory, or when nothing
+/// moved).
 fn sweep_repo(
     path: &Path,
     label: &str,
@@ -189,7 +222,8 @@ fn sweep_repo(
     opts: &SweepOptions,
     threads: usize,
     cx: &Context,
-) -> anyhow::Result<(RepoReport, Option<RepoState>)> {
+    deliver: &mut Deliver,
+) -> anyhow::Result<(Summary, Option<Temporary>)> {
     let repo = git::open(path)?;
     let tips = git::ref_tips(&repo)?;
     let refs: BTreeMap<String, String> = tips.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
@@ -202,66 +236,70 @@ fn sweep_repo(
     };
     let stats = Stats::default();
     let mut summary = Summary::default();
+    let mut out = Batches { held: Vec::new(), deliver };
 
     // With `--validate`, open findings are asked about again even when nothing moved: their
     // blobs are read once more for the secrets (state keeps none) and a credential that
     // stopped working gets its `revoked_at`.
-    let revalidate = |p: &RepoState| cx.validator.is_some() && !p.header.open.is_empty();
+    let revalidate = |p: &Recorded| cx.validator.is_some() && p.has_open();
     if let Some(prev) = previous.as_ref().filter(|p| p.header.refs == refs && !revalidate(p)) {
         summary.unchanged = true;
-        summary.findings_open = prev.header.open.len();
-        let findings = prev.header.open.iter().map(|o| (Status::Open, o.finding.clone())).collect();
-        return Ok((RepoReport { findings, summary }, None));
+        for open in prev.open()? {
+            out.push(Status::Open, open?.finding)?;
+            summary.findings_open += 1;
+        }
+        out.flush()?;
+        return Ok((summary, None));
     }
 
-    let mut scanned: Vec<ObjectId>;
-    let hits = match &previous {
+    let (hits, mut fresh) = match &previous {
         None => {
             let record = Mutex::new(Vec::new());
             let hits =
                 repo::scan_database(cx.scanner, &repo, threads, opts.max_file_size, &stats, Some(&record))?;
-            scanned = record.into_inner().expect("scan threads have finished");
-            hits
+            (hits, record.into_inner().expect("scan threads have finished"))
         }
         Some(prev) => {
             let new_tips: Vec<ObjectId> = tips.values().copied().collect();
             let old_tips: Vec<ObjectId> =
                 prev.header.refs.values().filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok()).collect();
-            let candidates = git::blobs_since(&repo, &new_tips, &old_tips)?;
-            let (known, fresh): (Vec<ObjectId>, Vec<ObjectId>) =
-                candidates.into_iter().partition(|id| prev.contains(id));
-            summary.blobs_skipped = known.len() as u64;
+            let mut candidates = git::blobs_since(&repo, &new_tips, &old_tips)?;
+            candidates.sort();
+            candidates.dedup();
+            let candidates = unknown(candidates, prev.scanned()?)?;
+            summary.blobs_skipped = candidates.known;
+            let fresh = candidates.fresh;
             let mut hits = Hits::new()?;
             repo::scan_blobs(cx.scanner, &repo, &fresh, opts.max_file_size, &stats, &mut hits);
             // Blobs that had hits, read again to be attributed against today's refs.
-            let again: Vec<ObjectId> = prev
-                .header
-                .hit_blobs
-                .iter()
-                .filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok())
-                .filter(|id| !fresh.contains(id))
-                .collect();
+            let again: Vec<ObjectId> =
+                prev.hit_blobs()?.into_iter().filter(|id| fresh.binary_search(id).is_err()).collect();
             repo::scan_blobs(cx.scanner, &repo, &again, opts.max_file_size, &Stats::default(), &mut hits);
-            scanned = prev.scanned.clone();
-            scanned.extend(fresh);
-            hits
+            (hits, fresh)
         }
     };
     summary.blobs_scanned = Stats::get(&stats.scanned) + Stats::get(&stats.skipped_binary);
-    scanned.sort();
-    scanned.dedup();
+    fresh.sort();
+    fresh.dedup();
 
-    let hit_blobs: BTreeSet<String> = hits.blobs().iter().map(ObjectId::to_string).collect();
-    // Every open finding is held: the state file stores them all.
-    let mut found = Vec::new();
-    let mut keep = |batch: Vec<Finding>| {
-        found.extend(batch);
-        Ok(())
+    // The new state starts now: the old scanned ids merged with the fresh ones, as they are
+    // read from the old state file.
+    let mut writer = match state {
+        None => None,
+        Some(dir) => {
+            let mut hit_blobs: Vec<ObjectId> = hits.blobs().iter().copied().collect();
+            hit_blobs.sort();
+            let header = Header { repo: label.to_string(), rules: opts.rules_digest.clone(), refs };
+            let old = previous.as_ref().map(Recorded::scanned).transpose()?;
+            let scanned = merge(old.into_iter().flatten(), fresh.into_iter().map(Ok));
+            Some(dir.writer(label, &header, scanned, &hit_blobs)?)
+        }
     };
-    attribute::attribute(&repo, hits, &Scope::default(), false, None, &stats, &mut keep)?;
+
+    // Every finding through the pipeline as it is placed, into a spill ordered by key.
     let warn = |w: String| (cx.warn)(format!("{label}: {w}"));
     let owners = OwnerContext::load(|rel, max| git::head_file(&repo, rel, max), warn);
-    let mut files = git::TreeFiles::head(repo, crate::egress::may_be_ci_file, &warn);
+    let mut files = git::TreeFiles::head(repo.clone(), crate::egress::may_be_ci_file, &warn);
     files.max = crate::egress::MAX_CI_FILE;
     let linker = Linker::new(cx.rules, owners, Some(&files), PathMap::repo(), true, &warn);
     let stages = Stages {
@@ -271,44 +309,107 @@ fn sweep_repo(
         validator: cx.validator,
         paths: &RepoPaths::default(),
     };
-    let (processed, _) = pipeline::run(found, &stages);
-    let (keys, mut found): (Vec<String>, Vec<Finding>) =
-        processed.into_iter().filter(|p| p.finding.suppressed.is_none()).map(|p| (p.key, p.finding)).unzip();
+    let by_key: spill::Order<Processed> = |a, b| a.key.cmp(&b.key);
+    let mut settled = Spill::new(spill::budget()?, by_key);
+    let mut tally = Tally::default();
+    let reported = |batch: Vec<Processed>| batch.into_iter().filter(|p| p.finding.suppressed.is_none());
+    settled.push(reported(pipeline::ci_batch(&stages, &mut tally)))?;
+    let mut keep = |batch: Vec<Finding>| settled.push(reported(pipeline::batch(batch, &stages, &mut tally)));
+    attribute::attribute(&repo, hits, &Scope::default(), false, None, &stats, &mut keep)?;
+    let mut now = settled.finish()?;
 
-    let before: BTreeMap<&str, &Finding> =
-        previous.iter().flat_map(|p| p.header.open.iter().map(|o| (o.key.as_str(), &o.finding))).collect();
-    let now: BTreeSet<String> = keys.iter().cloned().collect();
-    let mut findings: Vec<(Status, Finding)> = Vec::new();
-    for (key, f) in keys.iter().zip(found.iter_mut()) {
-        let earlier = before.get(key.as_str());
+    // A merge-join, by key, of today's findings with the ones open after the last run.
+    let mut before = previous.as_ref().map(Recorded::open).transpose()?.into_iter().flatten().peekable();
+    // The last run's latest finding at or before the key at hand: of several with one key,
+    // the last carries the liveness.
+    let mut was: Option<Open> = None;
+    let mut close = |old: Open, was: &mut Option<Open>, out: &mut Batches| -> anyhow::Result<()> {
+        if was.as_ref().is_none_or(|w| w.key != old.key) {
+            summary.findings_closed += 1;
+            out.push(Status::Closed, old.finding.clone())?;
+        }
+        *was = Some(old);
+        Ok(())
+    };
+    for Processed { key, mut finding } in now.by_ref() {
+        while let Some(old) = before.next_if(|o| o.as_ref().map_or(true, |o| o.key <= key)) {
+            let old = old?;
+            if old.key == key {
+                was = Some(old);
+            } else {
+                close(old, &mut was, &mut out)?;
+            }
+        }
+        let earlier = was.as_ref().filter(|w| w.key == key);
         // A run without `--validate` keeps what the last check said (it carries its time).
-        match (f.secret.liveness.as_mut(), earlier.and_then(|e| e.secret.liveness.as_ref())) {
+        match (finding.secret.liveness.as_mut(), earlier.and_then(|e| e.finding.secret.liveness.as_ref())) {
             (Some(live), Some(was)) => live.follow(was),
-            (None, Some(was)) => f.secret.liveness = Some(was.clone()),
+            (None, Some(was)) => finding.secret.liveness = Some(was.clone()),
             _ => {}
         }
         let status = if earlier.is_some() { Status::Open } else { Status::New };
-        findings.push((status, f.clone()));
+        summary.findings_new += usize::from(status == Status::New);
+        summary.findings_open += 1;
+        let open = Open { key, finding };
+        if let Some(w) = writer.as_mut() {
+            w.open(&open)?;
+        }
+        out.push(status, open.finding)?;
     }
-    if let Some(prev) = &previous {
-        let mut closed: Vec<&Open> = prev.header.open.iter().filter(|o| !now.contains(&o.key)).collect();
-        closed.dedup_by(|a, b| a.key == b.key);
-        findings.extend(closed.into_iter().map(|o| (Status::Closed, o.finding.clone())));
+    now.check()?;
+    for old in before {
+        close(old?, &mut was, &mut out)?;
     }
-    summary.findings_new = findings.iter().filter(|(s, _)| *s == Status::New).count();
-    summary.findings_open = found.len();
-    summary.findings_closed = findings.iter().filter(|(s, _)| *s == Status::Closed).count();
+    out.flush()?;
+    Ok((summary, writer.map(Writer::finish).transpose()?))
+}
 
-    let state = state.is_some().then(|| {
-        let open = keys.into_iter().zip(found).map(|(key, finding)| Open { key, finding }).collect();
-        let header = Header {
-            repo: label.to_string(),
-            rules: opts.rules_digest.clone(),
-            refs,
-            hit_blobs: hit_blobs.into_iter().collect(),
-            open,
+/// Sorted candidates split by a sorted stream of known ids.
+struct Unknown {
+    fresh: Vec<ObjectId>,
+    known: u64,
+}
+
+fn unknown(
+    sorted: Vec<ObjectId>,
+    known: impl Iterator<Item = anyhow::Result<ObjectId>>,
+) -> anyhow::Result<Unknown> {
+    let mut known = known.peekable();
+    let mut out = Unknown { fresh: Vec::new(), known: 0 };
+    for id in sorted {
+        while let Some(k) = known.next_if(|k| k.as_ref().map_or(true, |k| *k < id)) {
+            k?;
+        }
+        if matches!(known.peek(), Some(Ok(k)) if *k == id) {
+            out.known += 1;
+        } else {
+            out.fresh.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// Two sorted streams of ids as one sorted stream, each id once.
+fn merge(
+    a: impl Iterator<Item = anyhow::Result<ObjectId>>,
+    b: impl Iterator<Item = anyhow::Result<ObjectId>>,
+) -> impl Iterator<Item = anyhow::Result<ObjectId>> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    let mut last: Option<ObjectId> = None;
+    std::iter::from_fn(move || loop {
+        let from_a = match (a.peek(), b.peek()) {
+            (None, None) => return None,
+            (Some(Ok(x)), Some(Ok(y))) => x <= y,
+            (Some(_), None) | (Some(Err(_)), _) => true,
+            (None, Some(_)) | (_, Some(Err(_))) => false,
         };
-        RepoState { header, scanned }
-    });
-    Ok((RepoReport { findings, summary }, state))
+        match if from_a { a.next() } else { b.next() }? {
+            Ok(id) if last == Some(id) => {}
+            Ok(id) => {
+                last = Some(id);
+                return Some(Ok(id));
+            }
+            Err(e) => return Some(Err(e)),
+        }
+    })
 }

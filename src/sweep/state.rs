@@ -2,11 +2,14 @@
 //! off the same state directory.
 //!
 //! One file per repository, `repos/<hash of its path>.state`: a magic line, the length of a
-//! JSON header (rule-set digest, ref tips, open findings), the header, then the sorted ids of
-//! every blob already scanned, raw. It is written to a temporary file and renamed into
-//! place, so a sweep killed at any moment leaves either the old state or the new one.
+//! JSON header (rule-set digest, ref tips) and the header, the count then the sorted raw ids
+//! of every blob already scanned, the count then the sorted raw ids of the blobs that had
+//! hits, and last the open findings, one JSON line each, sorted by key. Every section is read
+//! back as a stream. A new state is written to a temporary file and renamed into place, so a
+//! sweep killed at any moment leaves either the old state or the new one.
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -14,7 +17,10 @@ use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-const MAGIC: &[u8] = b"sprawl-sweep-state-v1\n";
+const MAGIC: &[u8] = b"sprawl-sweep-state-v2\n";
+/// What every version's magic line starts with: an older state is not damaged, only unusable.
+const ANY_VERSION: &[u8] = b"sprawl-sweep-state-v";
+const ID: u64 = 20;
 
 /// A finding that was open after the last run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,24 +38,198 @@ pub struct Header {
     /// The rule set's digest: when it changes, everything is scanned again.
     pub rules: String,
     pub refs: BTreeMap<String, String>,
-    /// Every blob that had a hit: read again when refs move, so that each finding's first
-    /// commit still accounts for every version of its file.
-    #[serde(default)]
-    pub hit_blobs: Vec<String>,
-    pub open: Vec<Open>,
 }
 
-/// A repository's state: the header and the scanned blob ids, sorted.
-#[derive(Debug, Default)]
-pub struct RepoState {
+/// A repository's recorded state: its header, and where its sections are in its file.
+#[derive(Debug)]
+pub struct Recorded {
     pub header: Header,
-    pub scanned: Vec<ObjectId>,
+    path: PathBuf,
+    /// Offset and count of the scanned ids.
+    scanned: (u64, u64),
+    /// Offset and count of the ids of blobs that had hits.
+    hits: (u64, u64),
+    /// Where the open findings start, and the file's length.
+    open: (u64, u64),
 }
 
-impl RepoState {
-    pub fn contains(&self, id: &ObjectId) -> bool {
-        self.scanned.binary_search(id).is_ok()
+impl Recorded {
+    fn reader(&self, at: u64) -> anyhow::Result<BufReader<File>> {
+        let mut f = File::open(&self.path).with_context(|| format!("cannot read {}", self.path.display()))?;
+        f.seek(SeekFrom::Start(at))?;
+        Ok(BufReader::new(f))
     }
+
+    fn damaged(&self) -> anyhow::Error {
+        anyhow::anyhow!("{} is damaged", self.path.display())
+    }
+
+    /// Every blob id scanned by earlier sweeps, in order.
+    pub fn scanned(&self) -> anyhow::Result<Ids> {
+        Ok(Ids { reader: self.reader(self.scanned.0)?, left: self.scanned.1 })
+    }
+
+    /// The blobs that had hits, in order: read again when refs move, so that each finding's
+    /// first commit still accounts for every version of its file.
+    pub fn hit_blobs(&self) -> anyhow::Result<Vec<ObjectId>> {
+        let ids = Ids { reader: self.reader(self.hits.0)?, left: self.hits.1 };
+        ids.map(|id| id.map_err(|_| self.damaged())).collect()
+    }
+
+    /// Whether any finding was open.
+    pub fn has_open(&self) -> bool {
+        self.open.0 < self.open.1
+    }
+
+    /// The open findings, in key order; a line that does not parse, or one out of order,
+    /// ends them with an error.
+    pub fn open(&self) -> anyhow::Result<Opens> {
+        let reader = self.reader(self.open.0)?;
+        Ok(Opens { reader, line: Vec::new(), last: None, ended: false, path: self.path.clone() })
+    }
+}
+
+/// The open findings of a state file, read a line at a time.
+pub struct Opens {
+    reader: BufReader<File>,
+    line: Vec<u8>,
+    /// The last key read: keys come in order.
+    last: Option<String>,
+    /// A bad line was met: nothing more is read.
+    ended: bool,
+    path: PathBuf,
+}
+
+impl Iterator for Opens {
+    type Item = anyhow::Result<Open>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ended {
+            return None;
+        }
+        self.line.clear();
+        match self.reader.read_until(b'\n', &mut self.line) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => {
+                self.ended = true;
+                return Some(Err(anyhow::Error::new(e)));
+            }
+        }
+        let open = serde_json::from_slice::<Open>(&self.line)
+            .ok()
+            .filter(|o| self.last.as_ref().is_none_or(|k| *k <= o.key));
+        Some(match open {
+            Some(o) => {
+                self.last = Some(o.key.clone());
+                Ok(o)
+            }
+            None => {
+                self.ended = true;
+                Err(anyhow::anyhow!("{} is damaged", self.path.display()))
+            }
+        })
+    }
+}
+
+/// Raw blob ids read from a state file, a count known in advance.
+pub struct Ids {
+    reader: BufReader<File>,
+    left: u64,
+}
+
+impl Iterator for Ids {
+    type Item = anyhow::Result<ObjectId>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let mut raw = [0u8; ID as usize];
+        Some(match self.reader.read_exact(&mut raw) {
+            Ok(()) => gix::hash::oid::try_from_bytes(&raw)
+                .map(ToOwned::to_owned)
+                .map_err(|e| anyhow::anyhow!("a state file holds a bad blob id: {e}")),
+            Err(e) => {
+                self.left = 0;
+                Err(anyhow::Error::new(e).context("a state file ends early"))
+            }
+        })
+    }
+}
+
+/// A new state being written to its temporary file: sections in file order.
+pub struct Writer {
+    out: BufWriter<File>,
+    file: Temporary,
+}
+
+impl Writer {
+    /// Add an open finding; they come in key order.
+    pub fn open(&mut self, open: &Open) -> anyhow::Result<()> {
+        serde_json::to_writer(&mut self.out, open)?;
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    /// Flush the temporary file to disk; it is renamed into place by [`Temporary::commit`].
+    pub fn finish(self) -> anyhow::Result<Temporary> {
+        let Self { out, file } = self;
+        let f = out.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all().with_context(|| format!("cannot write {}", file.tmp.display()))?;
+        Ok(file)
+    }
+}
+
+/// A state written to its temporary file, not yet in place: removed if dropped uncommitted.
+#[derive(Debug)]
+pub struct Temporary {
+    tmp: PathBuf,
+    path: PathBuf,
+    committed: bool,
+}
+
+impl Temporary {
+    /// Rename the new state into place.
+    pub fn commit(mut self) -> anyhow::Result<()> {
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Write `ids` as a count then raw ids; the count is written once they are all out.
+fn write_ids(
+    out: &mut BufWriter<File>,
+    ids: impl IntoIterator<Item = anyhow::Result<ObjectId>>,
+) -> anyhow::Result<()> {
+    let at = out.stream_position()?;
+    out.write_all(&0u64.to_le_bytes())?;
+    let mut n = 0u64;
+    for id in ids {
+        out.write_all(id?.as_bytes())?;
+        n += 1;
+    }
+    let end = out.stream_position()?;
+    out.seek(SeekFrom::Start(at))?;
+    out.write_all(&n.to_le_bytes())?;
+    out.seek(SeekFrom::Start(end))?;
+    Ok(())
+}
+
+fn read_u64(f: &mut impl Read) -> Option<u64> {
+    let mut b = [0u8; 8];
+    f.read_exact(&mut b).ok().map(|()| u64::from_le_bytes(b))
 }
 
 /// The state directory, locked for this process while it lives.
@@ -123,49 +303,74 @@ impl StateDir {
     }
 
     /// The state of `repo` (its path as listed), or `None` before its first sweep. A file
-    /// that does not parse is an error: the caller reports it and scans from scratch.
-    pub fn load(&self, repo: &str) -> anyhow::Result<Option<RepoState>> {
+    /// that does not parse, or one an older sprawl wrote, is an error: the caller reports it
+    /// and scans from scratch.
+    pub fn load(&self, repo: &str) -> anyhow::Result<Option<Recorded>> {
         let path = self.file(repo);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let mut f = match File::open(&path) {
+            Ok(f) => BufReader::new(f),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
         let bad = || format!("{} is damaged", path.display());
-        let rest = bytes.strip_prefix(MAGIC).with_context(bad)?;
-        let len_bytes: [u8; 8] = rest.get(..8).and_then(|b| b.try_into().ok()).with_context(bad)?;
-        let len = usize::try_from(u64::from_le_bytes(len_bytes)).with_context(bad)?;
-        let header: Header =
-            serde_json::from_slice(rest.get(8..8 + len).with_context(bad)?).with_context(bad)?;
-        let ids = rest.get(8 + len..).with_context(bad)?;
-        anyhow::ensure!(ids.len() % 20 == 0, "{}", bad());
-        let scanned = ids
-            .chunks_exact(20)
-            .map(|c| gix::hash::oid::try_from_bytes(c).ok().map(ToOwned::to_owned))
-            .collect::<Option<Vec<ObjectId>>>()
-            .with_context(bad)?;
-        Ok(Some(RepoState { header, scanned }))
+        let len = f.get_ref().metadata()?.len();
+        let mut magic = vec![0u8; MAGIC.len()];
+        f.read_exact(&mut magic).ok().with_context(bad)?;
+        if magic != MAGIC {
+            anyhow::ensure!(
+                !magic.starts_with(ANY_VERSION),
+                "{} is from another sprawl version",
+                path.display()
+            );
+            anyhow::bail!("{}", bad());
+        }
+        let header_len = read_u64(&mut f).filter(|n| *n <= len).with_context(bad)?;
+        let mut header = vec![0u8; usize::try_from(header_len)?];
+        f.read_exact(&mut header).ok().with_context(bad)?;
+        let header: Header = serde_json::from_slice(&header).with_context(bad)?;
+        // A section: its count, then that many ids, all inside the file.
+        let mut at = MAGIC.len() as u64 + 8 + header_len;
+        let mut section = |f: &mut BufReader<File>| -> anyhow::Result<(u64, u64)> {
+            let n = read_u64(f).with_context(bad)?;
+            let start = at + 8;
+            let end = n
+                .checked_mul(ID)
+                .and_then(|b| b.checked_add(start))
+                .filter(|e| *e <= len)
+                .with_context(bad)?;
+            f.seek(SeekFrom::Start(end))?;
+            at = end;
+            Ok((start, n))
+        };
+        let scanned = section(&mut f)?;
+        let hits = section(&mut f)?;
+        Ok(Some(Recorded { header, path, scanned, hits, open: (at, len) }))
     }
 
-    /// Replace the state of `repo` atomically.
-    pub fn save(&self, repo: &str, state: &RepoState) -> anyhow::Result<()> {
+    /// Start the new state of `repo` in a temporary file: the header, the scanned ids and the
+    /// ids of blobs with hits (each sorted); the open findings follow through the writer.
+    pub fn writer(
+        &self,
+        repo: &str,
+        header: &Header,
+        scanned: impl IntoIterator<Item = anyhow::Result<ObjectId>>,
+        hit_blobs: &[ObjectId],
+    ) -> anyhow::Result<Writer> {
         let path = self.file(repo);
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-        let header = serde_json::to_vec(&state.header)?;
-        let mut out = Vec::with_capacity(MAGIC.len() + 8 + header.len() + state.scanned.len() * 20);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
-        out.extend_from_slice(&header);
-        for id in &state.scanned {
-            out.extend_from_slice(id.as_bytes());
-        }
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&out)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)
+        let file = Temporary { tmp, path, committed: false };
+        let create = || -> anyhow::Result<BufWriter<File>> {
+            let mut out = BufWriter::new(File::create(&file.tmp)?);
+            let header = serde_json::to_vec(header)?;
+            out.write_all(MAGIC)?;
+            out.write_all(&(header.len() as u64).to_le_bytes())?;
+            out.write_all(&header)?;
+            write_ids(&mut out, scanned)?;
+            write_ids(&mut out, hit_blobs.iter().map(|id| Ok(*id)))?;
+            Ok(out)
         };
-        write().with_context(|| format!("cannot write {}", path.display()))
+        let out = create().with_context(|| format!("cannot write {}", file.tmp.display()))?;
+        Ok(Writer { out, file })
     }
 }
 
@@ -191,11 +396,25 @@ mod tests {
         ids.push(ObjectId::from_hex(b"0100000000000000000000000000000000000002").expect("hex"));
         ids.sort();
         let header = Header { repo: "/srv/a".into(), rules: "r1".into(), ..Header::default() };
-        state.save("/srv/a", &RepoState { header, scanned: ids.clone() }).expect("save");
+        let mut w = state.writer("/srv/a", &header, ids.iter().map(|id| Ok(*id)), &ids[1..]).expect("writer");
+        let finding = crate::finding::Finding::config_change(".sprawl.toml");
+        for key in ["a", "b"] {
+            w.open(&Open { key: key.into(), finding: finding.clone() }).expect("open");
+        }
+        let written = w.finish().expect("finish");
+        assert!(state.load("/srv/a").expect("load").is_none(), "not in place before the commit");
+        written.commit().expect("commit");
         let back = state.load("/srv/a").expect("load").expect("present");
-        assert_eq!(back.scanned, ids);
+        let scanned: Vec<ObjectId> = back.scanned().expect("ids").map(|id| id.expect("id")).collect();
+        assert_eq!(scanned, ids);
+        assert_eq!(back.hit_blobs().expect("hits"), ids[1..]);
         assert_eq!(back.header.rules, "r1");
-        assert!(back.contains(&ids[1]));
+        let keys: Vec<String> = back.open().expect("open").map(|o| o.expect("open").key).collect();
+        assert_eq!(keys, ["a", "b"]);
+        // A state that an older sprawl wrote is refused, as a damaged one is.
+        std::fs::write(state.file("/srv/b"), b"sprawl-sweep-state-v1\n\0\0\0\0\0\0\0\0{}").expect("write");
+        let older = state.load("/srv/b").expect_err("an older state is not used");
+        assert!(format!("{older:#}").contains("another sprawl version"), "{older:#}");
         drop(state);
         // Another test's child process, between its fork and exec, may briefly share the
         // lock's open file (the descriptor is close-on-exec): wait for that to pass.
