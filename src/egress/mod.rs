@@ -68,7 +68,8 @@ impl CiModel {
             }
         };
         let read = |path: &str| -> Option<String> {
-            let bytes = files.read(path).inspect_err(|why| skip(path, format!("CI file not read ({why})"))).ok()?;
+            let bytes =
+                files.read(path).inspect_err(|why| skip(path, format!("CI file not read ({why})"))).ok()?;
             String::from_utf8(bytes).inspect_err(|_| skip(path, "CI file is not UTF-8".into())).ok()
         };
         let repo = Repo { paths, read: &read, warn };
