@@ -236,8 +236,8 @@ mod tests {
             PATHS.get_or_init(|| vec![".github/workflows/ci.yml".to_string()])
         }
 
-        fn read(&self, _: &str) -> Option<Vec<u8>> {
-            Some(WORKFLOW.as_bytes().to_vec())
+        fn read(&self, _: &str) -> Result<Vec<u8>, String> {
+            Ok(WORKFLOW.as_bytes().to_vec())
         }
     }
 
