@@ -145,18 +145,18 @@ fn restored(hit: Hit, raws: &Raws) -> Finding {
     f
 }
 
-/// Findings gathered into batches for [`Emit`].
-struct Batches<'e, 'a> {
-    emit: &'e mut Emit<'a>,
-    batch: Vec<Finding>,
+/// Records gathered into batches of [`BATCH`] for `emit` (findings for [`Emit`]).
+pub(crate) struct Batches<'e, 'a, T = Finding> {
+    emit: &'e mut (dyn FnMut(Vec<T>) -> anyhow::Result<()> + 'a),
+    batch: Vec<T>,
 }
 
-impl<'e, 'a> Batches<'e, 'a> {
-    fn new(emit: &'e mut Emit<'a>) -> Self {
+impl<'e, 'a, T> Batches<'e, 'a, T> {
+    pub(crate) fn new(emit: &'e mut (dyn FnMut(Vec<T>) -> anyhow::Result<()> + 'a)) -> Self {
         Self { emit, batch: Vec::new() }
     }
 
-    fn push(&mut self, f: Finding) -> anyhow::Result<()> {
+    pub(crate) fn push(&mut self, f: T) -> anyhow::Result<()> {
         self.batch.push(f);
         if self.batch.len() >= BATCH {
             (self.emit)(std::mem::take(&mut self.batch))?;
@@ -164,7 +164,7 @@ impl<'e, 'a> Batches<'e, 'a> {
         Ok(())
     }
 
-    fn finish(mut self) -> anyhow::Result<()> {
+    pub(crate) fn finish(mut self) -> anyhow::Result<()> {
         if self.batch.is_empty() {
             return Ok(());
         }

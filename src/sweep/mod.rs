@@ -25,7 +25,7 @@ use crate::paths::{PathMap, RepoPaths};
 use crate::pipeline::{self, Processed, Stages, Tally};
 use crate::report::spill::{self, Spill};
 use crate::scanner::Scanner;
-use crate::source::attribute::{self, Hits};
+use crate::source::attribute::{self, Batches, Hits};
 use crate::source::{git, history::Scope, repo};
 use crate::suppress::baseline::Baseline;
 use crate::suppress::Suppressor;
@@ -72,9 +72,6 @@ pub enum Part<'a> {
     Findings { repo: &'a str, batch: &'a [(Status, Finding)] },
     Summary(&'a Summary),
 }
-
-/// Findings handed to the output at once.
-const BATCH: usize = 1024;
 
 /// What a sweep needs from the scan configuration.
 pub struct Context<'a> {
@@ -146,8 +143,8 @@ pub fn sweep(
                 let started = Instant::now();
                 let label = path.display().to_string();
                 let mut failed = None;
-                let mut deliver = |batch: &[(Status, Finding)]| {
-                    emit(Part::Findings { repo: &label, batch })
+                let mut deliver = |batch: Vec<(Status, Finding)>| {
+                    emit(Part::Findings { repo: &label, batch: &batch })
                         .inspect_err(|e| failed = Some(format!("{e:#}")))
                 };
                 let done = sweep_repo(path, &label, state.as_ref(), opts, per_repo, cx, &mut deliver);
@@ -185,32 +182,8 @@ pub fn sweep(
     Ok((reports.into_iter().map(|(_, summary)| summary).collect(), Deferred { dir: state, pending }))
 }
 
-/// Where a repository's findings go.
-type Deliver<'a> = dyn FnMut(&[(Status, Finding)]) -> anyhow::Result<()> + 'a;
-
-/// Findings held until a batch of [`BATCH`] is handed on.
-struct Batches<'a, 'b> {
-    held: Vec<(Status, Finding)>,
-    deliver: &'a mut Deliver<'b>,
-}
-
-impl Batches<'_, '_> {
-    fn push(&mut self, status: Status, finding: Finding) -> anyhow::Result<()> {
-        self.held.push((status, finding));
-        if self.held.len() >= BATCH {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> anyhow::Result<()> {
-        if !self.held.is_empty() {
-            (self.deliver)(&self.held)?;
-            self.held.clear();
-        }
-        Ok(())
-    }
-}
+/// Where a repository's findings go, a batch at a time.
+type Deliver<'a> = dyn FnMut(Vec<(Status, Finding)>) -> anyhow::Result<()> + 'a;
 
 /// Sweep one repository: its findings go to `deliver`; returns its summary and its new
 /// state, written to a temporary file (none without a state directory, or when nothing
@@ -236,7 +209,7 @@ fn sweep_repo(
     };
     let stats = Stats::default();
     let mut summary = Summary::default();
-    let mut out = Batches { held: Vec::new(), deliver };
+    let mut out = Batches::new(deliver);
 
     // With `--validate`, open findings are asked about again even when nothing moved: their
     // blobs are read once more for the secrets (state keeps none) and a credential that
@@ -245,10 +218,10 @@ fn sweep_repo(
     if let Some(prev) = previous.as_ref().filter(|p| p.header.refs == refs && !revalidate(p)) {
         summary.unchanged = true;
         for open in prev.open()? {
-            out.push(Status::Open, open?.finding)?;
+            out.push((Status::Open, open?.finding))?;
             summary.findings_open += 1;
         }
-        out.flush()?;
+        out.finish()?;
         return Ok((summary, None));
     }
 
@@ -323,10 +296,10 @@ fn sweep_repo(
     // The last run's latest finding at or before the key at hand: of several with one key,
     // the last carries the liveness.
     let mut was: Option<Open> = None;
-    let mut close = |old: Open, was: &mut Option<Open>, out: &mut Batches| -> anyhow::Result<()> {
+    let mut close = |old: Open, was: &mut Option<Open>, out: &mut Batches<_>| -> anyhow::Result<()> {
         if was.as_ref().is_none_or(|w| w.key != old.key) {
             summary.findings_closed += 1;
-            out.push(Status::Closed, old.finding.clone())?;
+            out.push((Status::Closed, old.finding.clone()))?;
         }
         *was = Some(old);
         Ok(())
@@ -354,13 +327,13 @@ fn sweep_repo(
         if let Some(w) = writer.as_mut() {
             w.open(&open)?;
         }
-        out.push(status, open.finding)?;
+        out.push((status, open.finding))?;
     }
     now.check()?;
     for old in before {
         close(old?, &mut was, &mut out)?;
     }
-    out.flush()?;
+    out.finish()?;
     Ok((summary, writer.map(Writer::finish).transpose()?))
 }
 
