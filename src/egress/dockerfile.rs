@@ -25,8 +25,10 @@ impl Images {
     /// Analyse every Dockerfile of the repository.
     pub fn build(repo: &Repo, out: &mut Out) -> Self {
         let mut images = Self::default();
-        let targets = build_targets(repo);
-        for path in repo.paths.iter().filter(|p| is_dockerfile(p)) {
+        let dockerfiles: Vec<&String> = repo.paths.iter().filter(|p| is_dockerfile(p)).collect();
+        // Targets only matter to Dockerfiles; a repository without one reads no file for them.
+        let targets = if dockerfiles.is_empty() { BTreeSet::new() } else { build_targets(repo) };
+        for path in dockerfiles {
             let Some(text) = (repo.read)(path) else { continue };
             let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
             let ignore_file = [format!("{path}.dockerignore"), join(dir, ".dockerignore")]
@@ -176,7 +178,17 @@ fn build_targets(repo: &Repo) -> BTreeSet<String> {
     for path in repo.paths.iter().filter(|p| !is_dockerfile(p)) {
         let Some(text) = (repo.read)(path) else { continue };
         let yaml = path.ends_with(".yml") || path.ends_with(".yaml");
-        for line in text.lines() {
+        // Only a line holding `target` can name one: such lines are found by a byte search,
+        // each taken once, instead of testing every line of every file.
+        let mut next = 0;
+        for at in memchr::memmem::find_iter(text.as_bytes(), "target") {
+            if at < next {
+                continue;
+            }
+            let start = memchr::memrchr(b'\n', &text.as_bytes()[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &text.as_bytes()[at..]).map_or(text.len(), |i| at + i);
+            next = end;
+            let line = text[start..end].trim_end_matches('\r');
             if ["docker", "buildx", "podman"].iter().any(|d| line.contains(d)) {
                 for (at, _) in line.match_indices("--target") {
                     targets.extend(name(&line[at + "--target".len()..]));
