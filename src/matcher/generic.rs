@@ -310,6 +310,12 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
         if bare(&key).contains(&bare(&lower)) {
             return false;
         }
+        // `Master-Key: <96 hex>` is OpenSSL's printout of a TLS session (`openssl sess_id
+        // -text`, `s_client`): its 48-byte master secret opens that one recorded session and
+        // is no one's credential.
+        if key == "master-key" && value.len() == 96 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return false;
+        }
         // `"admin.ldap.bindPwdTitle": "Bind-Passwort:"`: user-interface text about a
         // credential (a title, a hint, an example), in a translation file or a form.
         if UI_TEXT_KEYS.iter().any(|s| key.trim_end_matches(['"', '\'', ' ']).ends_with(s)) {
