@@ -326,7 +326,7 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.ends_with(':') || value.contains("...") || value.contains('…') {
         return false;
     }
-    if self_describing(&lower) || sequential_digits(value) || variable_name(value) {
+    if self_describing(value) || sequential_digits(value) || variable_name(value) {
         return false;
     }
     if value.starts_with(['$', '&', '*', '@', '{']) || value.contains("->") || value.contains("::") {
@@ -411,14 +411,15 @@ const UI_TEXT_KEYS: &[&str] = &[
 /// `preauth-secret-123`, `my_api_key`, `user:password`, `e2e-mob-workspace-pwd`: words that
 /// say what the value stands for, joined, with at most a short count: a name or a test
 /// stand-in. A generated credential does not spell its own kind between separators.
-fn self_describing(lower: &str) -> bool {
+/// Camel-case words count as joined (`keyId:secretKey:sessionToken`).
+fn self_describing(value: &str) -> bool {
     const KINDS: &[&str] =
         &["password", "passwd", "pwd", "pass", "secret", "token", "key", "apikey", "credential", "auth"];
-    let parts: Vec<&str> = lower.split(['-', '_', '.', ':', ' ']).filter(|p| !p.is_empty()).collect();
-    let wordy = |p: &&str| {
+    let parts: Vec<String> = split_words(value, |c| "-_.: ".contains(c)).collect();
+    let wordy = |p: &String| {
         p.bytes().all(|b| b.is_ascii_alphabetic()) || p.bytes().all(|b| b.is_ascii_digit()) || p.len() <= 4
     };
-    parts.len() >= 2 && parts.iter().all(wordy) && parts.iter().any(|p| KINDS.contains(p))
+    parts.len() >= 2 && parts.iter().all(wordy) && parts.iter().any(|p| KINDS.contains(&p.as_str()))
 }
 
 /// `MM_MOBILE_E2E_ADMIN_*`, `DEPLOY_KEY_2`: the name of a variable or a family of them.
@@ -506,8 +507,8 @@ const PASSWORD_WORDS: &[&str] = &[
 ];
 
 /// A password (in a URL, `.netrc` or connection string) that is a placeholder: a
-/// reference, an obvious stand-in, or a password-word followed by nothing but
-/// punctuation-led options or escapes.
+/// reference, an obvious stand-in, digits counting up or down (`123456`), or a
+/// password-word followed by nothing but punctuation-led options or escapes.
 pub fn placeholder_password(value: &[u8]) -> bool {
     const STAND_INS: &[&str] = &["changeme", "change_me", "xxxx", "your_", "your-", "****"];
     let lower = String::from_utf8_lossy(value).to_ascii_lowercase();
@@ -519,7 +520,7 @@ pub fn placeholder_password(value: &[u8]) -> bool {
         return true;
     }
     let word: String = lower.chars().take_while(char::is_ascii_alphanumeric).collect();
-    PASSWORD_WORDS.contains(&word.as_str())
+    PASSWORD_WORDS.contains(&word.as_str()) || sequential_digits(&lower)
 }
 
 /// Whether a password or token typed on a command line, in a header or in a client's
@@ -534,6 +535,7 @@ pub fn plausible_password(pw: &[u8]) -> bool {
         || pw.starts_with(['$', '%', '{', '<'])
         || placeholder_password(pw.as_bytes())
         || PLACEHOLDERS.iter().any(|p| lower.contains(p))
+        || self_describing(pw)
     {
         return false;
     }
@@ -579,17 +581,24 @@ pub fn weak_password(pw: &[u8], user: Option<&[u8]>) -> bool {
         ]
         .contains(&bare.as_str())
         && !stand_in
-        && !self_describing(&lower)
+        && !self_describing(pw)
         && !variable_name(pw)
         && !sequential_digits(pw)
         && !looks_like_call(pw)
         && !is_password_hash(pw)
-        // The user name again, give or take punctuation: `("anonymous", "anonymous@")` is
-        // anonymous FTP, not a credential.
-        && user.is_none_or(|u| {
-            let user: String = u.iter().filter(|b| b.is_ascii_alphanumeric()).map(|b| b.to_ascii_lowercase() as char).collect();
-            user != bare
-        })
+        && !repeats_user(pw.as_bytes(), user)
+}
+
+/// The user name again, give or take case and punctuation: `("anonymous", "anonymous@")`
+/// is anonymous FTP, `US%45R,:us%45r,@` a URL parser's test.
+pub fn repeats_user(pw: &[u8], user: Option<&[u8]>) -> bool {
+    let bare = |s: &[u8]| -> String {
+        s.iter().filter(|b| b.is_ascii_alphanumeric()).map(|b| b.to_ascii_lowercase() as char).collect()
+    };
+    user.is_some_and(|u| {
+        let user = bare(u);
+        !user.is_empty() && user == bare(pw)
+    })
 }
 
 /// `tokendefs[state]`, `keypair[:32]`, `Iterable[tokenize.TokenInfo]`, `map[string]string{`:
@@ -705,7 +714,13 @@ fn names_digest_or_id(key: &[u8]) -> bool {
 /// The lower-case words of an identifier: split at non-alphanumerics and at camel-case
 /// humps (`apiKeyID` → `api`, `key`, `id`).
 fn words(name: &str) -> impl Iterator<Item = String> + '_ {
-    name.split(|c: char| !c.is_ascii_alphanumeric()).flat_map(|part| {
+    split_words(name, |c| !c.is_ascii_alphanumeric())
+}
+
+/// The lower-case words of `name` split at the characters `sep` picks and at camel-case
+/// humps.
+fn split_words(name: &str, sep: fn(char) -> bool) -> impl Iterator<Item = String> + '_ {
+    name.split(sep).flat_map(|part| {
         let b = part.as_bytes();
         let mut cuts = vec![0];
         cuts.extend((1..b.len()).filter(|&i| b[i].is_ascii_uppercase() && b[i - 1].is_ascii_lowercase()));

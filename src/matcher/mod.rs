@@ -333,7 +333,10 @@ impl Matcher {
             return None;
         }
         let key = group("key");
-        if rule.source.placeholders && generic::placeholder_password(value) {
+        let user = group("user").map(|(s, e)| &hay[s..e]);
+        if rule.source.placeholders
+            && (generic::placeholder_password(value) || generic::repeats_user(value, user))
+        {
             return None;
         }
         let mut weak = false;
@@ -342,8 +345,7 @@ impl Matcher {
                 (rule.checksum == Some(Checksum::BasicAuth)).then(|| basic_credentials(value)).flatten();
             let pw = basic.as_ref().map_or(value, |(_, pw)| pw.as_bytes());
             if !generic::plausible_password(pw) {
-                let user =
-                    basic.as_ref().map(|(u, _)| u.as_bytes()).or(group("user").map(|(s, e)| &hay[s..e]));
+                let user = basic.as_ref().map(|(u, _)| u.as_bytes()).or(user);
                 weak = rule.source.strong_context && generic::weak_password(pw, user);
                 if !weak {
                     return None;
