@@ -326,7 +326,7 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.ends_with(':') || value.contains("...") || value.contains('…') {
         return false;
     }
-    if self_describing(value) || sequential_digits(value) || variable_name(value) {
+    if self_describing(value) || counts(value) || variable_name(value) || migration_name(value) {
         return false;
     }
     if value.starts_with(['$', '&', '*', '@', '{']) || value.contains("->") || value.contains("::") {
@@ -430,11 +430,44 @@ fn variable_name(v: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
-/// `123456`, `654321`, `0123456789`: digits counting up or down.
-fn sequential_digits(v: &str) -> bool {
+/// `123456`, `654321`, `abcdef`, `12345abcde67890`: digits or letters counting up or down,
+/// in runs of three or more.
+fn counts(v: &str) -> bool {
     let b = v.as_bytes();
-    let step = |d: i8| b.windows(2).all(|w| (w[1] as i8 - w[0] as i8).rem_euclid(10) == d.rem_euclid(10));
-    b.len() >= 4 && b.iter().all(u8::is_ascii_digit) && (step(1) || step(-1))
+    // Whether `c` follows `a` by `d`: digits wrap (`890`), letters in either case do not.
+    let follows = |a: u8, c: u8, d: i8| {
+        let (a, c) = (a.to_ascii_lowercase() as i8, c.to_ascii_lowercase() as i8);
+        match (a as u8, c as u8) {
+            (b'0'..=b'9', b'0'..=b'9') => (c - a).rem_euclid(10) == d.rem_euclid(10),
+            (b'a'..=b'z', b'a'..=b'z') => c - a == d,
+            _ => false,
+        }
+    };
+    let runs = |d: i8| {
+        let mut run = 1;
+        for w in b.windows(2) {
+            if follows(w[0], w[1], d) {
+                run += 1;
+            } else if run < 3 {
+                return false;
+            } else {
+                run = 1;
+            }
+        }
+        run >= 3
+    };
+    b.len() >= 4 && b.iter().all(u8::is_ascii_alphanumeric) && (runs(1) || runs(-1))
+}
+
+/// `0006_custom_tag_models`, `0002_auto_20160321_1448`: a Django migration's name, which
+/// `('secrets', '0006_…')` pairs with an app named like a credential in every migration's
+/// dependencies.
+fn migration_name(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() > 5
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'_'
+        && b[5..].iter().all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
 }
 
 /// Whether `a` and `b` differ by one letter added or dropped (`test`, `teset`).
@@ -507,7 +540,7 @@ const PASSWORD_WORDS: &[&str] = &[
 ];
 
 /// A password (in a URL, `.netrc` or connection string) that is a placeholder: a
-/// reference, an obvious stand-in, digits counting up or down (`123456`), or a
+/// reference, an obvious stand-in, characters counting up or down (`123456`), or a
 /// password-word followed by nothing but punctuation-led options or escapes.
 pub fn placeholder_password(value: &[u8]) -> bool {
     const STAND_INS: &[&str] = &["changeme", "change_me", "xxxx", "your_", "your-", "****"];
@@ -520,7 +553,7 @@ pub fn placeholder_password(value: &[u8]) -> bool {
         return true;
     }
     let word: String = lower.chars().take_while(char::is_ascii_alphanumeric).collect();
-    PASSWORD_WORDS.contains(&word.as_str()) || sequential_digits(&lower)
+    PASSWORD_WORDS.contains(&word.as_str()) || counts(&lower)
 }
 
 /// Whether a password or token typed on a command line, in a header or in a client's
@@ -583,7 +616,7 @@ pub fn weak_password(pw: &[u8], user: Option<&[u8]>) -> bool {
         && !stand_in
         && !self_describing(pw)
         && !variable_name(pw)
-        && !sequential_digits(pw)
+        && !counts(pw)
         && !looks_like_call(pw)
         && !is_password_hash(pw)
         && !repeats_user(pw.as_bytes(), user)
@@ -799,7 +832,9 @@ fn is_public_material(v: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{placeholder_password, plausible, plausible_password, well_delimited, LINE_LOOK};
+    use super::{
+        placeholder_password, plausible, plausible_password, repeats_user, well_delimited, LINE_LOOK,
+    };
 
     #[test]
     fn password_hashes_are_not_passwords() {
@@ -892,6 +927,28 @@ mod tests {
     }
 
     #[test]
+    fn counting_runs_are_stand_ins() {
+        for v in ["123456", "654321", "7890", "abcdef", "ABCDEF", "12345abcde67890", "abc123", "zyx987"] {
+            assert!(super::counts(v), "{v}");
+        }
+        // A run of two, a generated value, too short, punctuation.
+        for v in ["12ab", "Xk9Qz7pw2024", "123", "abc-123", "1235", "Rf5tG8yHu2jK"] {
+            assert!(!super::counts(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn migration_names_are_not_secrets() {
+        for v in ["0006_custom_tag_models", "0002_auto_20160321_1448", "0010_custom_field_data"] {
+            assert!(super::migration_name(v), "{v}");
+            assert!(!plausible(Some(b"secrets"), v.as_bytes()), "{v}");
+        }
+        for v in ["0006_Xk9Qz7pw", "006_custom", "0006custom", "0006_", "ab06_custom", "00é6_custom"] {
+            assert!(!super::migration_name(v), "{v}");
+        }
+    }
+
+    #[test]
     fn placeholder_passwords() {
         for v in [
             "pass;auth=NTLM",
@@ -902,9 +959,13 @@ mod tests {
             "${DB_PASS}",
             "<password>",
             "pw<x>y",
+            "123456",
         ] {
             assert!(placeholder_password(v.as_bytes()), "{v}");
         }
+        assert!(repeats_user(b"us%45r,", Some(b"US%45R,")));
+        assert!(!repeats_user(b"Xk9-Qz7-pw2024", Some(b"deploy")));
+        assert!(!repeats_user(b"Xk9-Qz7-pw2024", None));
         for v in ["S3cretP@ssw0rd!", "Xk9-Qz7-pw2024", "hunter2-Zq8", "7`Lq;&k>qX??]G&3"] {
             assert!(!placeholder_password(v.as_bytes()), "{v}");
         }
@@ -921,6 +982,7 @@ mod tests {
             "$PASSWORD",
             "%PASS%",
             "fakepasswd1",
+            "keyId:secretKey:sessionToken",
         ] {
             assert!(!plausible_password(pw.as_bytes()), "{pw}");
         }
@@ -961,6 +1023,7 @@ mod tests {
         ] {
             assert!(!super::weak_password(pw.as_bytes(), None), "{pw}");
         }
+        assert!(!super::weak_password(b"abc123", None));
         assert!(!super::weak_password(b"specialbill_user", Some(b"specialbill_user")));
         assert!(!super::weak_password(b"anonymous@", Some(b"anonymous")));
         assert!(!super::weak_password(b"guest", None));
