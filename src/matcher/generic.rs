@@ -46,6 +46,8 @@ const PLACEHOLDERS: &[&str] = &[
     "my_password",
     "password123",
     "a1b2c3d4",
+    "somerandom",
+    "randomstring",
     // Documented example values: RFC 6750's bearer token, RFC 6749's access and refresh
     // tokens, RFC 5849's tokens and secrets.
     "mf_9.b5f-4.1jqm",
@@ -158,6 +160,14 @@ const PUBLIC_KEYS: &[&str] = &[
     "csrf",
     "xsrf",
     "authenticity",
+    // Pagination cursors (`pageToken`, `NextToken`, `continuation_token`): where a listing
+    // goes on, not who may read it.
+    "pagetoken",
+    "page_token",
+    "nexttoken",
+    "next_token",
+    "continuationtoken",
+    "continuation_token",
 ];
 
 /// Bytes of its line read before a key and after a value by [`well_delimited`]: reading
@@ -365,7 +375,10 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     }
     // Labels and identifiers: words, spaces, dashes and underscores, no digits or symbols
     // (a random 24-character token has no digit with odds of about 1 in 70).
-    if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c)) || route_or_query(key, value) {
+    if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c))
+        || route_or_query(key, value)
+        || word_alternatives(value)
+    {
         return false;
     }
     // `password1`, `Test1234!`, `user-1`, `teset123`, `Q2hhbmdlTWU=` (base64 of `ChangeMe`),
@@ -457,6 +470,17 @@ fn counts(v: &str) -> bool {
         run >= 3
     };
     b.len() >= 4 && b.iter().all(u8::is_ascii_alphanumeric) && (runs(1) || runs(-1))
+}
+
+/// `required|confirmed`, `sometimes|required_with:new_password` (Laravel's validation rules
+/// for a password field), `string|null` (a type): lower-case words joined by `|`, each
+/// perhaps with `:` and its arguments.
+fn word_alternatives(v: &str) -> bool {
+    let word = |p: &str| {
+        let name = p.split(':').next().unwrap_or_default();
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    };
+    v.contains('|') && v.split('|').all(word)
 }
 
 /// `0006_custom_tag_models`, `0002_auto_20160321_1448`: a Django migration's name, which
@@ -934,6 +958,19 @@ mod tests {
         // A run of two, a generated value, too short, punctuation.
         for v in ["12ab", "Xk9Qz7pw2024", "123", "abc-123", "1235", "Rf5tG8yHu2jK"] {
             assert!(!super::counts(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn word_alternatives_are_rules_or_types() {
+        for v in
+            ["required|confirmed", "sometimes|required_with:new_password", "string|null", "min:8|max:255"]
+        {
+            assert!(super::word_alternatives(v), "{v}");
+            assert!(!plausible(Some(b"password"), v.as_bytes()), "{v}");
+        }
+        for v in ["Xk9|Qz7pw", "abc|", "|", "hunter2|Zq8", "Rf5tG8yHu2jK"] {
+            assert!(!super::word_alternatives(v), "{v}");
         }
     }
 
