@@ -378,6 +378,7 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     if value.chars().all(|c| c.is_ascii_alphabetic() || " -_./".contains(c))
         || route_or_query(key, value)
         || word_alternatives(value)
+        || is_version(value)
     {
         return false;
     }
@@ -564,8 +565,8 @@ const PASSWORD_WORDS: &[&str] = &[
 ];
 
 /// A password (in a URL, `.netrc` or connection string) that is a placeholder: a
-/// reference, an obvious stand-in, characters counting up or down (`123456`), or a
-/// password-word followed by nothing but punctuation-led options or escapes.
+/// reference, an obvious stand-in (also base64-encoded), characters counting up or down
+/// (`123456`), or a password-word followed by nothing but punctuation-led options or escapes.
 pub fn placeholder_password(value: &[u8]) -> bool {
     const STAND_INS: &[&str] = &["changeme", "change_me", "xxxx", "your_", "your-", "****"];
     let lower = String::from_utf8_lossy(value).to_ascii_lowercase();
@@ -577,7 +578,9 @@ pub fn placeholder_password(value: &[u8]) -> bool {
         return true;
     }
     let word: String = lower.chars().take_while(char::is_ascii_alphanumeric).collect();
-    PASSWORD_WORDS.contains(&word.as_str()) || counts(&lower)
+    PASSWORD_WORDS.contains(&word.as_str())
+        || counts(&lower)
+        || encodes_placeholder(&String::from_utf8_lossy(value))
 }
 
 /// Whether a password or token typed on a command line, in a header or in a client's
@@ -674,17 +677,30 @@ fn looks_like_code(v: &str) -> bool {
 fn encodes_placeholder(v: &str) -> bool {
     use base64::Engine;
     let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(v) else { return false };
+    // `echo … | base64` encodes the line's end too.
+    let raw = raw.trim_ascii_end();
     if raw.len() < 4 || !raw.iter().all(|b| (0x20..0x7f).contains(b)) {
         return false;
     }
-    let text = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    let text = String::from_utf8_lossy(raw).to_ascii_lowercase();
     // A UUID is an identifier plain (`is_hash_or_id`), and so encoded.
     if is_uuid(&text) {
         return true;
     }
-    ["changeme", "change_me", "change-me", "password", "xxxx", "your_", "your-"]
+    // `my-secret-key-which-should-be-changed-in-production…`: JHipster's default JWT secret.
+    ["changeme", "change_me", "change-me", "be-changed", "be_changed", "password", "xxxx", "your_", "your-"]
         .iter()
         .any(|p| text.contains(p))
+}
+
+/// `^4.0.23`, `~1.2`, `>=2.0.0-rc.1`, `v1.4.2`: a version or a version range (a package
+/// named `@inquirer/password` in a lock file).
+fn is_version(v: &str) -> bool {
+    let bare = v.trim_start_matches(['^', '~', '>', '<', '=', 'v']);
+    let (core, _) = bare.split_once(['-', '+']).unwrap_or((bare, ""));
+    let parts: Vec<&str> = core.split('.').collect();
+    (2..=4).contains(&parts.len())
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `.input_apiKey_entry`, `#password-field`: a class or id selector.
@@ -972,6 +988,27 @@ mod tests {
         for v in ["Xk9|Qz7pw", "abc|", "|", "hunter2|Zq8", "Rf5tG8yHu2jK"] {
             assert!(!super::word_alternatives(v), "{v}");
         }
+    }
+
+    #[test]
+    fn versions_are_not_secrets() {
+        for v in ["^4.0.23", "~1.2", ">=2.0.0-rc.1", "v1.4.2", "10.24.1"] {
+            assert!(super::is_version(v), "{v}");
+        }
+        for v in ["^4.0.x", "1", "v1..2", "Xk9.Qz7", "4.0.23.1.9"] {
+            assert!(!super::is_version(v), "{v}");
+        }
+        assert!(!plausible(Some(b"\"@inquirer/password"), b"^4.0.23"));
+    }
+
+    #[test]
+    fn encoded_stand_ins() {
+        use base64::Engine;
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert!(placeholder_password(
+            enc("my-secret-key-which-should-be-changed-in-production\n").as_bytes()
+        ));
+        assert!(!placeholder_password(enc("q]7Lx'T2{m%Vb9;Rz+Wc4&Nf8").as_bytes()));
     }
 
     #[test]
