@@ -473,6 +473,20 @@ fn counts(v: &str) -> bool {
     b.len() >= 4 && b.iter().all(u8::is_ascii_alphanumeric) && (runs(1) || runs(-1))
 }
 
+/// `algolia: { appId: '…', apiKey: '…', indexName: '…' }`: Algolia's search-only key, which
+/// DocSearch and InstantSearch configurations hand to every visitor's browser by design. An
+/// admin or write key is named so (`adminApiKey`, `ALGOLIA_WRITE_KEY`) and stays reported.
+/// `key` is the name, `around` the bytes near it.
+pub fn public_search_key(key: &[u8], around: &[u8]) -> bool {
+    let name: String =
+        key.iter().filter(|b| b.is_ascii_alphanumeric()).map(|b| b.to_ascii_lowercase() as char).collect();
+    let near = around.to_ascii_lowercase();
+    let has = |needle: &str| memchr::memmem::find(&near, needle.as_bytes()).is_some();
+    matches!(name.as_str(), "apikey" | "searchapikey" | "searchkey" | "searchonlyapikey")
+        && (has("indexname") || has("index_name"))
+        && (has("appid") || has("app_id") || has("applicationid"))
+}
+
 /// `required|confirmed`, `sometimes|required_with:new_password` (Laravel's validation rules
 /// for a password field), `string|null` (a type): lower-case words joined by `|`, each
 /// perhaps with `:` and its arguments.
@@ -1009,6 +1023,14 @@ mod tests {
             enc("my-secret-key-which-should-be-changed-in-production\n").as_bytes()
         ));
         assert!(!placeholder_password(enc("q]7Lx'T2{m%Vb9;Rz+Wc4&Nf8").as_bytes()));
+    }
+
+    #[test]
+    fn algolia_search_keys_are_public() {
+        let block = b"algolia: { appId: 'Q7ZK2PLM4X', apiKey: 'c3f9a1e7', indexName: 'docs' }";
+        assert!(super::public_search_key(b"apiKey", block));
+        assert!(!super::public_search_key(b"adminApiKey", block));
+        assert!(!super::public_search_key(b"apiKey", b"stripe: { apiKey: 'c3f9a1e7' }"));
     }
 
     #[test]

@@ -358,6 +358,10 @@ impl Matcher {
             if !delimited || !generic::plausible(key.map(|(ks, ke)| &hay[ks..ke]), value) {
                 return None;
             }
+            let around = &hay[secret_start.saturating_sub(300)..(secret_end + 300).min(hay.len())];
+            if key.is_some_and(|(ks, ke)| generic::public_search_key(&hay[ks..ke], around)) {
+                return None;
+            }
         }
         // Matches that fail their checksum are still emitted: they must keep a generic
         // rule off the same bytes; the scanner decides whether to report them.
