@@ -12,11 +12,10 @@
 //! A state file is untrusted input (a shared directory, a CI cache). [`StateDir::load`]
 //! reads it whole, as a stream, before any of it is used: the digest catches any damage, and
 //! the structure is checked on the same pass (ids strictly increasing, each open line
-//! bounded, well-formed JSON with a key, keys in order), so that even a file made with its
-//! digest recomputed cannot mislead the merge-join. Checking first and using after costs one
+//! bounded and led by its key, keys in order), so that even a file written with its digest
+//! recomputed cannot mislead the merge-join. Checking first and using after costs one
 //! more sequential read; checking only as the merge-join goes would find damage after
 //! findings were reported and a new state begun.
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Take, Write};
@@ -143,15 +142,15 @@ pub struct Opens<R> {
     path: PathBuf,
 }
 
-/// What the checking pass parses of an open finding's line: its key, and a `finding` that is
-/// well-formed JSON. A finding that is well-formed but not one sprawl writes would need a
-/// file made with its digest recomputed; it fails the sweep of that repository when read.
-#[derive(Deserialize)]
-struct Keyed<'a> {
-    #[serde(borrow)]
-    key: Cow<'a, str>,
-    #[serde(rename = "finding")]
-    _finding: serde::de::IgnoredAny,
+/// The key of an open finding's line, which the writer puts first (`{"key":"…","finding":`):
+/// all the checking pass parses of it, the digest vouching for the rest. A finding that does
+/// not parse behind a well-formed key needs a file written with its digest recomputed; it
+/// fails the sweep of that repository when it is read.
+fn key_of(line: &[u8]) -> Option<String> {
+    let rest = line.strip_prefix(b"{\"key\":")?;
+    let mut keys = serde_json::Deserializer::from_slice(rest).into_iter::<String>();
+    let key = keys.next()?.ok()?;
+    rest.get(keys.byte_offset()..)?.starts_with(b",\"finding\":").then_some(key)
 }
 
 impl<R: BufRead> Opens<R> {
@@ -166,9 +165,13 @@ impl<R: BufRead> Opens<R> {
         }
     }
 
-    /// The next line as a `T`, whose key `key` gives: checked to be whole, to parse, and to
-    /// come in key order.
-    fn next_as<'a, T: Deserialize<'a>>(&'a mut self, key: impl Fn(&T) -> &str) -> anyhow::Result<Option<T>> {
+    /// The next line as `parse` reads it, whose key `key` gives: checked to be whole, to
+    /// parse, and to come in key order.
+    fn next_as<T>(
+        &mut self,
+        parse: impl Fn(&[u8]) -> Option<T>,
+        key: impl Fn(&T) -> &str,
+    ) -> anyhow::Result<Option<T>> {
         let Self { reader, line, last, lines, path, .. } = self;
         if !read_line(reader, line).map_err(|e| damaged(path, e))? {
             return Ok(None);
@@ -178,9 +181,8 @@ impl<R: BufRead> Opens<R> {
         if line.last() != Some(&b'\n') {
             return Err(damaged(path, format_args!("open finding {n} is cut short")));
         }
-        // The parser's message may quote the line: it is not passed on.
-        let parsed: T = serde_json::from_slice(line)
-            .map_err(|_| damaged(path, format_args!("open finding {n} does not parse")))?;
+        let parsed =
+            parse(line).ok_or_else(|| damaged(path, format_args!("open finding {n} does not parse")))?;
         let k = key(&parsed);
         if last.as_str() > k {
             return Err(damaged(path, format_args!("open finding {n} is out of key order")));
@@ -198,7 +200,8 @@ impl<R: BufRead> Iterator for Opens<R> {
         if self.ended {
             return None;
         }
-        let read = self.next_as::<Open>(|o| &o.key);
+        // The parser's message may quote the line: it is not passed on.
+        let read = self.next_as(|line| serde_json::from_slice::<Open>(line).ok(), |o| &o.key);
         self.ended = !matches!(read, Ok(Some(_)));
         read.transpose()
     }
@@ -348,6 +351,46 @@ fn read_u64(f: &mut impl Read) -> Option<u64> {
     f.read_exact(&mut b).ok().map(|()| u64::from_le_bytes(b))
 }
 
+/// Read every byte of the state file `f` before its digest, in one pass: `body` bytes up to
+/// the trailer, whose id `counts` and `digest` were read first.
+fn check(f: File, path: &Path, body: u64, counts: [u64; 2], digest: &[u8]) -> anyhow::Result<Recorded> {
+    let bad = |what: &str| damaged(path, what);
+    let short = || bad("it ends early");
+    let mut r = BufReader::new(Hashing { inner: f.take(body + COUNTS), hash: Sha256::new() });
+    let mut magic = [0u8; MAGIC.len()];
+    r.read_exact(&mut magic).map_err(|_| short())?;
+    let header_len = read_u64(&mut r)
+        .filter(|n| *n <= (MAX_LINE as u64).min(body))
+        .ok_or_else(|| bad("its header is too long"))?;
+    let mut header = vec![0u8; usize::try_from(header_len)?];
+    r.read_exact(&mut header).map_err(|_| short())?;
+    let header: Header = serde_json::from_slice(&header).map_err(|_| bad("its header does not parse"))?;
+    let [scanned_n, hits_n] = counts;
+    let start = MAGIC.len() as u64 + 8 + header_len;
+    let end = |at: u64, n: u64| n.checked_mul(ID).and_then(|b| b.checked_add(at)).filter(|e| *e <= body);
+    let misfit = || bad("its id counts do not fit its length");
+    let scanned_end = end(start, scanned_n).ok_or_else(misfit)?;
+    let hits_end = end(scanned_end, hits_n).ok_or_else(misfit)?;
+    for n in counts {
+        for id in Ids::new(&mut r, n, path) {
+            id?;
+        }
+    }
+    let mut opens = Opens::new((&mut r).take(body - hits_end), path);
+    while opens.next_as(key_of, String::as_str)?.is_some() {}
+    r.read_exact(&mut [0u8; COUNTS as usize]).map_err(|_| short())?;
+    if r.into_inner().hash.finalize().as_slice() != digest {
+        return Err(bad("its checksum does not match"));
+    }
+    Ok(Recorded {
+        header,
+        path: path.to_path_buf(),
+        scanned: (start, scanned_n),
+        hits: (scanned_end, hits_n),
+        open: (hits_end, body),
+    })
+}
+
 /// The state directory, locked for this process while it lives.
 #[derive(Debug)]
 pub struct StateDir {
@@ -413,7 +456,7 @@ impl StateDir {
         }
     }
 
-    fn file(&self, repo: &str) -> PathBuf {
+    pub(crate) fn file(&self, repo: &str) -> PathBuf {
         let digest = Sha256::digest(repo.as_bytes());
         self.dir.join("repos").join(format!("{}.state", crate::units::hex(&digest[..12])))
     }
@@ -446,40 +489,11 @@ impl StateDir {
         let body =
             len.checked_sub(COUNTS + DIGEST).filter(|b| *b >= MAGIC.len() as u64 + 8).ok_or_else(short)?;
         f.seek(SeekFrom::Start(body))?;
-        let (scanned_n, hits_n) = (read_u64(&mut f).ok_or_else(short)?, read_u64(&mut f).ok_or_else(short)?);
+        let counts = [read_u64(&mut f).ok_or_else(short)?, read_u64(&mut f).ok_or_else(short)?];
         let mut digest = [0u8; DIGEST as usize];
         f.read_exact(&mut digest).map_err(|_| short())?;
-
-        // Then every byte before the digest, in one pass.
         f.seek(SeekFrom::Start(0))?;
-        let mut r = BufReader::new(Hashing { inner: f.take(body + COUNTS), hash: Sha256::new() });
-        r.read_exact(&mut magic).map_err(|_| short())?;
-        let header_len = read_u64(&mut r)
-            .filter(|n| *n <= MAX_LINE as u64)
-            .ok_or_else(|| bad("its header is too long"))?;
-        let mut header = vec![0u8; usize::try_from(header_len)?];
-        r.read_exact(&mut header).map_err(|_| short())?;
-        let header: Header = serde_json::from_slice(&header).map_err(|_| bad("its header does not parse"))?;
-        let start = MAGIC.len() as u64 + 8 + header_len;
-        let end = |at: u64, n: u64| n.checked_mul(ID).and_then(|b| b.checked_add(at)).filter(|e| *e <= body);
-        let counts = || bad("its id counts do not fit its length");
-        let scanned_end = end(start, scanned_n).ok_or_else(counts)?;
-        let hits_end = end(scanned_end, hits_n).ok_or_else(counts)?;
-        for n in [scanned_n, hits_n] {
-            for id in Ids::new(&mut r, n, &path) {
-                id?;
-            }
-        }
-        let mut opens = Opens::new((&mut r).take(body - hits_end), &path);
-        while opens.next_as::<Keyed>(|k| &k.key)?.is_some() {}
-        let mut trailer = [0u8; COUNTS as usize];
-        r.read_exact(&mut trailer).map_err(|_| short())?;
-        anyhow::ensure!(r.fill_buf()?.is_empty(), bad("it was read past its end"));
-        if r.into_inner().hash.finalize().as_slice() != digest {
-            return Err(bad("its checksum does not match"));
-        }
-        let open = (hits_end, body);
-        Ok(Some(Recorded { header, path, scanned: (start, scanned_n), hits: (scanned_end, hits_n), open }))
+        check(f, &path, body, counts, &digest).map(Some)
     }
 
     /// Start the new state of `repo` in a temporary file: the header, the scanned ids and the
