@@ -22,6 +22,7 @@ seed codeowners $(files testdata/fuzz/seeds/codeowners)
 seed ci_files $(files testdata/egress testdata/egress-patterns)
 seed decoders $(files testdata/fs)
 seed scan $(files testdata/fs)
+seed sweep_state $(files testdata/fuzz/seeds/sweep_state)
 # Inputs that once crashed a target stay in its corpus.
 for dir in testdata/fuzz/regressions/*/; do
     [ -d "$dir" ] && seed "$(basename "$dir")" $(files "$dir")

@@ -59,6 +59,22 @@ pub fn gitleaks_config(data: &[u8]) {
     }
 }
 
+/// A sweep's state file, as a shared state directory or a restored CI cache could hold it:
+/// loaded and checked as a sweep does, then each of its sections read.
+pub fn sweep_state(data: &[u8]) {
+    use crate::sweep::state::StateDir;
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let Ok(state) = StateDir::open(dir.path(), &|_| {}) else { return };
+    if std::fs::write(state.file("fuzz"), data).is_err() {
+        return;
+    }
+    if let Ok(Some(recorded)) = state.load("fuzz") {
+        recorded.scanned().into_iter().flatten().for_each(drop);
+        let _ = recorded.hit_blobs();
+        recorded.open().into_iter().flatten().for_each(drop);
+    }
+}
+
 /// A CODEOWNERS file, in GitHub's place and in GitLab's, asked about a few paths and about
 /// each pattern it holds.
 pub fn codeowners(data: &[u8]) {

@@ -278,6 +278,12 @@ fn decoders() {
     fuzz("decoders", &["testdata/fs"], 100, 16 << 10, fuzzing::decoders);
 }
 
+/// A sweep's state file, mutated: any damage is refused or read without a panic.
+#[test]
+fn sweep_states() {
+    fuzz("sweep_state", &["testdata/fuzz/seeds/sweep_state"], 300, 64 << 10, fuzzing::sweep_state);
+}
+
 /// Bounds one scan of `input`: time (debug build; a release scan is ~10x faster) and the
 /// most memory held above the input's size.
 fn bounded_scan(input: &[u8]) {

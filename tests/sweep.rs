@@ -295,3 +295,136 @@ fn a_killed_sweep_loses_nothing() {
     let all: BTreeSet<String> = seen.union(&new).cloned().collect();
     assert_eq!(all.len(), 48, "every finding was reported by one of the two sweeps");
 }
+
+/// A state file made unusable in `name`'s way, from the sound `good`: its sections are found
+/// from the layout (magic line, header length and header, scanned ids, hit ids, open lines,
+/// trailer of two id counts and a 32-byte digest).
+fn damage(good: &[u8], name: &str) -> Vec<u8> {
+    let n = |at: usize| {
+        usize::try_from(u64::from_le_bytes(good[at..at + 8].try_into().expect("8 bytes"))).expect("fits")
+    };
+    let magic = b"sprawl-sweep-state-v3\n".len();
+    let header = magic + 8 + n(magic);
+    let body = good.len() - 48;
+    let scanned = header + 20 * n(body);
+    let hits = scanned + 20 * n(body + 8);
+    assert!(n(body) >= 2 && n(body + 8) >= 2 && hits < body, "a state with ids and open findings");
+    let cut = |at: usize| good[..at].to_vec();
+    let flip = |at: usize| {
+        let mut v = good.to_vec();
+        v[at] ^= 1;
+        v
+    };
+    let opens: Vec<&[u8]> = good[hits..body].split_inclusive(|b| *b == b'\n').collect();
+    let with_opens = |lines: &[&[u8]]| [&good[..hits], &lines.concat(), &good[body..]].concat();
+    let key = hits + memchr_at(&good[hits..], b"\"key\":\"") + 7;
+    match name {
+        "cut in the header length" => cut(magic + 4),
+        "cut in the header" => cut(header - 3),
+        "cut in the scanned ids" => cut(header + 30),
+        "cut in the hit ids" => cut(scanned + 5),
+        "cut in an open line" => cut(hits + 20),
+        "cut before the last newline" => cut(body - 1),
+        "cut in the counts" => cut(body + 10),
+        "cut in the digest" => cut(good.len() - 1),
+        "flipped scanned id" => flip(header + 19),
+        "flipped hit id" => flip(scanned + 39),
+        "flipped key letter" => flip(key),
+        "swapped open lines" => with_opens(&[opens[1], opens[0], &opens[2..].concat()]),
+        "duplicated open line" => with_opens(&[opens[0], &opens.concat()]),
+        "50 MB line" => with_opens(&[&vec![b'a'; 50 << 20], b"\n", &opens.concat()]),
+        other => panic!("no damage named {other}"),
+    }
+}
+
+fn memchr_at(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).position(|w| w == needle).expect("present")
+}
+
+/// A state file is untrusted input: however it was damaged, the sweep warns naming the
+/// repository and the file (never a secret), scans that repository from scratch with the
+/// counts of a sweep without state, and records a sound state that the next sweep uses. The
+/// same with refs unchanged since the state (the fast path) and moved.
+#[test]
+fn a_damaged_state_is_a_warning_and_a_fresh_scan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let secrets = ["D4mag3d-St4te-Pw-1x", "D4mag3d-T0ken-Zq8w-2", "D4mag3d-Depl0y-Pw-3y"];
+    let repo = new_repo(
+        &d.join("repos"),
+        "app",
+        &[
+            ("a.env", &format!("DB_PASSWORD={}\n", secrets[0])),
+            ("b/b.env", &format!("API_TOKEN={}\n", secrets[1])),
+            ("c.env", &format!("DEPLOY_PASSWORD={}\n", secrets[2])),
+            ("README", "app\n"),
+        ],
+    );
+    let sweep = |state: &Path| {
+        let state = state.to_str().expect("utf-8");
+        run_in(d, &["sweep", "repos", "--state", state, "--format", "jsonl", "--only-new"])
+    };
+    let counts = |run: &Run| {
+        let sums = lines(run, "summary");
+        assert_eq!(sums.len(), 1, "{}", run.stdout);
+        ["unchanged", "blobs_scanned", "findings_new", "findings_open", "findings_closed", "error"]
+            .map(|k| sums[0][k].clone())
+    };
+    let state = d.join("state");
+    let first = sweep(&state);
+    assert_eq!(counts(&first)[2], 3, "{}", first.stdout);
+    let file =
+        fs::read_dir(state.join("repos")).expect("state").next().expect("one state").expect("entry").path();
+    let good = fs::read(&file).expect("state file");
+    let damages = [
+        "cut in the header length",
+        "cut in the header",
+        "cut in the scanned ids",
+        "cut in the hit ids",
+        "cut in an open line",
+        "cut before the last newline",
+        "cut in the counts",
+        "cut in the digest",
+        "flipped scanned id",
+        "flipped hit id",
+        "flipped key letter",
+        "swapped open lines",
+        "duplicated open line",
+        "50 MB line",
+    ];
+    for moved in [false, true] {
+        if moved {
+            commit(&repo, &[("d.txt", "nothing\n")], "more");
+        }
+        let fresh = tempfile::tempdir().expect("tempdir");
+        let without = sweep(fresh.path());
+        for name in damages {
+            fs::write(&file, damage(&good, name)).expect("damage");
+            let run = sweep(&state);
+            let what = format!("{name} (refs moved: {moved})");
+            assert_eq!((run.code, counts(&run)), (without.code, counts(&without)), "{what}: {}", run.stderr);
+            let warning: Vec<&str> =
+                run.stderr.lines().filter(|l| l.contains("scanning from scratch")).collect();
+            assert_eq!(warning.len(), 1, "{what}: {}", run.stderr);
+            assert!(
+                warning[0].contains("app") && warning[0].contains(&file.display().to_string()),
+                "{what}: {}",
+                warning[0]
+            );
+            assert!(
+                warning[0].len() < 400 && !secrets.iter().any(|s| run.stderr.contains(s)),
+                "{what}: {}",
+                warning[0]
+            );
+            let next = sweep(&state);
+            assert_eq!(next.code, 0, "{what}: {}", next.stderr);
+            assert!(
+                !next.stderr.contains("damaged") && lines(&next, "finding").is_empty(),
+                "{what}: {}",
+                next.stderr
+            );
+            assert_eq!(counts(&next)[..3], [Value::from(true), 0.into(), 0.into()], "{what}");
+            assert_eq!(counts(&next)[3], counts(&without)[3], "{what}");
+        }
+    }
+}

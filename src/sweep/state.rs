@@ -2,14 +2,23 @@
 //! off the same state directory.
 //!
 //! One file per repository, `repos/<hash of its path>.state`: a magic line, the length of a
-//! JSON header (rule-set digest, ref tips) and the header, the count then the sorted raw ids
-//! of every blob already scanned, the count then the sorted raw ids of the blobs that had
-//! hits, and last the open findings, one JSON line each, sorted by key. Every section is read
-//! back as a stream. A new state is written to a temporary file and renamed into place, so a
-//! sweep killed at any moment leaves either the old state or the new one.
+//! JSON header (rule-set digest, ref tips) and the header, the sorted raw ids of every blob
+//! already scanned, the sorted raw ids of the blobs that had hits, the open findings (one
+//! JSON line each, sorted by key), and a trailer: the two id counts and the SHA-256 of every
+//! byte before the digest. A new state is written in one sequential pass to a temporary file
+//! and renamed into place, so a sweep killed at any moment leaves either the old state or the
+//! new one.
+//!
+//! A state file is untrusted input (a shared directory, a CI cache). [`StateDir::load`]
+//! reads it whole, as a stream, before any of it is used: the digest catches any damage, and
+//! the structure is checked on the same pass (ids strictly increasing, each open line
+//! bounded and led by its key, keys in order), so that even a file written with its digest
+//! recomputed cannot mislead the merge-join. Checking first and using after costs one
+//! more sequential read; checking only as the merge-join goes would find damage after
+//! findings were reported and a new state begun.
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Take, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -17,10 +26,15 @@ use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-const MAGIC: &[u8] = b"sprawl-sweep-state-v2\n";
+const MAGIC: &[u8] = b"sprawl-sweep-state-v3\n";
 /// What every version's magic line starts with: an older state is not damaged, only unusable.
 const ANY_VERSION: &[u8] = b"sprawl-sweep-state-v";
 const ID: u64 = 20;
+/// The trailer: the counts of scanned and hit ids, then the digest.
+const COUNTS: u64 = 16;
+const DIGEST: u64 = 32;
+/// The longest header or open-finding line read; a longer one means the file is damaged.
+const MAX_LINE: usize = 16 << 20;
 
 /// A finding that was open after the last run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,7 +54,8 @@ pub struct Header {
     pub refs: BTreeMap<String, String>,
 }
 
-/// A repository's recorded state: its header, and where its sections are in its file.
+/// A repository's recorded state, checked whole: its header, and where its sections are in
+/// its file.
 #[derive(Debug)]
 pub struct Recorded {
     pub header: Header,
@@ -49,7 +64,7 @@ pub struct Recorded {
     scanned: (u64, u64),
     /// Offset and count of the ids of blobs that had hits.
     hits: (u64, u64),
-    /// Where the open findings start, and the file's length.
+    /// Where the open findings start and end.
     open: (u64, u64),
 }
 
@@ -60,20 +75,15 @@ impl Recorded {
         Ok(BufReader::new(f))
     }
 
-    fn damaged(&self) -> anyhow::Error {
-        anyhow::anyhow!("{} is damaged", self.path.display())
-    }
-
     /// Every blob id scanned by earlier sweeps, in order.
-    pub fn scanned(&self) -> anyhow::Result<Ids> {
-        Ok(Ids { reader: self.reader(self.scanned.0)?, left: self.scanned.1 })
+    pub fn scanned(&self) -> anyhow::Result<Ids<BufReader<File>>> {
+        Ok(Ids::new(self.reader(self.scanned.0)?, self.scanned.1, &self.path))
     }
 
     /// The blobs that had hits, in order: read again when refs move, so that each finding's
     /// first commit still accounts for every version of its file.
     pub fn hit_blobs(&self) -> anyhow::Result<Vec<ObjectId>> {
-        let ids = Ids { reader: self.reader(self.hits.0)?, left: self.hits.1 };
-        ids.map(|id| id.map_err(|_| self.damaged())).collect()
+        Ids::new(self.reader(self.hits.0)?, self.hits.1, &self.path).collect()
     }
 
     /// Whether any finding was open.
@@ -81,87 +91,195 @@ impl Recorded {
         self.open.0 < self.open.1
     }
 
-    /// The open findings, in key order; a line that does not parse, or one out of order,
-    /// ends them with an error.
-    pub fn open(&self) -> anyhow::Result<Opens> {
-        let reader = self.reader(self.open.0)?;
-        Ok(Opens { reader, line: Vec::new(), last: None, ended: false, path: self.path.clone() })
+    /// The open findings, in key order. They were checked by [`StateDir::load`]; a line that
+    /// does not parse or comes out of order now (the file changed since) ends them with an
+    /// error.
+    pub fn open(&self) -> anyhow::Result<Opens<Take<BufReader<File>>>> {
+        let reader = self.reader(self.open.0)?.take(self.open.1 - self.open.0);
+        Ok(Opens::new(reader, &self.path))
     }
 }
 
-/// The open findings of a state file, read a line at a time.
-pub struct Opens {
-    reader: BufReader<File>,
+/// "`path` is damaged: `what`", never quoting the file's content.
+fn damaged(path: &Path, what: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("{} is damaged: {what}", path.display())
+}
+
+/// Read one line, its newline included, into `line`; `false` at the end of `reader`. A line
+/// longer than [`MAX_LINE`] is an error, read no further than that.
+fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<bool> {
+    line.clear();
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(!line.is_empty());
+        }
+        let (take, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        if line.len() + take > MAX_LINE {
+            return Err(std::io::Error::other(format!("a line is longer than {MAX_LINE} bytes")));
+        }
+        line.extend_from_slice(&buf[..take]);
+        reader.consume(take);
+        if done {
+            return Ok(true);
+        }
+    }
+}
+
+/// The open findings of a state file, read a line at a time; keys never decrease (several
+/// findings may share one).
+pub struct Opens<R> {
+    reader: R,
     line: Vec<u8>,
-    /// The last key read: keys come in order.
-    last: Option<String>,
+    /// The last key read ("" before the first), and how many lines were read.
+    last: String,
+    lines: u64,
     /// A bad line was met: nothing more is read.
     ended: bool,
     path: PathBuf,
 }
 
-impl Iterator for Opens {
+/// The key of an open finding's line, which the writer puts first (`{"key":"…","finding":`):
+/// all the checking pass parses of it, the digest vouching for the rest. A finding that does
+/// not parse behind a well-formed key needs a file written with its digest recomputed; it
+/// fails the sweep of that repository when it is read.
+fn key_of(line: &[u8]) -> Option<String> {
+    let rest = line.strip_prefix(b"{\"key\":")?;
+    let mut keys = serde_json::Deserializer::from_slice(rest).into_iter::<String>();
+    let key = keys.next()?.ok()?;
+    rest.get(keys.byte_offset()..)?.starts_with(b",\"finding\":").then_some(key)
+}
+
+impl<R: BufRead> Opens<R> {
+    fn new(reader: R, path: &Path) -> Self {
+        Self {
+            reader,
+            line: Vec::new(),
+            last: String::new(),
+            lines: 0,
+            ended: false,
+            path: path.to_path_buf(),
+        }
+    }
+
+    /// The next line as `parse` reads it, whose key `key` gives: checked to be whole, to
+    /// parse, and to come in key order.
+    fn next_as<T>(
+        &mut self,
+        parse: impl Fn(&[u8]) -> Option<T>,
+        key: impl Fn(&T) -> &str,
+    ) -> anyhow::Result<Option<T>> {
+        let Self { reader, line, last, lines, path, .. } = self;
+        if !read_line(reader, line).map_err(|e| damaged(path, e))? {
+            return Ok(None);
+        }
+        *lines += 1;
+        let n = *lines;
+        if line.last() != Some(&b'\n') {
+            return Err(damaged(path, format_args!("open finding {n} is cut short")));
+        }
+        let parsed =
+            parse(line).ok_or_else(|| damaged(path, format_args!("open finding {n} does not parse")))?;
+        let k = key(&parsed);
+        if last.as_str() > k {
+            return Err(damaged(path, format_args!("open finding {n} is out of key order")));
+        }
+        last.clear();
+        last.push_str(k);
+        Ok(Some(parsed))
+    }
+}
+
+impl<R: BufRead> Iterator for Opens<R> {
     type Item = anyhow::Result<Open>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.ended {
             return None;
         }
-        self.line.clear();
-        match self.reader.read_until(b'\n', &mut self.line) {
-            Ok(0) => return None,
-            Ok(_) => {}
-            Err(e) => {
-                self.ended = true;
-                return Some(Err(anyhow::Error::new(e)));
-            }
-        }
-        let open = serde_json::from_slice::<Open>(&self.line)
-            .ok()
-            .filter(|o| self.last.as_ref().is_none_or(|k| *k <= o.key));
-        Some(match open {
-            Some(o) => {
-                self.last = Some(o.key.clone());
-                Ok(o)
-            }
-            None => {
-                self.ended = true;
-                Err(anyhow::anyhow!("{} is damaged", self.path.display()))
-            }
-        })
+        // The parser's message may quote the line: it is not passed on.
+        let read = self.next_as(|line| serde_json::from_slice::<Open>(line).ok(), |o| &o.key);
+        self.ended = !matches!(read, Ok(Some(_)));
+        read.transpose()
     }
 }
 
-/// Raw blob ids read from a state file, a count known in advance.
-pub struct Ids {
-    reader: BufReader<File>,
+/// Raw blob ids read from a state file, a count known in advance, each greater than the one
+/// before.
+pub struct Ids<R> {
+    reader: R,
     left: u64,
+    last: Option<ObjectId>,
+    path: PathBuf,
 }
 
-impl Iterator for Ids {
+impl<R: Read> Ids<R> {
+    fn new(reader: R, count: u64, path: &Path) -> Self {
+        Self { reader, left: count, last: None, path: path.to_path_buf() }
+    }
+}
+
+impl<R: Read> Iterator for Ids<R> {
     type Item = anyhow::Result<ObjectId>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
             return None;
         }
-        self.left -= 1;
         let mut raw = [0u8; ID as usize];
-        Some(match self.reader.read_exact(&mut raw) {
-            Ok(()) => gix::hash::oid::try_from_bytes(&raw)
-                .map(ToOwned::to_owned)
-                .map_err(|e| anyhow::anyhow!("a state file holds a bad blob id: {e}")),
-            Err(e) => {
-                self.left = 0;
-                Err(anyhow::Error::new(e).context("a state file ends early"))
+        let read = match self.reader.read_exact(&mut raw) {
+            Ok(()) => Ok(ObjectId::from(raw)),
+            Err(_) => Err(damaged(&self.path, "a section of blob ids ends early")),
+        }
+        .and_then(|id| match self.last {
+            Some(last) if last >= id => Err(damaged(&self.path, "blob ids are out of order")),
+            _ => Ok(id),
+        });
+        match &read {
+            Ok(id) => {
+                self.last = Some(*id);
+                self.left -= 1;
             }
-        })
+            Err(_) => self.left = 0,
+        }
+        Some(read)
+    }
+}
+
+/// Bytes read or written, fed to a SHA-256 on the way.
+struct Hashing<T> {
+    inner: T,
+    hash: Sha256,
+}
+
+impl<T: Read> Read for Hashing<T> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<T: Write> Write for Hashing<T> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
 /// A new state being written to its temporary file: sections in file order.
 pub struct Writer {
-    out: BufWriter<File>,
+    out: BufWriter<Hashing<File>>,
+    /// The counts of scanned and hit ids, for the trailer.
+    counts: [u64; 2],
     file: Temporary,
 }
 
@@ -173,11 +291,18 @@ impl Writer {
         Ok(())
     }
 
-    /// Flush the temporary file to disk; it is renamed into place by [`Temporary::commit`].
+    /// Write the trailer and flush the temporary file to disk; it is renamed into place by
+    /// [`Temporary::commit`].
     pub fn finish(self) -> anyhow::Result<Temporary> {
-        let Self { out, file } = self;
-        let f = out.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all().with_context(|| format!("cannot write {}", file.tmp.display()))?;
+        let Self { mut out, counts, file } = self;
+        let written = || format!("cannot write {}", file.tmp.display());
+        for n in counts {
+            out.write_all(&n.to_le_bytes()).with_context(written)?;
+        }
+        let Hashing { inner: mut f, hash } =
+            out.into_inner().map_err(|e| e.into_error()).with_context(written)?;
+        f.write_all(&hash.finalize()).with_context(written)?;
+        f.sync_all().with_context(written)?;
         Ok(file)
     }
 }
@@ -208,28 +333,62 @@ impl Drop for Temporary {
     }
 }
 
-/// Write `ids` as a count then raw ids; the count is written once they are all out.
+/// Write `ids` as raw ids; returns how many.
 fn write_ids(
-    out: &mut BufWriter<File>,
+    out: &mut impl Write,
     ids: impl IntoIterator<Item = anyhow::Result<ObjectId>>,
-) -> anyhow::Result<()> {
-    let at = out.stream_position()?;
-    out.write_all(&0u64.to_le_bytes())?;
+) -> anyhow::Result<u64> {
     let mut n = 0u64;
     for id in ids {
         out.write_all(id?.as_bytes())?;
         n += 1;
     }
-    let end = out.stream_position()?;
-    out.seek(SeekFrom::Start(at))?;
-    out.write_all(&n.to_le_bytes())?;
-    out.seek(SeekFrom::Start(end))?;
-    Ok(())
+    Ok(n)
 }
 
 fn read_u64(f: &mut impl Read) -> Option<u64> {
     let mut b = [0u8; 8];
     f.read_exact(&mut b).ok().map(|()| u64::from_le_bytes(b))
+}
+
+/// Read every byte of the state file `f` before its digest, in one pass: `body` bytes up to
+/// the trailer, whose id `counts` and `digest` were read first.
+fn check(f: File, path: &Path, body: u64, counts: [u64; 2], digest: &[u8]) -> anyhow::Result<Recorded> {
+    let bad = |what: &str| damaged(path, what);
+    let short = || bad("it ends early");
+    let mut r = BufReader::new(Hashing { inner: f.take(body + COUNTS), hash: Sha256::new() });
+    let mut magic = [0u8; MAGIC.len()];
+    r.read_exact(&mut magic).map_err(|_| short())?;
+    let header_len = read_u64(&mut r)
+        .filter(|n| *n <= (MAX_LINE as u64).min(body))
+        .ok_or_else(|| bad("its header is too long"))?;
+    let mut header = vec![0u8; usize::try_from(header_len)?];
+    r.read_exact(&mut header).map_err(|_| short())?;
+    let header: Header = serde_json::from_slice(&header).map_err(|_| bad("its header does not parse"))?;
+    let [scanned_n, hits_n] = counts;
+    let start = MAGIC.len() as u64 + 8 + header_len;
+    let end = |at: u64, n: u64| n.checked_mul(ID).and_then(|b| b.checked_add(at)).filter(|e| *e <= body);
+    let misfit = || bad("its id counts do not fit its length");
+    let scanned_end = end(start, scanned_n).ok_or_else(misfit)?;
+    let hits_end = end(scanned_end, hits_n).ok_or_else(misfit)?;
+    for n in counts {
+        for id in Ids::new(&mut r, n, path) {
+            id?;
+        }
+    }
+    let mut opens = Opens::new((&mut r).take(body - hits_end), path);
+    while opens.next_as(key_of, String::as_str)?.is_some() {}
+    r.read_exact(&mut [0u8; COUNTS as usize]).map_err(|_| short())?;
+    if r.into_inner().hash.finalize().as_slice() != digest {
+        return Err(bad("its checksum does not match"));
+    }
+    Ok(Recorded {
+        header,
+        path: path.to_path_buf(),
+        scanned: (start, scanned_n),
+        hits: (scanned_end, hits_n),
+        open: (hits_end, body),
+    })
 }
 
 /// The state directory, locked for this process while it lives.
@@ -297,54 +456,44 @@ impl StateDir {
         }
     }
 
-    fn file(&self, repo: &str) -> PathBuf {
+    pub(crate) fn file(&self, repo: &str) -> PathBuf {
         let digest = Sha256::digest(repo.as_bytes());
         self.dir.join("repos").join(format!("{}.state", crate::units::hex(&digest[..12])))
     }
 
-    /// The state of `repo` (its path as listed), or `None` before its first sweep. A file
-    /// that does not parse, or one an older sprawl wrote, is an error: the caller reports it
-    /// and scans from scratch.
+    /// The state of `repo` (its path as listed), or `None` before its first sweep. The file
+    /// is read whole and checked before it is used (see the module's comment); a damaged
+    /// one, or one an older sprawl wrote, is an error naming the file and what is wrong: the
+    /// caller reports it and scans from scratch.
     pub fn load(&self, repo: &str) -> anyhow::Result<Option<Recorded>> {
         let path = self.file(repo);
         let mut f = match File::open(&path) {
-            Ok(f) => BufReader::new(f),
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
-        let bad = || format!("{} is damaged", path.display());
-        let len = f.get_ref().metadata()?.len();
+        let bad = |what: &str| damaged(&path, what);
+        let short = || bad("it ends early");
+        let len = f.metadata()?.len();
         let mut magic = vec![0u8; MAGIC.len()];
-        f.read_exact(&mut magic).ok().with_context(bad)?;
+        f.read_exact(&mut magic).map_err(|_| short())?;
         if magic != MAGIC {
             anyhow::ensure!(
                 !magic.starts_with(ANY_VERSION),
                 "{} is from another sprawl version",
                 path.display()
             );
-            anyhow::bail!("{}", bad());
+            return Err(bad("it is not a sweep state"));
         }
-        let header_len = read_u64(&mut f).filter(|n| *n <= len).with_context(bad)?;
-        let mut header = vec![0u8; usize::try_from(header_len)?];
-        f.read_exact(&mut header).ok().with_context(bad)?;
-        let header: Header = serde_json::from_slice(&header).with_context(bad)?;
-        // A section: its count, then that many ids, all inside the file.
-        let mut at = MAGIC.len() as u64 + 8 + header_len;
-        let mut section = |f: &mut BufReader<File>| -> anyhow::Result<(u64, u64)> {
-            let n = read_u64(f).with_context(bad)?;
-            let start = at + 8;
-            let end = n
-                .checked_mul(ID)
-                .and_then(|b| b.checked_add(start))
-                .filter(|e| *e <= len)
-                .with_context(bad)?;
-            f.seek(SeekFrom::Start(end))?;
-            at = end;
-            Ok((start, n))
-        };
-        let scanned = section(&mut f)?;
-        let hits = section(&mut f)?;
-        Ok(Some(Recorded { header, path, scanned, hits, open: (at, len) }))
+        // The trailer first, for the sizes of the id sections.
+        let body =
+            len.checked_sub(COUNTS + DIGEST).filter(|b| *b >= MAGIC.len() as u64 + 8).ok_or_else(short)?;
+        f.seek(SeekFrom::Start(body))?;
+        let counts = [read_u64(&mut f).ok_or_else(short)?, read_u64(&mut f).ok_or_else(short)?];
+        let mut digest = [0u8; DIGEST as usize];
+        f.read_exact(&mut digest).map_err(|_| short())?;
+        f.seek(SeekFrom::Start(0))?;
+        check(f, &path, body, counts, &digest).map(Some)
     }
 
     /// Start the new state of `repo` in a temporary file: the header, the scanned ids and the
@@ -359,18 +508,18 @@ impl StateDir {
         let path = self.file(repo);
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
         let file = Temporary { tmp, path, committed: false };
-        let create = || -> anyhow::Result<BufWriter<File>> {
-            let mut out = BufWriter::new(File::create(&file.tmp)?);
+        let create = || -> anyhow::Result<(BufWriter<Hashing<File>>, [u64; 2])> {
+            let mut out = BufWriter::new(Hashing { inner: File::create(&file.tmp)?, hash: Sha256::new() });
             let header = serde_json::to_vec(header)?;
             out.write_all(MAGIC)?;
             out.write_all(&(header.len() as u64).to_le_bytes())?;
             out.write_all(&header)?;
-            write_ids(&mut out, scanned)?;
-            write_ids(&mut out, hit_blobs.iter().map(|id| Ok(*id)))?;
-            Ok(out)
+            let scanned = write_ids(&mut out, scanned)?;
+            let hits = write_ids(&mut out, hit_blobs.iter().map(|id| Ok(*id)))?;
+            Ok((out, [scanned, hits]))
         };
-        let out = create().with_context(|| format!("cannot write {}", file.tmp.display()))?;
-        Ok(Writer { out, file })
+        let (out, counts) = create().with_context(|| format!("cannot write {}", file.tmp.display()))?;
+        Ok(Writer { out, counts, file })
     }
 }
 
