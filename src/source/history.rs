@@ -403,14 +403,23 @@ fn first_parent_deltas(
     use rayon::prelude::*;
     let shared = repo.clone().into_sync();
     // Every tree is read once per child commit: a cache makes the diffs 3-4x faster.
-    // The budget is split between the threads, so memory stays bounded.
-    let cache = 64 * 1024 * 1024 / rayon::current_num_threads().max(1);
+    // Trees are stored as chains of deltas in the packs; gix's default cache of 64 delta
+    // bases per thread misses on most of them, so each read inflated its chain again
+    // (zlib was 40% of the provenance profile on curl). A cache capped by bytes keeps the
+    // bases: about 10% less CPU on curl's history. Both budgets are split between the
+    // threads, so memory stays bounded.
+    let threads = rayon::current_num_threads().max(1);
+    let cache = 64 * 1024 * 1024 / threads;
+    let bases = 32 * 1024 * 1024 / threads;
     let chunks: Vec<Vec<Option<Delta>>> = order
         .par_chunks(DIFF_CHUNK)
         .map_init(
             || {
                 let mut repo = shared.to_thread_local();
                 repo.object_cache_size_if_unset(cache);
+                repo.objects.set_pack_cache(move || {
+                    Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(bases))
+                });
                 repo
             },
             |repo, chunk| {
