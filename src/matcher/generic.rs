@@ -389,7 +389,7 @@ pub fn plausible(key: Option<&[u8]>, value: &[u8]) -> bool {
     let repeated =
         |w: &str| w.len() >= 4 && letters.len() > w.len() && letters == w.repeat(letters.len() / w.len());
     if PASSWORD_WORDS.iter().any(|w| *w == word || w.len() >= 4 && one_letter_apart(w, word) || repeated(w))
-        || encodes_placeholder(value)
+        || encodes_placeholder(value.as_bytes())
     {
         return false;
     }
@@ -450,10 +450,11 @@ fn counts(v: &str) -> bool {
     let b = v.as_bytes();
     // Whether `c` follows `a` by `d`: digits wrap (`890`), letters in either case do not.
     let follows = |a: u8, c: u8, d: i8| {
-        let (a, c) = (a.to_ascii_lowercase() as i8, c.to_ascii_lowercase() as i8);
-        match (a as u8, c as u8) {
-            (b'0'..=b'9', b'0'..=b'9') => (c - a).rem_euclid(10) == d.rem_euclid(10),
-            (b'a'..=b'z', b'a'..=b'z') => c - a == d,
+        let (a, c) = (a.to_ascii_lowercase(), c.to_ascii_lowercase());
+        let step = c as i8 - a as i8;
+        match (a, c) {
+            (b'0'..=b'9', b'0'..=b'9') => step.rem_euclid(10) == d.rem_euclid(10),
+            (b'a'..=b'z', b'a'..=b'z') => step == d,
             _ => false,
         }
     };
@@ -480,11 +481,12 @@ fn counts(v: &str) -> bool {
 pub fn public_search_key(key: &[u8], around: &[u8]) -> bool {
     let name: String =
         key.iter().filter(|b| b.is_ascii_alphanumeric()).map(|b| b.to_ascii_lowercase() as char).collect();
+    if !matches!(name.as_str(), "apikey" | "searchapikey" | "searchkey" | "searchonlyapikey") {
+        return false;
+    }
     let near = around.to_ascii_lowercase();
     let has = |needle: &str| memchr::memmem::find(&near, needle.as_bytes()).is_some();
-    matches!(name.as_str(), "apikey" | "searchapikey" | "searchkey" | "searchonlyapikey")
-        && (has("indexname") || has("index_name"))
-        && (has("appid") || has("app_id") || has("applicationid"))
+    (has("indexname") || has("index_name")) && (has("appid") || has("app_id") || has("applicationid"))
 }
 
 /// `required|confirmed`, `sometimes|required_with:new_password` (Laravel's validation rules
@@ -592,9 +594,7 @@ pub fn placeholder_password(value: &[u8]) -> bool {
         return true;
     }
     let word: String = lower.chars().take_while(char::is_ascii_alphanumeric).collect();
-    PASSWORD_WORDS.contains(&word.as_str())
-        || counts(&lower)
-        || encodes_placeholder(&String::from_utf8_lossy(value))
+    PASSWORD_WORDS.contains(&word.as_str()) || counts(&lower) || encodes_placeholder(value)
 }
 
 /// Whether a password or token typed on a command line, in a header or in a client's
@@ -688,7 +688,7 @@ fn looks_like_code(v: &str) -> bool {
 }
 
 /// Whether the value is base64 of text holding a placeholder (`Q2hhbmdlTWU=`).
-fn encodes_placeholder(v: &str) -> bool {
+fn encodes_placeholder(v: &[u8]) -> bool {
     use base64::Engine;
     let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(v) else { return false };
     // `echo … | base64` encodes the line's end too.
